@@ -1,0 +1,54 @@
+//! What can be asked of a customer. Time and provider ids arrive in the command.
+
+use chrono::{DateTime, Utc};
+
+use super::values::{CustomerName, Email, PasswordHash, Phone};
+
+/// Every command the [`Customer`](super::Customer) aggregate accepts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CustomerCommand {
+    /// Opens the account.
+    Register(RegisterCustomer),
+    /// Changes the name and/or phone.
+    UpdateProfile(UpdateProfile),
+    /// Replaces the password hash (the current password was verified by the caller).
+    ChangePassword(ChangePassword),
+}
+
+/// Opens an account whose Stripe customer already exists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegisterCustomer {
+    pub email: Email,
+    pub name: CustomerName,
+    pub phone: Option<Phone>,
+    pub password_hash: PasswordHash,
+    pub stripe_customer_id: String,
+    pub registered_at: DateTime<Utc>,
+}
+
+/// How a PATCH treats an optional field: leave it, clear it, or set it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum FieldUpdate<T> {
+    /// The field was absent: keep the current value.
+    #[default]
+    Keep,
+    /// The field was `null` (or empty): remove the value.
+    Clear,
+    /// The field holds a new value.
+    Set(T),
+}
+
+/// Changes profile fields; absent fields are kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateProfile {
+    pub name: Option<CustomerName>,
+    pub phone: FieldUpdate<Phone>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Stores a new password hash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangePassword {
+    pub password_hash: PasswordHash,
+    pub changed_at: DateTime<Utc>,
+}

@@ -1,0 +1,110 @@
+//! The customer account: identity, profile and credentials.
+
+mod commands;
+mod error;
+mod events;
+mod values;
+
+#[cfg(test)]
+mod tests;
+
+pub use commands::{ChangePassword, CustomerCommand, FieldUpdate, RegisterCustomer, UpdateProfile};
+pub use error::CustomerError;
+pub use events::CustomerEvent;
+pub use values::{CustomerName, Email, PasswordHash, Phone};
+
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::Aggregate;
+use serde::{Deserialize, Serialize};
+
+/// A customer's state, rebuilt from its events.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Customer {
+    profile: Option<Profile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Profile {
+    name: String,
+    phone: Option<String>,
+}
+
+impl Aggregate for Customer {
+    const TYPE: &'static str = "Customer";
+    type Command = CustomerCommand;
+    type Event = CustomerEvent;
+    type Error = CustomerError;
+    type Services = ();
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        _services: &Self::Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        for event in self.decide(command)? {
+            sink.write(event, self).await;
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        match event {
+            CustomerEvent::CustomerRegistered { name, phone, .. }
+            | CustomerEvent::ProfileUpdated { name, phone, .. } => {
+                self.profile = Some(Profile { name, phone });
+            }
+            CustomerEvent::PasswordChanged { .. } => {}
+        }
+    }
+}
+
+impl Customer {
+    /// The pure decision: which events a command produces from the current state.
+    fn decide(&self, command: CustomerCommand) -> Result<Vec<CustomerEvent>, CustomerError> {
+        match command {
+            CustomerCommand::Register(register) => {
+                if self.profile.is_some() {
+                    return Err(CustomerError::AlreadyRegistered);
+                }
+                Ok(vec![CustomerEvent::CustomerRegistered {
+                    email: register.email.as_str().to_owned(),
+                    name: register.name.as_str().to_owned(),
+                    phone: register.phone.map(|p| p.as_str().to_owned()),
+                    password_hash: register.password_hash,
+                    stripe_customer_id: register.stripe_customer_id,
+                    registered_at: register.registered_at,
+                }])
+            }
+            CustomerCommand::UpdateProfile(update) => {
+                let current = self.profile.as_ref().ok_or(CustomerError::NotRegistered)?;
+                let name = update
+                    .name
+                    .map_or_else(|| current.name.clone(), |n| n.as_str().to_owned());
+                let phone = match update.phone {
+                    FieldUpdate::Keep => current.phone.clone(),
+                    FieldUpdate::Clear => None,
+                    FieldUpdate::Set(phone) => Some(phone.as_str().to_owned()),
+                };
+                // An update that changes nothing records nothing: retries stay harmless.
+                if name == current.name && phone == current.phone {
+                    return Ok(vec![]);
+                }
+                Ok(vec![CustomerEvent::ProfileUpdated {
+                    name,
+                    phone,
+                    updated_at: update.updated_at,
+                }])
+            }
+            CustomerCommand::ChangePassword(change) => {
+                if self.profile.is_none() {
+                    return Err(CustomerError::NotRegistered);
+                }
+                Ok(vec![CustomerEvent::PasswordChanged {
+                    password_hash: change.password_hash,
+                    changed_at: change.changed_at,
+                }])
+            }
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! Read model: one row per customer, for the profile API and for login.
+
+use aggregates::customer::{Customer, CustomerEvent};
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use cqrs_es::Aggregate;
+use sqlx::{FromRow, SqliteConnection, SqliteExecutor};
+
+use crate::event_log::StoredEvent;
+use crate::{Projection, ProjectionError};
+
+/// A customer's public profile.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct CustomerProfile {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub stripe_customer_id: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// What login checks: the account and its password hash.
+#[derive(Clone, FromRow)]
+pub struct Credentials {
+    pub customer_id: String,
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("customer_id", &self.customer_id)
+            .field("password_hash", &"<redacted>")
+            .finish()
+    }
+}
+
+/// The customer-profile projection and its queries.
+pub struct CustomerProfiles;
+
+const PROFILE_COLUMNS: &str =
+    "id, email, name, phone, stripe_customer_id, created_at, updated_at";
+
+impl CustomerProfiles {
+    /// The profile of customer `id`, if registered.
+    pub async fn find_by_id(
+        db: impl SqliteExecutor<'_>,
+        id: &str,
+    ) -> Result<Option<CustomerProfile>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT {PROFILE_COLUMNS} FROM customer_profiles WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+    }
+
+    /// The login credentials for a normalised e-mail address.
+    pub async fn find_credentials_by_email(
+        db: impl SqliteExecutor<'_>,
+        email: &str,
+    ) -> Result<Option<Credentials>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT id AS customer_id, password_hash FROM customer_profiles WHERE email = ?",
+        )
+        .bind(email)
+        .fetch_optional(db)
+        .await
+    }
+
+    /// The password hash of customer `id`.
+    pub async fn find_credentials_by_id(
+        db: impl SqliteExecutor<'_>,
+        id: &str,
+    ) -> Result<Option<Credentials>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT id AS customer_id, password_hash FROM customer_profiles WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(db)
+        .await
+    }
+
+    /// Every profile ordered by id (used to compare a replay with the live tables).
+    pub async fn all(db: impl SqliteExecutor<'_>) -> Result<Vec<CustomerProfile>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT {PROFILE_COLUMNS} FROM customer_profiles ORDER BY id"
+        ))
+        .fetch_all(db)
+        .await
+    }
+}
+
+/// Timestamps are stored and served as RFC 3339 UTC with millisecond precision.
+pub fn format_timestamp(at: &DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+#[async_trait]
+impl Projection for CustomerProfiles {
+    fn name(&self) -> &'static str {
+        "customer_profiles"
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["customer_profiles"]
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut SqliteConnection,
+        event: &StoredEvent,
+    ) -> Result<(), ProjectionError> {
+        if event.aggregate_type != Customer::TYPE {
+            return Ok(());
+        }
+        match event.decode::<CustomerEvent>()? {
+            CustomerEvent::CustomerRegistered {
+                email,
+                name,
+                phone,
+                password_hash,
+                stripe_customer_id,
+                registered_at,
+            } => {
+                let at = format_timestamp(&registered_at);
+                sqlx::query(
+                    "INSERT INTO customer_profiles
+                       (id, email, name, phone, stripe_customer_id, password_hash, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+                )
+                .bind(&event.aggregate_id)
+                .bind(email)
+                .bind(name)
+                .bind(phone)
+                .bind(stripe_customer_id)
+                .bind(password_hash.as_str())
+                .bind(at)
+                .execute(conn)
+                .await?;
+            }
+            CustomerEvent::ProfileUpdated {
+                name,
+                phone,
+                updated_at,
+            } => {
+                sqlx::query(
+                    "UPDATE customer_profiles SET name = ?2, phone = ?3, updated_at = ?4 WHERE id = ?1",
+                )
+                .bind(&event.aggregate_id)
+                .bind(name)
+                .bind(phone)
+                .bind(format_timestamp(&updated_at))
+                .execute(conn)
+                .await?;
+            }
+            CustomerEvent::PasswordChanged {
+                password_hash,
+                changed_at,
+            } => {
+                sqlx::query(
+                    "UPDATE customer_profiles SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
+                )
+                .bind(&event.aggregate_id)
+                .bind(password_hash.as_str())
+                .bind(format_timestamp(&changed_at))
+                .execute(conn)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,15 @@
+//! billstream's read models.
+//!
+//! The event log is the truth; every table here is derived from it by the [`Projector`], which
+//! applies events in commit order and keeps, per projection, a checkpoint updated in the same
+//! transaction as the rows. Any table can be thrown away and rebuilt with [`Projector::replay`].
+
+pub mod customer_profiles;
+pub mod error;
+pub mod event_log;
+pub mod projector;
+
+pub use customer_profiles::{Credentials, CustomerProfile, CustomerProfiles};
+pub use error::ProjectionError;
+pub use event_log::{EventFilter, StoredEvent};
+pub use projector::{Projection, Projector, ReplayReport};

@@ -1,0 +1,192 @@
+//! Applies the event log to every read model, exactly once, in commit order.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use sqlx::{SqliteConnection, SqlitePool};
+use tokio::sync::Mutex;
+
+use crate::event_log::{self, StoredEvent};
+use crate::ProjectionError;
+
+/// A read model fed by the log.
+#[async_trait]
+pub trait Projection: Send + Sync {
+    /// Stable name; keys the projection's checkpoint.
+    fn name(&self) -> &'static str;
+    /// The tables this projection owns; a replay empties them before rebuilding.
+    fn tables(&self) -> &'static [&'static str];
+    /// Applies one event inside the projector's transaction (events of no interest are ignored).
+    async fn apply(
+        &self,
+        conn: &mut SqliteConnection,
+        event: &StoredEvent,
+    ) -> Result<(), ProjectionError>;
+}
+
+/// What a replay did.
+#[derive(Debug, Clone, Copy)]
+pub struct ReplayReport {
+    /// Events applied.
+    pub events: u64,
+    /// Wall time of the rebuild.
+    pub elapsed: Duration,
+}
+
+impl ReplayReport {
+    /// Events applied per second of wall time.
+    pub fn events_per_second(&self) -> f64 {
+        self.events as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
+    }
+}
+
+/// Keeps every projection caught up with the log.
+pub struct Projector {
+    pool: SqlitePool,
+    projections: Vec<Arc<dyn Projection>>,
+    /// Serialises catch-ups and replays: two runs must never apply the same event.
+    running: Mutex<()>,
+    batch_size: i64,
+}
+
+impl Projector {
+    /// Events read and applied per transaction.
+    pub const DEFAULT_BATCH_SIZE: i64 = 1_000;
+
+    /// A projector over the given projections.
+    pub fn new(pool: SqlitePool, projections: Vec<Arc<dyn Projection>>) -> Self {
+        Self {
+            pool,
+            projections,
+            running: Mutex::new(()),
+            batch_size: Self::DEFAULT_BATCH_SIZE,
+        }
+    }
+
+    /// A projector over every read model billstream has.
+    pub fn with_all_projections(pool: SqlitePool) -> Self {
+        Self::new(pool, vec![Arc::new(crate::CustomerProfiles)])
+    }
+
+    /// Applies every event committed after each projection's checkpoint; returns how many
+    /// events were read. A run that starts after a commit sees that commit, so calling this
+    /// after a command gives the caller its own writes.
+    pub async fn catch_up(&self) -> Result<u64, ProjectionError> {
+        let _running = self.running.lock().await;
+        let mut applied = 0;
+        loop {
+            let mut conn = self.pool.acquire().await?;
+            let checkpoints = self.load_checkpoints(&mut conn).await?;
+            let from = checkpoints.iter().copied().min().unwrap_or(0);
+            let events = event_log::read_after(&mut conn, from, self.batch_size).await?;
+            drop(conn);
+            let Some(last) = events.last().map(|event| event.position) else {
+                break;
+            };
+            // IMMEDIATE: take the write lock up front, so a projection that reads before it
+            // writes cannot find its snapshot outdated half-way through.
+            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            for (projection, checkpoint) in self.projections.iter().zip(checkpoints) {
+                for event in events.iter().filter(|event| event.position > checkpoint) {
+                    projection.apply(&mut tx, event).await?;
+                }
+                save_checkpoint(&mut tx, projection.name(), last).await?;
+            }
+            tx.commit().await?;
+            applied += events.len() as u64;
+            if (events.len() as i64) < self.batch_size {
+                break;
+            }
+        }
+        Ok(applied)
+    }
+
+    /// True when every projection has applied the whole log.
+    pub async fn is_caught_up(&self) -> Result<bool, ProjectionError> {
+        let mut conn = self.pool.acquire().await?;
+        let head = event_log::head_position(&mut conn).await?;
+        let checkpoints = self.load_checkpoints(&mut conn).await?;
+        Ok(checkpoints.into_iter().all(|checkpoint| checkpoint >= head))
+    }
+
+    /// Rebuilds every projection from the first event, in one transaction: readers keep
+    /// seeing the old tables until the rebuilt ones commit in their place. `on_progress`
+    /// receives (position reached, head position).
+    pub async fn replay(
+        &self,
+        on_progress: &(dyn Fn(i64, i64) + Send + Sync),
+    ) -> Result<ReplayReport, ProjectionError> {
+        let _running = self.running.lock().await;
+        let started = Instant::now();
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let head = event_log::head_position(&mut tx).await?;
+        for projection in &self.projections {
+            for table in projection.tables() {
+                sqlx::query(&format!("DELETE FROM {table}"))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        let mut position = 0;
+        let mut events_applied = 0;
+        loop {
+            let events = event_log::read_after(&mut tx, position, self.batch_size).await?;
+            let Some(last) = events.last().map(|event| event.position) else {
+                break;
+            };
+            for event in &events {
+                for projection in &self.projections {
+                    projection.apply(&mut tx, event).await?;
+                }
+            }
+            events_applied += events.len() as u64;
+            position = last;
+            on_progress(position, head);
+        }
+        for projection in &self.projections {
+            save_checkpoint(&mut tx, projection.name(), position).await?;
+        }
+        tx.commit().await?;
+        Ok(ReplayReport {
+            events: events_applied,
+            elapsed: started.elapsed(),
+        })
+    }
+
+    /// Each projection's checkpoint, in the order of `self.projections` (0 when it has none).
+    async fn load_checkpoints(
+        &self,
+        conn: &mut SqliteConnection,
+    ) -> Result<Vec<i64>, ProjectionError> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT projection, position FROM projection_checkpoints")
+                .fetch_all(conn)
+                .await?;
+        Ok(self
+            .projections
+            .iter()
+            .map(|projection| {
+                rows.iter()
+                    .find(|(name, _)| name == projection.name())
+                    .map_or(0, |(_, position)| *position)
+            })
+            .collect())
+    }
+}
+
+async fn save_checkpoint(
+    conn: &mut SqliteConnection,
+    projection: &str,
+    position: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO projection_checkpoints (projection, position) VALUES (?1, ?2)
+         ON CONFLICT (projection) DO UPDATE SET position = excluded.position",
+    )
+    .bind(projection)
+    .bind(position)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

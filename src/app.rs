@@ -1,0 +1,180 @@
+//! Builds the service from its configuration: database, projector, gateway, HTTP router. Used
+//! by `main` and by the integration tests.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use projections::Projector;
+use rand::distr::Alphanumeric;
+use rand::Rng;
+use sqlx::SqlitePool;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::auth::{JwtKeys, PasswordHasher};
+use crate::config::{Config, Mode};
+use crate::customers::CustomerService;
+use crate::gateway::sandbox::SandboxGateway;
+use crate::gateway::PaymentGateway;
+use crate::http::{router, AppState};
+use crate::{db, store};
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot open the database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("cannot migrate the database: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Unsupported(&'static str),
+}
+
+/// A built, bound, not yet running service.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    projector: Arc<Projector>,
+    pool: SqlitePool,
+}
+
+/// How often the projector looks for events it has not applied (commands also trigger it).
+const PROJECTOR_POLL: Duration = Duration::from_secs(1);
+
+impl Application {
+    /// Opens and migrates the database, wires every component and binds the listener.
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let pool = db::connect(&config).await?;
+        db::migrate(&pool).await?;
+        let projector = Arc::new(Projector::with_all_projections(pool.clone()));
+        let gateway: Arc<dyn PaymentGateway> = match config.mode() {
+            Mode::Sandbox => Arc::new(SandboxGateway::new(pool.clone())),
+            Mode::StripeTest | Mode::StripeLive => {
+                return Err(StartupError::Unsupported(
+                    "STRIPE_SECRET_KEY is set, but this version only has the offline sandbox; unset it",
+                ))
+            }
+        };
+        let jwt = Arc::new(JwtKeys::new(jwt_secret(&config).as_bytes(), config.jwt_ttl));
+        let hasher = Arc::new(PasswordHasher::new(config.bcrypt_cost));
+        let customer_cqrs = Arc::new(store::cqrs_for(pool.clone(), Some(projector.clone()), ()));
+        let customers = Arc::new(CustomerService::new(
+            customer_cqrs,
+            pool.clone(),
+            gateway,
+            hasher,
+        ));
+        let state = AppState {
+            pool: pool.clone(),
+            projector: projector.clone(),
+            customers,
+            jwt,
+        };
+        let router = router(state, &config.cors_allowed_origins);
+        let listener = TcpListener::bind(config.bind_addr)
+            .await
+            .map_err(|source| StartupError::Bind {
+                addr: config.bind_addr,
+                source,
+            })?;
+        Ok(Self {
+            listener,
+            router,
+            projector,
+            pool,
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes, then drains in-flight requests.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let projector_loop = spawn_projector_loop(self.projector.clone());
+        tracing::info!(addr = %self.local_addr(), "billstream is listening");
+        let served = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        projector_loop.abort();
+        self.pool.close().await;
+        tracing::info!("billstream stopped");
+        served
+    }
+}
+
+/// Catches every projection up at start (events committed while no projector ran) and then
+/// keeps polling, so an event whose post-commit catch-up failed is still applied.
+fn spawn_projector_loop(projector: Arc<Projector>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match projector.catch_up().await {
+                Ok(0) => {}
+                Ok(applied) => tracing::info!(applied, "projections caught up"),
+                Err(error) => tracing::error!(%error, "projector catch-up failed; will retry"),
+            }
+            tokio::time::sleep(PROJECTOR_POLL).await;
+        }
+    })
+}
+
+/// The configured secret, or (sandbox and test mode only; live mode refuses at config time) a
+/// random one for this run.
+fn jwt_secret(config: &Config) -> String {
+    match &config.jwt_secret {
+        Some(secret) => secret.expose().to_owned(),
+        None => {
+            tracing::warn!(
+                "JWT_SECRET is not set: using a random secret for this run; tokens will not survive a restart"
+            );
+            rand::rng()
+                .sample_iter(Alphanumeric)
+                .take(48)
+                .map(char::from)
+                .collect()
+        }
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested; draining requests");
+}

@@ -1,0 +1,104 @@
+//! HS256 bearer tokens: `sub` (customer id), `iat`, `exp`; the algorithm is pinned.
+
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+/// The claims billstream signs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The customer id.
+    pub sub: String,
+    /// Issued at (Unix seconds).
+    pub iat: i64,
+    /// Expires at (Unix seconds).
+    pub exp: i64,
+}
+
+/// A token that could not be issued or was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// Tampered, expired, malformed, or signed with another algorithm.
+    #[error("invalid token: {0}")]
+    Invalid(#[source] jsonwebtoken::errors::Error),
+    /// Signing failed (only on a broken key).
+    #[error("could not sign token: {0}")]
+    Signing(#[source] jsonwebtoken::errors::Error),
+}
+
+/// Signing and verification keys with the token lifetime.
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    ttl: Duration,
+}
+
+impl JwtKeys {
+    /// Keys from a shared secret.
+    pub fn new(secret: &[u8], ttl: Duration) -> Self {
+        // Only HS256 is accepted: a token claiming `none` or any other algorithm is refused.
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_required_spec_claims(&["exp", "iat", "sub"]);
+        validation.leeway = 5;
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            ttl,
+        }
+    }
+
+    /// Signs a token for `customer_id`, valid from `now` (Unix seconds) for the configured TTL.
+    pub fn issue(&self, customer_id: &str, now: i64) -> Result<String, TokenError> {
+        let claims = Claims {
+            sub: customer_id.to_owned(),
+            iat: now,
+            exp: now + self.ttl.as_secs() as i64,
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(TokenError::Signing)
+    }
+
+    /// Verifies signature, algorithm and expiry.
+    pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(TokenError::Invalid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> JwtKeys {
+        JwtKeys::new(b"0123456789abcdef0123456789abcdef", Duration::from_secs(3600))
+    }
+
+    fn now() -> i64 {
+        chrono::Utc::now().timestamp()
+    }
+
+    #[test]
+    fn an_issued_token_verifies_to_its_customer() {
+        let token = keys().issue("customer-1", now()).unwrap();
+        let claims = keys().verify(&token).unwrap();
+        assert_eq!(claims.sub, "customer-1");
+        assert_eq!(claims.exp - claims.iat, 3600);
+    }
+
+    #[test]
+    fn an_expired_token_is_refused() {
+        let token = keys().issue("customer-1", now() - 7200).unwrap();
+        assert!(keys().verify(&token).is_err());
+    }
+
+    #[test]
+    fn a_token_signed_with_another_secret_is_refused() {
+        let other = JwtKeys::new(b"another-secret-another-secret-xx", Duration::from_secs(60));
+        let token = other.issue("customer-1", now()).unwrap();
+        assert!(keys().verify(&token).is_err());
+    }
+}

@@ -1,0 +1,49 @@
+//! The command line: `serve` (default), `migrate`, `replay`, `events`.
+
+mod events;
+mod replay;
+
+use clap::{Parser, Subcommand};
+
+use crate::app::{shutdown_signal, Application};
+use crate::config::Config;
+use crate::db;
+
+/// billstream: an event-sourced billing service.
+#[derive(Debug, Parser)]
+#[command(name = "billstream", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Rebuild every projection from the event log, in commit order.
+    Replay,
+    /// Print events as JSON lines, in commit order.
+    Events(events::EventsArgs),
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(config).await?;
+            app.run_until_stopped(shutdown_signal()).await?;
+        }
+        Command::Migrate => {
+            let pool = db::connect(&config).await?;
+            db::migrate(&pool).await?;
+            eprintln!("migrations applied to {}", config.database_url);
+        }
+        Command::Replay => replay::run(&config).await?,
+        Command::Events(args) => events::run(&config, args).await?,
+    }
+    Ok(())
+}

@@ -1,0 +1,286 @@
+//! Typed configuration, read from the environment (`main` loads `.env` first).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// A secret value whose `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// SQLite's `synchronous` setting for the event store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Synchronous {
+    /// fsync on every commit: nothing acknowledged is lost, even on power failure (default).
+    Full,
+    /// fsync at checkpoints: faster; a power failure may lose the last commits.
+    Normal,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable, for a terminal.
+    Pretty,
+    /// One JSON object per line, for a log collector.
+    Json,
+}
+
+/// Which payment provider the service talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// No Stripe key: the built-in offline sandbox plays Stripe's part.
+    Sandbox,
+    /// A Stripe test-mode key (`sk_test_…`, `rk_test_…`).
+    StripeTest,
+    /// A Stripe live key: real money, strict requirements.
+    StripeLive,
+}
+
+/// Everything the service reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub database_synchronous: Synchronous,
+    pub bind_addr: SocketAddr,
+    pub jwt_secret: Option<Secret>,
+    pub jwt_ttl: Duration,
+    pub bcrypt_cost: u32,
+    pub stripe_secret_key: Option<Secret>,
+    pub stripe_publishable_key: Option<String>,
+    pub stripe_webhook_secret: Option<Secret>,
+    pub stripe_api_base: String,
+    pub cors_allowed_origins: Vec<String>,
+    pub log_format: LogFormat,
+}
+
+/// A variable that is set but unusable.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    /// The value cannot be parsed or is out of range.
+    #[error("{variable} is invalid: {reason}")]
+    Invalid {
+        variable: &'static str,
+        reason: String,
+    },
+}
+
+/// The shortest JWT secret accepted with a live Stripe key.
+pub const MIN_LIVE_JWT_SECRET_BYTES: usize = 32;
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup`; empty values count as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|value| value.trim().to_owned())
+                .filter(|value| !value.is_empty())
+        };
+        let invalid = |variable: &'static str, reason: &str| ConfigError::Invalid {
+            variable,
+            reason: reason.to_owned(),
+        };
+
+        let database_synchronous = match get("DATABASE_SYNCHRONOUS").as_deref() {
+            None => Synchronous::Full,
+            Some(v) if v.eq_ignore_ascii_case("full") => Synchronous::Full,
+            Some(v) if v.eq_ignore_ascii_case("normal") => Synchronous::Normal,
+            Some(_) => return Err(invalid("DATABASE_SYNCHRONOUS", "expected full or normal")),
+        };
+        let bind_addr = get("BIND_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:8080".into())
+            .parse()
+            .map_err(|_| invalid("BIND_ADDR", "expected host:port, such as 127.0.0.1:8080"))?;
+        let jwt_ttl_seconds: u64 = match get("JWT_TTL") {
+            None => 3600,
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|s| (60..=30 * 24 * 3600).contains(s))
+                .ok_or_else(|| invalid("JWT_TTL", "expected seconds between 60 and 2592000"))?,
+        };
+        let bcrypt_cost = match get("BCRYPT_COST") {
+            None => 12,
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|c| (4..=31).contains(c))
+                .ok_or_else(|| invalid("BCRYPT_COST", "expected an integer from 4 to 31"))?,
+        };
+        let log_format = match get("LOG_FORMAT").as_deref() {
+            None => LogFormat::Pretty,
+            Some(v) if v.eq_ignore_ascii_case("pretty") => LogFormat::Pretty,
+            Some(v) if v.eq_ignore_ascii_case("json") => LogFormat::Json,
+            Some(_) => return Err(invalid("LOG_FORMAT", "expected pretty or json")),
+        };
+        let stripe_secret_key = get("STRIPE_SECRET_KEY").map(Secret::new);
+        if let Some(key) = &stripe_secret_key {
+            let known = ["sk_test_", "sk_live_", "rk_test_", "rk_live_"];
+            if !known.iter().any(|prefix| key.expose().starts_with(prefix)) {
+                return Err(invalid(
+                    "STRIPE_SECRET_KEY",
+                    "expected a Stripe secret key (sk_test_…, sk_live_…, rk_test_… or rk_live_…)",
+                ));
+            }
+        }
+        let config = Self {
+            database_url: get("DATABASE_URL").unwrap_or_else(|| "sqlite://billstream.db".into()),
+            database_synchronous,
+            bind_addr,
+            jwt_secret: get("JWT_SECRET").map(Secret::new),
+            jwt_ttl: Duration::from_secs(jwt_ttl_seconds),
+            bcrypt_cost,
+            stripe_secret_key,
+            stripe_publishable_key: get("STRIPE_PUBLISHABLE_KEY"),
+            stripe_webhook_secret: get("STRIPE_WEBHOOK_SECRET").map(Secret::new),
+            stripe_api_base: get("STRIPE_API_BASE")
+                .unwrap_or_else(|| "https://api.stripe.com".into()),
+            cors_allowed_origins: get("CORS_ALLOWED_ORIGINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|origin| origin.trim().to_owned())
+                        .filter(|origin| !origin.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            log_format,
+        };
+        config.check_live_requirements()?;
+        Ok(config)
+    }
+
+    /// Sandbox without a key; Stripe test or live mode by the key's prefix.
+    pub fn mode(&self) -> Mode {
+        match &self.stripe_secret_key {
+            None => Mode::Sandbox,
+            Some(key) if key.expose().contains("_live_") => Mode::StripeLive,
+            Some(_) => Mode::StripeTest,
+        }
+    }
+
+    /// With real money at stake the service refuses to start with a weak or missing JWT secret.
+    fn check_live_requirements(&self) -> Result<(), ConfigError> {
+        if self.mode() != Mode::StripeLive {
+            return Ok(());
+        }
+        let long_enough = self
+            .jwt_secret
+            .as_ref()
+            .is_some_and(|secret| secret.expose().len() >= MIN_LIVE_JWT_SECRET_BYTES);
+        if !long_enough {
+            return Err(ConfigError::Invalid {
+                variable: "JWT_SECRET",
+                reason: format!(
+                    "a live Stripe key requires a JWT_SECRET of at least {MIN_LIVE_JWT_SECRET_BYTES} bytes"
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config_from(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_need_no_variables() {
+        let config = config_from(&[]).unwrap();
+        assert_eq!(config.database_url, "sqlite://billstream.db");
+        assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.database_synchronous, Synchronous::Full);
+        assert_eq!(config.jwt_ttl, Duration::from_secs(3600));
+        assert_eq!(config.bcrypt_cost, 12);
+        assert_eq!(config.mode(), Mode::Sandbox);
+        assert!(config.jwt_secret.is_none());
+    }
+
+    #[test]
+    fn empty_values_count_as_unset() {
+        let config = config_from(&[("JWT_SECRET", "  "), ("DATABASE_URL", "")]).unwrap();
+        assert!(config.jwt_secret.is_none());
+        assert_eq!(config.database_url, "sqlite://billstream.db");
+    }
+
+    #[test]
+    fn a_live_key_without_a_long_secret_is_refused() {
+        let short = config_from(&[("STRIPE_SECRET_KEY", "sk_live_abc"), ("JWT_SECRET", "short")]);
+        assert!(matches!(short, Err(ConfigError::Invalid { variable: "JWT_SECRET", .. })));
+        let missing = config_from(&[("STRIPE_SECRET_KEY", "sk_live_abc")]);
+        assert!(missing.is_err());
+        let long = config_from(&[
+            ("STRIPE_SECRET_KEY", "sk_live_abc"),
+            ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+        ]);
+        assert_eq!(long.unwrap().mode(), Mode::StripeLive);
+    }
+
+    #[test]
+    fn a_test_key_without_a_secret_is_accepted() {
+        let config = config_from(&[("STRIPE_SECRET_KEY", "sk_test_abc")]).unwrap();
+        assert_eq!(config.mode(), Mode::StripeTest);
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        for (variable, value) in [
+            ("DATABASE_SYNCHRONOUS", "off"),
+            ("BIND_ADDR", "nowhere"),
+            ("JWT_TTL", "5"),
+            ("BCRYPT_COST", "3"),
+            ("LOG_FORMAT", "xml"),
+            ("STRIPE_SECRET_KEY", "pk_test_abc"),
+        ] {
+            let error = config_from(&[(variable, value)]).unwrap_err();
+            assert!(
+                matches!(&error, ConfigError::Invalid { variable: v, .. } if *v == variable),
+                "{variable}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let config = config_from(&[("JWT_SECRET", "super-secret-value")]).unwrap();
+        assert!(!format!("{config:?}").contains("super-secret-value"));
+    }
+
+    #[test]
+    fn cors_origins_are_split_on_commas() {
+        let config =
+            config_from(&[("CORS_ALLOWED_ORIGINS", "http://a.test, http://b.test,")]).unwrap();
+        assert_eq!(config.cors_allowed_origins, ["http://a.test", "http://b.test"]);
+    }
+}

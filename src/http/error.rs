@@ -1,0 +1,132 @@
+//! The API's one error type and its mapping to HTTP, in one place. Every error body is
+//! `{"error":{"code","message"}}` (plus `field` for validation errors); internals are logged,
+//! never sent.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::error::AppError;
+
+/// Anything a handler can answer with instead of success.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// An application error.
+    #[error(transparent)]
+    App(#[from] AppError),
+    /// The body is not valid JSON.
+    #[error("the request body is not valid JSON: {0}")]
+    MalformedJson(String),
+    /// The body is JSON of the wrong shape (missing or unknown field, wrong type).
+    #[error("{message}")]
+    InvalidBody { field: String, message: String },
+    /// The body is not declared as JSON.
+    #[error("the request body must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    /// The body exceeds the limit.
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    /// A query-string parameter is invalid.
+    #[error("{message}")]
+    InvalidQuery { message: String },
+    /// The service is up but its read models are still catching up.
+    #[error("the service is starting: read models are catching up")]
+    NotReady,
+}
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, &'static str, Option<&str>) {
+        match self {
+            Self::App(error) => match error {
+                AppError::Validation(v) => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation_error",
+                    Some(v.field.as_str()),
+                ),
+                AppError::EmailTaken => (StatusCode::CONFLICT, "email_taken", None),
+                AppError::InvalidCredentials => {
+                    (StatusCode::UNAUTHORIZED, "invalid_credentials", None)
+                }
+                AppError::WrongCurrentPassword => {
+                    (StatusCode::FORBIDDEN, "invalid_current_password", None)
+                }
+                AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthorized", None),
+                AppError::NotFound => (StatusCode::NOT_FOUND, "not_found", None),
+                AppError::Conflict => (StatusCode::CONFLICT, "conflict", None),
+                AppError::PaymentProvider(_) => {
+                    (StatusCode::BAD_GATEWAY, "payment_provider_error", None)
+                }
+                AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", None),
+            },
+            Self::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json", None),
+            Self::InvalidBody { field, .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_error",
+                Some(field.as_str()),
+            ),
+            Self::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                None,
+            ),
+            Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", None),
+            Self::InvalidQuery { .. } => (StatusCode::BAD_REQUEST, "invalid_query", None),
+            Self::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready", None),
+        }
+    }
+
+    /// The message shown to the caller: the error's own words, except for failures the caller
+    /// did not cause, whose details stay in the log.
+    fn public_message(&self) -> String {
+        match self {
+            Self::App(AppError::Internal(_)) => "an internal error occurred".to_owned(),
+            Self::App(AppError::PaymentProvider(_)) => {
+                "the payment provider could not complete the request; try again later".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Builds an error response from its parts.
+pub fn error_response(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    field: Option<&str>,
+) -> Response {
+    let mut error = json!({ "code": code, "message": message });
+    if let Some(field) = field {
+        error["field"] = json!(field);
+    }
+    (status, Json(json!({ "error": error }))).into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, field) = self.parts();
+        match &self {
+            Self::App(AppError::Internal(source)) => {
+                tracing::error!(error = %source, "request failed");
+            }
+            Self::App(AppError::PaymentProvider(source)) => {
+                tracing::error!(error = %source, "payment provider failed");
+            }
+            _ => {}
+        }
+        let mut response = error_response(status, code, &self.public_message(), field);
+        if matches!(self, Self::App(AppError::Unauthenticated)) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<aggregates::ValidationError> for ApiError {
+    fn from(error: aggregates::ValidationError) -> Self {
+        Self::App(AppError::Validation(error))
+    }
+}

@@ -1,0 +1,63 @@
+//! Request extractors shared by the handlers.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+use super::error::ApiError;
+use super::AppState;
+use crate::error::AppError;
+
+/// The customer a valid bearer token names.
+#[derive(Debug, Clone)]
+pub struct AuthenticatedCustomer {
+    pub customer_id: String,
+}
+
+impl FromRequestParts<AppState> for AuthenticatedCustomer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| {
+                let (scheme, token) = value.trim().split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            })
+            .ok_or(AppError::Unauthenticated)?;
+        let claims = state.jwt.verify(token).map_err(|error| {
+            tracing::debug!(%error, "bearer token refused");
+            AppError::Unauthenticated
+        })?;
+        Ok(Self {
+            customer_id: claims.sub,
+        })
+    }
+}
+
+/// The request id set by the request-id layer (echoed in `x-request-id`), for event metadata.
+#[derive(Debug, Clone, Default)]
+pub struct RequestId(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestId {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .headers
+                .get("x-request-id")
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned),
+        ))
+    }
+}
+
+impl RequestId {
+    /// The id, if any.
+    pub fn as_deref(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}

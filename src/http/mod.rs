@@ -1,0 +1,137 @@
+//! The HTTP API: routing, middleware, and one module per resource. Handlers translate between
+//! HTTP and the application services; business rules live in the domain.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod json;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::map_response;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use projections::Projector;
+use sqlx::SqlitePool;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::auth::JwtKeys;
+use crate::customers::CustomerService;
+use error::error_response;
+
+/// The largest request body accepted (64 KiB).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: SqlitePool,
+    pub projector: Arc<Projector>,
+    pub customers: Arc<CustomerService>,
+    pub jwt: Arc<JwtKeys>,
+}
+
+/// The whole API with its middleware.
+pub fn router(state: AppState, cors_allowed_origins: &[String]) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
+        .nest("/api/auth", auth::routes())
+        .fallback(route_not_found)
+        .with_state(state)
+        .layer(map_response(json_error_bodies))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(TraceLayer::new_for_http().make_span_with(request_span))
+                .layer(CatchPanicLayer::custom(panic_response))
+                .layer(cors(cors_allowed_origins)),
+        )
+}
+
+fn request_span(request: &Request) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    // The path only: query strings may carry cursors and filters nobody needs in the log.
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %request_id,
+    )
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|origin| HeaderValue::from_str(origin).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allow_headers([
+            CONTENT_TYPE,
+            axum::http::header::AUTHORIZATION,
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .max_age(Duration::from_secs(600))
+}
+
+fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    error_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "an internal error occurred",
+        None,
+    )
+}
+
+async fn route_not_found() -> Response {
+    error_response(StatusCode::NOT_FOUND, "not_found", "no such route", None)
+}
+
+/// Errors produced outside our handlers (405 from the router, 413 from a body limit) come with
+/// an empty or plain-text body; give them the API's error body.
+async fn json_error_bodies(response: Response) -> Response {
+    let status = response.status();
+    let is_error = status.is_client_error() || status.is_server_error();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if !is_error || is_json {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this route does not accept this method",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the request body is too large"),
+        StatusCode::NOT_FOUND => ("not_found", "no such route"),
+        _ => ("http_error", status.canonical_reason().unwrap_or("error")),
+    };
+    let (mut parts, _) = response.into_parts();
+    let mut replacement = error_response(status, code, message, None);
+    parts.headers.remove(CONTENT_TYPE);
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    replacement.headers_mut().extend(parts.headers);
+    replacement.into_response()
+}

@@ -1,0 +1,16 @@
+//! billstream: an event-sourced billing service on SQLite and Stripe.
+//!
+//! Commands from the REST API become events in a SQLite event store (cqrs-es + sqlite-es, with a
+//! global position in commit order); projections turn the log into read models.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod customers;
+pub mod db;
+pub mod error;
+pub mod gateway;
+pub mod http;
+pub mod store;
+pub mod telemetry;

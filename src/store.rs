@@ -1,0 +1,50 @@
+//! The write side: cqrs-es frameworks over the sqlite-es event repository.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aggregates::customer::Customer;
+use async_trait::async_trait;
+use cqrs_es::persist::PersistedEventStore;
+use cqrs_es::{Aggregate, CqrsFramework, EventEnvelope, Query};
+use projections::Projector;
+use sqlite_es::SqliteEventRepository;
+use sqlx::SqlitePool;
+
+/// Commands on customers.
+pub type CustomerCqrs = CqrsFramework<Customer, PersistedEventStore<SqliteEventRepository, Customer>>;
+
+/// After every commit, brings the read models up to date before the command returns, so a
+/// client reads its own writes. A failure here loses nothing: the events are committed and the
+/// projector's next run (or the next start) applies them from its checkpoint.
+pub struct CatchUpProjections(pub Arc<Projector>);
+
+#[async_trait]
+impl<A: Aggregate> Query<A> for CatchUpProjections {
+    async fn dispatch(&self, aggregate_id: &str, _events: &[EventEnvelope<A>]) {
+        if let Err(error) = self.0.catch_up().await {
+            tracing::error!(%error, aggregate_type = A::TYPE, aggregate_id, "projector catch-up failed; will retry");
+        }
+    }
+}
+
+/// A framework for aggregate `A` whose commits are followed by a projector catch-up.
+pub fn cqrs_for<A: Aggregate + 'static>(
+    pool: SqlitePool,
+    projector: Option<Arc<Projector>>,
+    services: A::Services,
+) -> CqrsFramework<A, PersistedEventStore<SqliteEventRepository, A>> {
+    let store = PersistedEventStore::new_event_store(SqliteEventRepository::new(pool));
+    let queries: Vec<Box<dyn Query<A>>> = projector
+        .map(|projector| Box::new(CatchUpProjections(projector)) as Box<dyn Query<A>>)
+        .into_iter()
+        .collect();
+    CqrsFramework::new(store, queries, services)
+}
+
+/// Metadata stored with each event: where the command came from.
+pub fn command_metadata(request_id: Option<&str>) -> HashMap<String, String> {
+    request_id
+        .map(|id| HashMap::from([("request_id".to_owned(), id.to_owned())]))
+        .unwrap_or_default()
+}
