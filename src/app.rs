@@ -57,11 +57,9 @@ impl Application {
         let projector = Arc::new(Projector::with_all_projections(pool.clone()));
         let gateway: Arc<dyn PaymentGateway> = match config.mode() {
             Mode::Sandbox => Arc::new(SandboxGateway::new(pool.clone())),
-            Mode::StripeTest | Mode::StripeLive => {
-                return Err(StartupError::Unsupported(
-                    "STRIPE_SECRET_KEY is set, but this version only has the offline sandbox; unset it",
-                ))
-            }
+            Mode::StripeTest | Mode::StripeLive => return Err(StartupError::Unsupported(
+                "STRIPE_SECRET_KEY is set, but this version only has the offline sandbox; unset it",
+            )),
         };
         let jwt = Arc::new(JwtKeys::new(jwt_secret(&config).as_bytes(), config.jwt_ttl));
         let hasher = Arc::new(PasswordHasher::new(config.bcrypt_cost));

@@ -236,8 +236,17 @@ mod tests {
 
     #[test]
     fn a_live_key_without_a_long_secret_is_refused() {
-        let short = config_from(&[("STRIPE_SECRET_KEY", "sk_live_abc"), ("JWT_SECRET", "short")]);
-        assert!(matches!(short, Err(ConfigError::Invalid { variable: "JWT_SECRET", .. })));
+        let short = config_from(&[
+            ("STRIPE_SECRET_KEY", "sk_live_abc"),
+            ("JWT_SECRET", "short"),
+        ]);
+        assert!(matches!(
+            short,
+            Err(ConfigError::Invalid {
+                variable: "JWT_SECRET",
+                ..
+            })
+        ));
         let missing = config_from(&[("STRIPE_SECRET_KEY", "sk_live_abc")]);
         assert!(missing.is_err());
         let long = config_from(&[
@@ -281,6 +290,9 @@ mod tests {
     fn cors_origins_are_split_on_commas() {
         let config =
             config_from(&[("CORS_ALLOWED_ORIGINS", "http://a.test, http://b.test,")]).unwrap();
-        assert_eq!(config.cors_allowed_origins, ["http://a.test", "http://b.test"]);
+        assert_eq!(
+            config.cors_allowed_origins,
+            ["http://a.test", "http://b.test"]
+        );
     }
 }

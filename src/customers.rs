@@ -135,7 +135,9 @@ impl CustomerService {
     ) -> Result<CustomerProfile, AppError> {
         let password = PlainPassword::unchecked(password);
         let credentials = match Email::parse(email) {
-            Ok(email) => CustomerProfiles::find_credentials_by_email(&self.pool, email.as_str()).await?,
+            Ok(email) => {
+                CustomerProfiles::find_credentials_by_email(&self.pool, email.as_str()).await?
+            }
             Err(_) => None,
         };
         let Some(credentials) = credentials else {
@@ -199,7 +201,8 @@ impl CustomerService {
             return Ok(current);
         }
         // The provider first: if it fails, nothing changed anywhere.
-        self.push_details(&current.stripe_customer_id, &details).await?;
+        self.push_details(&current.stripe_customer_id, &details)
+            .await?;
         let command = CustomerCommand::UpdateProfile(UpdateProfile {
             name,
             phone,

@@ -12,7 +12,8 @@ use sqlite_es::SqliteEventRepository;
 use sqlx::SqlitePool;
 
 /// Commands on customers.
-pub type CustomerCqrs = CqrsFramework<Customer, PersistedEventStore<SqliteEventRepository, Customer>>;
+pub type CustomerCqrs =
+    CqrsFramework<Customer, PersistedEventStore<SqliteEventRepository, Customer>>;
 
 /// After every commit, brings the read models up to date before the command returns, so a
 /// client reads its own writes. A failure here loses nothing: the events are committed and the

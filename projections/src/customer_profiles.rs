@@ -40,8 +40,7 @@ impl std::fmt::Debug for Credentials {
 /// The customer-profile projection and its queries.
 pub struct CustomerProfiles;
 
-const PROFILE_COLUMNS: &str =
-    "id, email, name, phone, stripe_customer_id, created_at, updated_at";
+const PROFILE_COLUMNS: &str = "id, email, name, phone, stripe_customer_id, created_at, updated_at";
 
 impl CustomerProfiles {
     /// The profile of customer `id`, if registered.

@@ -91,7 +91,8 @@ mod tests {
 
     #[test]
     fn password_hashes_are_redacted_at_any_depth() {
-        let mut payload = json!({"CustomerRegistered": {"email": "a@b.co", "password_hash": "$2b$"}});
+        let mut payload =
+            json!({"CustomerRegistered": {"email": "a@b.co", "password_hash": "$2b$"}});
         redact_secrets(&mut payload);
         assert_eq!(payload["CustomerRegistered"]["password_hash"], "<redacted>");
         assert_eq!(payload["CustomerRegistered"]["email"], "a@b.co");

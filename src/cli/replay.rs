@@ -14,9 +14,9 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     db::migrate(&pool).await?;
     let projector = Arc::new(Projector::with_all_projections(pool.clone()));
     let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} events ({per_sec}, eta {eta})")?,
-    );
+    bar.set_style(ProgressStyle::with_template(
+        "{bar:40} {pos}/{len} events ({per_sec}, eta {eta})",
+    )?);
     let progress_bar = bar.clone();
     let report = projector
         .replay(&move |position, head| {

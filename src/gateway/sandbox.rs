@@ -51,7 +51,9 @@ async fn remembered_response(
     match row {
         None => Ok(None),
         Some((stored_request, response)) => {
-            if stored_request != request.to_string() {
+            let same_request = serde_json::from_str::<serde_json::Value>(&stored_request)
+                .is_ok_and(|stored| stored == *request);
+            if !same_request {
                 return Err(GatewayError::IdempotencyKeyReused);
             }
             serde_json::from_str(&response)
@@ -148,8 +150,13 @@ impl PaymentGateway for SandboxGateway {
         if updated.rows_affected() == 0 {
             return Err(GatewayError::NoSuchCustomer);
         }
-        remember_response(&mut tx, idempotency_key, &request, &json!({"id": provider_customer_id}))
-            .await?;
+        remember_response(
+            &mut tx,
+            idempotency_key,
+            &request,
+            &json!({"id": provider_customer_id}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -57,7 +57,9 @@ impl ApiError {
                 AppError::PaymentProvider(_) => {
                     (StatusCode::BAD_GATEWAY, "payment_provider_error", None)
                 }
-                AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", None),
+                AppError::Internal(_) => {
+                    (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", None)
+                }
             },
             Self::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json", None),
             Self::InvalidBody { field, .. } => (

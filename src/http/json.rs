@@ -139,7 +139,10 @@ mod tests {
 
     #[test]
     fn a_wrong_type_is_named() {
-        assert_eq!(field_of(r#"{"email": "a@b.co", "amount": "ten"}"#), "amount");
+        assert_eq!(
+            field_of(r#"{"email": "a@b.co", "amount": "ten"}"#),
+            "amount"
+        );
     }
 
     #[test]
@@ -157,7 +160,10 @@ mod tests {
     fn malformed_json_and_trailing_garbage_are_syntax_errors() {
         for body in ["{", "{\"email\": }", "{\"email\":\"a@b.co\"} x", ""] {
             assert!(
-                matches!(parse_json::<Body>(body.as_bytes()), Err(ApiError::MalformedJson(_))),
+                matches!(
+                    parse_json::<Body>(body.as_bytes()),
+                    Err(ApiError::MalformedJson(_))
+                ),
                 "{body:?}"
             );
         }

@@ -1,1 +1,10 @@
+//! API integration tests: one binary, one module per feature. Each test gets its own SQLite
+//! file and a real server on a loopback port.
 
+mod auth;
+mod cli;
+mod errors;
+mod event_store;
+mod helpers;
+mod operations;
+mod projections;

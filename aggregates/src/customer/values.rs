@@ -85,7 +85,10 @@ impl CustomerName {
             return Err(ValidationError::new("name", "must not be empty"));
         }
         if name.chars().count() > Self::MAX_CHARS {
-            return Err(ValidationError::new("name", "must be at most 200 characters"));
+            return Err(ValidationError::new(
+                "name",
+                "must be at most 200 characters",
+            ));
         }
         if name.chars().any(char::is_control) {
             return Err(ValidationError::new(

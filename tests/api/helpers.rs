@@ -1,0 +1,176 @@
+//! `spawn_app()`: a real billstream on 127.0.0.1:0 over a fresh SQLite file.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use billstream::app::Application;
+use billstream::config::Config;
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+use sqlx::SqlitePool;
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+/// The JWT secret every test server signs with.
+pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret!";
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db_path: PathBuf,
+    pub pool: SqlitePool,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    _dir: Option<TempDir>,
+}
+
+/// Configuration for a test server over `db_path`, with extra variables on top.
+pub fn test_config(db_path: &Path, extra: &[(&str, &str)]) -> Config {
+    let mut vars: HashMap<String, String> = HashMap::from([
+        (
+            "DATABASE_URL".to_owned(),
+            format!("sqlite://{}", db_path.display()),
+        ),
+        ("BIND_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
+        ("BCRYPT_COST".to_owned(), "4".to_owned()),
+        ("JWT_SECRET".to_owned(), TEST_JWT_SECRET.to_owned()),
+    ]);
+    for (key, value) in extra {
+        vars.insert((*key).to_owned(), (*value).to_owned());
+    }
+    Config::from_lookup(|name| vars.get(name).cloned()).expect("test configuration is valid")
+}
+
+/// A server over a fresh database.
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db_path = dir.path().join("billstream.db");
+    let mut app = spawn_app_on(&db_path).await;
+    app._dir = Some(dir);
+    app
+}
+
+/// A server over an existing (or new) database file.
+pub async fn spawn_app_on(db_path: &Path) -> TestApp {
+    let config = test_config(db_path, &[]);
+    let application = Application::build(config).await.expect("app builds");
+    let address = format!("http://{}", application.local_addr());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        application
+            .run_until_stopped(async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("server runs");
+    });
+    let pool = open_pool(db_path).await;
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        db_path: db_path.to_owned(),
+        pool,
+        stop: Some(stop),
+        server: Some(server),
+        _dir: None,
+    }
+}
+
+/// A pool on a test database, for assertions on stored state.
+pub async fn open_pool(db_path: &Path) -> SqlitePool {
+    let config = test_config(db_path, &[]);
+    let pool = billstream::db::connect(&config).await.expect("db opens");
+    billstream::db::migrate(&pool).await.expect("db migrates");
+    pool
+}
+
+impl TestApp {
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server stops cleanly");
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        let mut request = self.client.post(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request is sent")
+    }
+
+    pub async fn patch_json(&self, path: &str, body: &Value, token: &str) -> Response {
+        self.client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request is sent")
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request is sent")
+    }
+
+    /// Registers a customer and returns the 201 body (`token`, `customer`).
+    pub async fn register(&self, email: &str, password: &str, name: &str) -> Value {
+        let response = self
+            .post_json(
+                "/api/auth/register",
+                &json!({"email": email, "password": password, "name": name}),
+                None,
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "registration of {email}"
+        );
+        response.json().await.expect("json body")
+    }
+
+    /// Registers a customer and returns its token.
+    pub async fn token_for(&self, email: &str) -> String {
+        self.register(email, "correct horse battery", "Test Customer")
+            .await["token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
+    }
+
+    /// How many events the log holds.
+    pub async fn event_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM events")
+            .fetch_one(&self.pool)
+            .await
+            .expect("count")
+    }
+}
+
+/// Asserts an error response: status, `error.code`, and (if given) `error.field`.
+pub async fn assert_error(response: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.expect("error bodies are JSON");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    body
+}

@@ -1,0 +1,81 @@
+//! Health, readiness, configuration at start-up.
+
+use billstream::app::Application;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, test_config};
+
+#[tokio::test]
+async fn health_answers_ok() {
+    let app = spawn_app().await;
+    let response = app.get("/health", None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"status": "ok"})
+    );
+}
+
+#[tokio::test]
+async fn ready_answers_once_projections_have_caught_up() {
+    let app = spawn_app().await;
+    app.register("ada@example.com", "correct horse", "Ada")
+        .await;
+    let response = app.get("/ready", None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn ready_is_503_while_projections_lag() {
+    let app = spawn_app().await;
+    app.register("ada@example.com", "correct horse", "Ada")
+        .await;
+    // Pretend the projection's transaction never committed (a crash between the append and
+    // the projection update): rows and checkpoint are both behind.
+    let mut tx = app.pool.begin().await.unwrap();
+    sqlx::query("DELETE FROM customer_profiles")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE projection_checkpoints SET position = 0")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut statuses = vec![];
+    statuses.push(app.get("/ready", None).await.status());
+    // The projector's poll then catches up on its own.
+    for _ in 0..50 {
+        let status = app.get("/ready", None).await.status();
+        statuses.push(status);
+        if status == StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(statuses.first(), Some(&StatusCode::SERVICE_UNAVAILABLE));
+    assert_eq!(statuses.last(), Some(&StatusCode::OK));
+}
+
+#[tokio::test]
+async fn a_live_stripe_key_without_a_strong_jwt_secret_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let lookup = |name: &str| match name {
+        "STRIPE_SECRET_KEY" => Some("sk_live_placeholder".to_owned()),
+        "JWT_SECRET" => Some("too-short".to_owned()),
+        _ => None,
+    };
+    let error = billstream::config::Config::from_lookup(lookup).unwrap_err();
+    assert!(error.to_string().contains("JWT_SECRET"));
+    drop(dir);
+}
+
+#[tokio::test]
+async fn without_a_jwt_secret_the_sandbox_starts_with_a_random_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(&dir.path().join("db.sqlite"), &[]);
+    config.jwt_secret = None;
+    let app = Application::build(config).await;
+    assert!(app.is_ok());
+}
