@@ -14,11 +14,14 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::auth::{JwtKeys, PasswordHasher};
+use crate::config::Secret;
 use crate::config::{Config, Mode};
 use crate::customers::CustomerService;
+use crate::gateway::sandbox::outbox::WebhookDelivery;
 use crate::gateway::sandbox::SandboxGateway;
 use crate::gateway::PaymentGateway;
 use crate::http::{router, AppState};
+use crate::payments::PaymentService;
 use crate::{db, store};
 
 /// Why the service could not start.
@@ -44,6 +47,8 @@ pub struct Application {
     router: axum::Router,
     projector: Arc<Projector>,
     pool: SqlitePool,
+    /// Delivers the sandbox's webhooks (sandbox mode only).
+    webhook_delivery: Option<WebhookDelivery>,
 }
 
 /// How often the projector looks for events it has not applied (commands also trigger it).
@@ -55,39 +60,70 @@ impl Application {
         let pool = db::connect(&config).await?;
         db::migrate(&pool).await?;
         let projector = Arc::new(Projector::with_all_projections(pool.clone()));
-        let gateway: Arc<dyn PaymentGateway> = match config.mode() {
-            Mode::Sandbox => Arc::new(SandboxGateway::new(pool.clone())),
-            Mode::StripeTest | Mode::StripeLive => return Err(StartupError::Unsupported(
-                "STRIPE_SECRET_KEY is set, but this version only has the offline sandbox; unset it",
-            )),
-        };
-        let jwt = Arc::new(JwtKeys::new(jwt_secret(&config).as_bytes(), config.jwt_ttl));
-        let hasher = Arc::new(PasswordHasher::new(config.bcrypt_cost));
-        let customer_cqrs = Arc::new(store::cqrs_for(pool.clone(), Some(projector.clone()), ()));
-        let customers = Arc::new(CustomerService::new(
-            customer_cqrs,
-            pool.clone(),
-            gateway,
-            hasher,
-        ));
-        let state = AppState {
-            pool: pool.clone(),
-            projector: projector.clone(),
-            customers,
-            jwt,
-        };
-        let router = router(state, &config.cors_allowed_origins);
         let listener = TcpListener::bind(config.bind_addr)
             .await
             .map_err(|source| StartupError::Bind {
                 addr: config.bind_addr,
                 source,
             })?;
+        let local_addr = listener.local_addr().map_err(|source| StartupError::Bind {
+            addr: config.bind_addr,
+            source,
+        })?;
+        let webhook_secret = webhook_signing_secret(&config);
+        let (gateway, sandbox, webhook_delivery): (Arc<dyn PaymentGateway>, _, _) = match config
+            .mode()
+        {
+            Mode::Sandbox => {
+                let sandbox = SandboxGateway::new(pool.clone());
+                let target = config
+                    .sandbox_webhook_url
+                    .clone()
+                    .unwrap_or_else(|| own_webhook_url(local_addr));
+                let delivery = WebhookDelivery::new(
+                    pool.clone(),
+                    target,
+                    webhook_secret.clone(),
+                    sandbox.outbox_wake(),
+                );
+                (Arc::new(sandbox.clone()), Some(sandbox), Some(delivery))
+            }
+            Mode::StripeTest | Mode::StripeLive => return Err(StartupError::Unsupported(
+                "STRIPE_SECRET_KEY is set, but this version only has the offline sandbox; unset it",
+            )),
+        };
+        let jwt = Arc::new(JwtKeys::new(jwt_secret(&config).as_bytes(), config.jwt_ttl));
+        let hasher = Arc::new(PasswordHasher::new(config.bcrypt_cost));
+        hasher.clone().warm_up();
+        let customers = Arc::new(CustomerService::new(
+            Arc::new(store::cqrs_for(pool.clone(), Some(projector.clone()), ())),
+            pool.clone(),
+            gateway.clone(),
+            hasher,
+        ));
+        let payments = Arc::new(PaymentService::new(
+            Arc::new(store::cqrs_for(pool.clone(), Some(projector.clone()), ())),
+            pool.clone(),
+            gateway,
+            projector.clone(),
+            sandbox.is_some(),
+        ));
+        let state = AppState {
+            pool: pool.clone(),
+            projector: projector.clone(),
+            customers,
+            payments,
+            jwt,
+            sandbox,
+            stripe_publishable_key: config.stripe_publishable_key.clone(),
+        };
+        let router = router(state, &config.cors_allowed_origins);
         Ok(Self {
             listener,
             router,
             projector,
             pool,
+            webhook_delivery,
         })
     }
 
@@ -103,12 +139,17 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let addr = self.local_addr();
         let projector_loop = spawn_projector_loop(self.projector.clone());
-        tracing::info!(addr = %self.local_addr(), "billstream is listening");
+        let delivery_loop = self.webhook_delivery.map(WebhookDelivery::spawn);
+        tracing::info!(%addr, "billstream is listening");
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await;
         projector_loop.abort();
+        if let Some(delivery_loop) = delivery_loop {
+            delivery_loop.abort();
+        }
         self.pool.close().await;
         tracing::info!("billstream stopped");
         served
@@ -146,6 +187,41 @@ fn jwt_secret(config: &Config) -> String {
                 .collect()
         }
     }
+}
+
+/// The secret the sandbox signs its webhooks with: the first configured one, or a fresh one.
+fn webhook_signing_secret(config: &Config) -> Secret {
+    let configured = config.stripe_webhook_secret.as_ref().and_then(|secrets| {
+        secrets
+            .expose()
+            .split(',')
+            .map(str::trim)
+            .find(|secret| !secret.is_empty())
+            .map(Secret::new)
+    });
+    configured.unwrap_or_else(|| {
+        let random: String = rand::rng()
+            .sample_iter(Alphanumeric)
+            .take(32)
+            .map(char::from)
+            .collect();
+        Secret::new(format!("whsec_{random}"))
+    })
+}
+
+/// The service's own webhook endpoint, reachable from this host.
+fn own_webhook_url(local_addr: SocketAddr) -> String {
+    let host = if local_addr.ip().is_unspecified() {
+        "127.0.0.1".to_owned()
+    } else {
+        local_addr.ip().to_string()
+    };
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host
+    };
+    format!("http://{host}:{}/api/webhooks/stripe", local_addr.port())
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -68,6 +68,8 @@ pub struct Config {
     pub stripe_publishable_key: Option<String>,
     pub stripe_webhook_secret: Option<Secret>,
     pub stripe_api_base: String,
+    /// Where the sandbox delivers its webhooks (default: the service's own endpoint).
+    pub sandbox_webhook_url: Option<String>,
     pub cors_allowed_origins: Vec<String>,
     pub log_format: LogFormat,
 }
@@ -158,6 +160,7 @@ impl Config {
             stripe_webhook_secret: get("STRIPE_WEBHOOK_SECRET").map(Secret::new),
             stripe_api_base: get("STRIPE_API_BASE")
                 .unwrap_or_else(|| "https://api.stripe.com".into()),
+            sandbox_webhook_url: get("SANDBOX_WEBHOOK_URL"),
             cors_allowed_origins: get("CORS_ALLOWED_ORIGINS")
                 .map(|v| {
                     v.split(',')

@@ -31,6 +31,12 @@ pub enum AppError {
     /// Another command changed the same aggregate first; the caller may retry.
     #[error("the resource was modified concurrently; retry the request")]
     Conflict,
+    /// The resource is not in a state that allows this (confirming a succeeded payment…).
+    #[error("{0}")]
+    InvalidState(String),
+    /// An Idempotency-Key was reused with a different request.
+    #[error("this Idempotency-Key was already used with a different request")]
+    IdempotencyKeyReused,
     /// The payment provider failed or is unreachable.
     #[error("the payment provider could not complete the request")]
     PaymentProvider(#[source] GatewayError),
@@ -65,6 +71,13 @@ impl From<sqlx::Error> for AppError {
 
 impl From<GatewayError> for AppError {
     fn from(error: GatewayError) -> Self {
-        Self::PaymentProvider(error)
+        match error {
+            GatewayError::InvalidPaymentMethod(message) => {
+                Self::Validation(ValidationError::new("payment_method", message))
+            }
+            GatewayError::UnexpectedState(message) => Self::InvalidState(message),
+            GatewayError::IdempotencyKeyReused => Self::Conflict,
+            other => Self::PaymentProvider(other),
+        }
     }
 }

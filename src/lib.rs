@@ -12,5 +12,7 @@ pub mod db;
 pub mod error;
 pub mod gateway;
 pub mod http;
+pub mod payments;
 pub mod store;
 pub mod telemetry;
+pub mod webhook_signature;

@@ -5,6 +5,8 @@
 //! every decision reproducible from the event log alone.
 
 pub mod customer;
+pub mod money;
+pub mod payment;
 pub mod validation;
 
 pub use validation::ValidationError;

@@ -7,9 +7,11 @@
 pub mod customer_profiles;
 pub mod error;
 pub mod event_log;
+pub mod payments;
 pub mod projector;
 
 pub use customer_profiles::{Credentials, CustomerProfile, CustomerProfiles};
 pub use error::ProjectionError;
 pub use event_log::{EventFilter, StoredEvent};
+pub use payments::{HistoryQuery, PaymentRow, Payments};
 pub use projector::{Projection, Projector, ReplayReport};

@@ -66,7 +66,10 @@ impl Projector {
 
     /// A projector over every read model billstream has.
     pub fn with_all_projections(pool: SqlitePool) -> Self {
-        Self::new(pool, vec![Arc::new(crate::CustomerProfiles)])
+        Self::new(
+            pool,
+            vec![Arc::new(crate::CustomerProfiles), Arc::new(crate::Payments)],
+        )
     }
 
     /// Applies every event committed after each projection's checkpoint; returns how many

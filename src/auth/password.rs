@@ -86,17 +86,30 @@ impl PasswordHasher {
             .unwrap_or(false))
     }
 
-    /// Spends the time of a real verification, for an account that does not exist.
-    pub async fn verify_decoy(&self, password: &PlainPassword) -> Result<(), HashingError> {
+    /// Computes the decoy hash in the background, so the first unknown-e-mail login costs what
+    /// every later one does.
+    pub fn warm_up(self: Arc<Self>) {
+        tokio::spawn(async move {
+            if let Err(error) = self.decoy_hash().await {
+                tracing::warn!(%error, "could not prepare the login decoy hash");
+            }
+        });
+    }
+
+    async fn decoy_hash(&self) -> Result<String, HashingError> {
         let cost = self.cost;
-        let decoy = self
-            .decoy
+        self.decoy
             .get_or_try_init(|| async move {
                 self.run(move || bcrypt::hash("decoy password, never valid", cost))
                     .await
             })
-            .await?
-            .clone();
+            .await
+            .cloned()
+    }
+
+    /// Spends the time of a real verification, for an account that does not exist.
+    pub async fn verify_decoy(&self, password: &PlainPassword) -> Result<(), HashingError> {
+        let decoy = self.decoy_hash().await?;
         self.verify(password, &decoy).await.map(|_| ())
     }
 

@@ -6,7 +6,17 @@ pub enum GatewayError {
     /// The provider does not know this customer.
     #[error("no such customer at the payment provider")]
     NoSuchCustomer,
-    /// An idempotency key was reused with different parameters (a bug on our side).
+    /// The provider does not know this PaymentIntent.
+    #[error("no such payment intent at the payment provider")]
+    NoSuchPaymentIntent,
+    /// The payment method is unknown or unusable (the caller's mistake).
+    #[error("{0}")]
+    InvalidPaymentMethod(String),
+    /// The object is not in a state that allows this (e.g. confirming a succeeded intent, or
+    /// refunding more than remains): usually another request got there first.
+    #[error("{0}")]
+    UnexpectedState(String),
+    /// An idempotency key was reused with different parameters.
     #[error("idempotency key reused with different parameters")]
     IdempotencyKeyReused,
     /// The provider failed, refused our credentials, or could not be reached.

@@ -1,39 +1,19 @@
 //! The payment-gateway port: the one interface through which billstream talks to its payment
-//! provider. The offline sandbox implements it now; the Stripe adapter implements the same port.
+//! provider. The offline sandbox and the Stripe adapter implement it; nothing else in the
+//! service knows a provider's wire format.
 
+pub mod decode;
 mod error;
 pub mod sandbox;
+mod types;
 
 pub use error::GatewayError;
+pub use types::*;
 
 use async_trait::async_trait;
 
-/// A customer to create at the provider.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewCustomer {
-    /// billstream's customer id, stored in the provider's metadata.
-    pub customer_id: String,
-    pub email: String,
-    pub name: String,
-    pub phone: Option<String>,
-}
-
-/// New contact details for a provider customer (full values, not a diff).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CustomerDetails {
-    pub name: String,
-    pub phone: Option<String>,
-}
-
-/// What the provider says about a customer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProviderCustomer {
-    /// The provider's id (`cus_…`).
-    pub id: String,
-}
-
 /// Every operation billstream needs from a payment provider. Each mutating call carries an
-/// idempotency key derived from billstream's own command id, so a retry never acts twice.
+/// idempotency key derived from billstream's own ids, so a retry never acts twice.
 #[async_trait]
 pub trait PaymentGateway: Send + Sync {
     /// Creates the provider-side customer.
@@ -53,4 +33,34 @@ pub trait PaymentGateway: Send + Sync {
 
     /// Deletes a provider customer (used to undo a registration that lost a race).
     async fn delete_customer(&self, provider_customer_id: &str) -> Result<(), GatewayError>;
+
+    /// Creates a PaymentIntent awaiting its payment method.
+    async fn create_payment_intent(
+        &self,
+        intent: &NewPaymentIntent,
+        idempotency_key: &str,
+    ) -> Result<PaymentIntent, GatewayError>;
+
+    /// Attaches a payment method and confirms. A card decline is not an error: it comes back as
+    /// an intent with `last_error` set.
+    async fn confirm_payment_intent(
+        &self,
+        payment_intent_id: &str,
+        payment_method: &str,
+        idempotency_key: &str,
+    ) -> Result<PaymentIntent, GatewayError>;
+
+    /// The intent as the provider sees it now.
+    async fn retrieve_payment_intent(
+        &self,
+        payment_intent_id: &str,
+    ) -> Result<PaymentIntent, GatewayError>;
+
+    /// Refunds `amount` minor units of a succeeded intent.
+    async fn create_refund(
+        &self,
+        payment_intent_id: &str,
+        amount: i64,
+        idempotency_key: &str,
+    ) -> Result<Refund, GatewayError>;
 }

@@ -54,6 +54,10 @@ impl ApiError {
                 AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthorized", None),
                 AppError::NotFound => (StatusCode::NOT_FOUND, "not_found", None),
                 AppError::Conflict => (StatusCode::CONFLICT, "conflict", None),
+                AppError::InvalidState(_) => (StatusCode::CONFLICT, "invalid_state", None),
+                AppError::IdempotencyKeyReused => {
+                    (StatusCode::CONFLICT, "idempotency_key_reused", None)
+                }
                 AppError::PaymentProvider(_) => {
                     (StatusCode::BAD_GATEWAY, "payment_provider_error", None)
                 }

@@ -2,10 +2,13 @@
 //! HTTP and the application services; business rules live in the domain.
 
 pub mod auth;
+pub mod client_config;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod json;
+pub mod payments;
+pub mod sandbox;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +31,8 @@ use tracing::Level;
 
 use crate::auth::JwtKeys;
 use crate::customers::CustomerService;
+use crate::gateway::sandbox::SandboxGateway;
+use crate::payments::PaymentService;
 use error::error_response;
 
 /// The largest request body accepted (64 KiB).
@@ -39,7 +44,11 @@ pub struct AppState {
     pub pool: SqlitePool,
     pub projector: Arc<Projector>,
     pub customers: Arc<CustomerService>,
+    pub payments: Arc<PaymentService>,
     pub jwt: Arc<JwtKeys>,
+    /// Present in sandbox mode, for the `/sandbox` routes.
+    pub sandbox: Option<SandboxGateway>,
+    pub stripe_publishable_key: Option<String>,
 }
 
 /// The whole API with its middleware.
@@ -48,7 +57,10 @@ pub fn router(state: AppState, cors_allowed_origins: &[String]) -> Router {
     Router::new()
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
+        .route("/api/config", get(client_config::client_config))
         .nest("/api/auth", auth::routes())
+        .nest("/api/payments", payments::routes())
+        .nest("/sandbox", sandbox::routes())
         .fallback(route_not_found)
         .with_state(state)
         .layer(map_response(json_error_bodies))

@@ -152,6 +152,32 @@ impl TestApp {
             .to_owned()
     }
 
+    /// Creates a payment intent and returns the 201 body.
+    pub async fn create_intent(&self, token: &str, amount: i64, currency: &str) -> Value {
+        let response = self
+            .post_json(
+                "/api/payments/create-intent",
+                &json!({"amount": amount, "currency": currency, "description": "Test order"}),
+                Some(token),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "create-intent");
+        response.json().await.expect("json body")
+    }
+
+    /// Confirms an intent with a payment method; returns status and body.
+    pub async fn confirm(&self, token: &str, intent_id: &str, method: &str) -> (StatusCode, Value) {
+        let response = self
+            .post_json(
+                "/api/payments/confirm",
+                &json!({"payment_intent_id": intent_id, "payment_method": method}),
+                Some(token),
+            )
+            .await;
+        let status = response.status();
+        (status, response.json().await.expect("json body"))
+    }
+
     /// How many events the log holds.
     pub async fn event_count(&self) -> i64 {
         sqlx::query_scalar("SELECT COUNT(*) FROM events")

@@ -7,4 +7,5 @@ mod errors;
 mod event_store;
 mod helpers;
 mod operations;
+mod payments;
 mod projections;

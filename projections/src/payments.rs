@@ -1,0 +1,255 @@
+//! Read model: one row per payment, for the payment API and the customer's history.
+
+use aggregates::payment::{Payment, PaymentEvent};
+use async_trait::async_trait;
+use cqrs_es::Aggregate;
+use sqlx::{FromRow, SqliteConnection, SqliteExecutor};
+
+use crate::customer_profiles::format_timestamp;
+use crate::event_log::StoredEvent;
+use crate::{Projection, ProjectionError};
+
+/// A payment as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct PaymentRow {
+    pub payment_id: String,
+    pub customer_id: String,
+    pub payment_intent_id: String,
+    pub client_secret: String,
+    pub amount: i64,
+    pub currency: String,
+    pub status: String,
+    pub description: Option<String>,
+    /// JSON object text.
+    pub metadata: String,
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+    /// JSON text of the provider's next action, while one is required.
+    pub next_action: Option<String>,
+    pub amount_received: i64,
+    pub refunded_amount: i64,
+    pub confirm_attempts: i64,
+    pub refund_count: i64,
+    pub created_position: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A page of a customer's history query.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryQuery<'a> {
+    pub status: Option<&'a str>,
+    /// Only payments created before this log position (the cursor).
+    pub before_position: Option<i64>,
+    pub limit: i64,
+}
+
+/// The payments projection and its queries.
+pub struct Payments;
+
+impl Payments {
+    /// One payment by id.
+    pub async fn find(
+        db: impl SqliteExecutor<'_>,
+        payment_id: &str,
+    ) -> Result<Option<PaymentRow>, sqlx::Error> {
+        sqlx::query_as("SELECT * FROM payments WHERE payment_id = ?")
+            .bind(payment_id)
+            .fetch_optional(db)
+            .await
+    }
+
+    /// One payment by its PaymentIntent id.
+    pub async fn find_by_intent(
+        db: impl SqliteExecutor<'_>,
+        payment_intent_id: &str,
+    ) -> Result<Option<PaymentRow>, sqlx::Error> {
+        sqlx::query_as("SELECT * FROM payments WHERE payment_intent_id = ?")
+            .bind(payment_intent_id)
+            .fetch_optional(db)
+            .await
+    }
+
+    /// A customer's payments, newest first.
+    pub async fn history(
+        db: impl SqliteExecutor<'_>,
+        customer_id: &str,
+        query: &HistoryQuery<'_>,
+    ) -> Result<Vec<PaymentRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT * FROM payments
+              WHERE customer_id = ?1
+                AND (?2 IS NULL OR status = ?2)
+                AND (?3 IS NULL OR created_position < ?3)
+              ORDER BY created_position DESC
+              LIMIT ?4",
+        )
+        .bind(customer_id)
+        .bind(query.status)
+        .bind(query.before_position)
+        .bind(query.limit)
+        .fetch_all(db)
+        .await
+    }
+
+    /// Every payment ordered by id (used to compare a replay with the live tables).
+    pub async fn all(db: impl SqliteExecutor<'_>) -> Result<Vec<PaymentRow>, sqlx::Error> {
+        sqlx::query_as("SELECT * FROM payments ORDER BY payment_id")
+            .fetch_all(db)
+            .await
+    }
+}
+
+#[async_trait]
+impl Projection for Payments {
+    fn name(&self) -> &'static str {
+        "payments"
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["payments"]
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut SqliteConnection,
+        event: &StoredEvent,
+    ) -> Result<(), ProjectionError> {
+        if event.aggregate_type != Payment::TYPE {
+            return Ok(());
+        }
+        let id = event.aggregate_id.as_str();
+        match event.decode::<PaymentEvent>()? {
+            PaymentEvent::PaymentCreated {
+                customer_id,
+                payment_intent_id,
+                client_secret,
+                amount,
+                currency,
+                description,
+                metadata,
+                created_at,
+            } => {
+                let at = format_timestamp(&created_at);
+                sqlx::query(
+                    "INSERT INTO payments
+                       (payment_id, customer_id, payment_intent_id, client_secret, amount, currency,
+                        status, description, metadata, created_position, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'requires_payment_method', ?7, ?8, ?9, ?10, ?10)",
+                )
+                .bind(id)
+                .bind(customer_id)
+                .bind(payment_intent_id)
+                .bind(client_secret)
+                .bind(amount)
+                .bind(currency)
+                .bind(description)
+                .bind(serde_json::to_string(&metadata).unwrap_or_else(|_| "{}".into()))
+                .bind(event.position)
+                .bind(at)
+                .execute(conn)
+                .await?;
+            }
+            PaymentEvent::PaymentSucceeded {
+                attempt,
+                amount_received,
+                at,
+            } => {
+                sqlx::query(
+                    "UPDATE payments SET status = 'succeeded', amount_received = ?2,
+                        failure_code = NULL, failure_message = NULL, next_action = NULL,
+                        confirm_attempts = MAX(confirm_attempts, COALESCE(?3, 0)), updated_at = ?4
+                      WHERE payment_id = ?1",
+                )
+                .bind(id)
+                .bind(amount_received)
+                .bind(attempt)
+                .bind(format_timestamp(&at))
+                .execute(conn)
+                .await?;
+            }
+            PaymentEvent::PaymentFailed {
+                attempt,
+                failure_code,
+                decline_code,
+                failure_message,
+                at,
+            } => {
+                sqlx::query(
+                    "UPDATE payments SET status = 'failed', failure_code = ?2, failure_message = ?3,
+                        next_action = NULL, confirm_attempts = MAX(confirm_attempts, COALESCE(?4, 0)),
+                        updated_at = ?5
+                      WHERE payment_id = ?1",
+                )
+                .bind(id)
+                // The issuer's reason is the more useful code when there is one.
+                .bind(decline_code.unwrap_or(failure_code))
+                .bind(failure_message)
+                .bind(attempt)
+                .bind(format_timestamp(&at))
+                .execute(conn)
+                .await?;
+            }
+            PaymentEvent::PaymentRequiresAction {
+                attempt,
+                next_action,
+                at,
+            } => {
+                set_status(
+                    conn,
+                    id,
+                    "requires_action",
+                    attempt,
+                    Some(next_action.to_string()),
+                    &at,
+                )
+                .await?;
+            }
+            PaymentEvent::PaymentProcessing { attempt, at } => {
+                set_status(conn, id, "processing", attempt, None, &at).await?;
+            }
+            PaymentEvent::PaymentCanceled { attempt, at } => {
+                set_status(conn, id, "canceled", attempt, None, &at).await?;
+            }
+            PaymentEvent::PaymentRefunded { amount, at, .. } => {
+                sqlx::query(
+                    "UPDATE payments SET refunded_amount = refunded_amount + ?2,
+                        refund_count = refund_count + 1,
+                        status = CASE WHEN refunded_amount + ?2 >= amount_received
+                                      THEN 'refunded' ELSE 'partially_refunded' END,
+                        updated_at = ?3
+                      WHERE payment_id = ?1",
+                )
+                .bind(id)
+                .bind(amount)
+                .bind(format_timestamp(&at))
+                .execute(conn)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn set_status(
+    conn: &mut SqliteConnection,
+    id: &str,
+    status: &str,
+    attempt: Option<u32>,
+    next_action: Option<String>,
+    at: &chrono::DateTime<chrono::Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE payments SET status = ?2, next_action = ?3, failure_code = NULL, failure_message = NULL,
+            confirm_attempts = MAX(confirm_attempts, COALESCE(?4, 0)), updated_at = ?5
+          WHERE payment_id = ?1",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(next_action)
+    .bind(attempt)
+    .bind(format_timestamp(at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
