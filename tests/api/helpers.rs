@@ -51,9 +51,21 @@ pub async fn spawn_app() -> TestApp {
     app
 }
 
+/// A server over a fresh database, with extra configuration.
+pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db_path = dir.path().join("billstream.db");
+    let mut app = start(test_config(&db_path, extra), &db_path).await;
+    app._dir = Some(dir);
+    app
+}
+
 /// A server over an existing (or new) database file.
 pub async fn spawn_app_on(db_path: &Path) -> TestApp {
-    let config = test_config(db_path, &[]);
+    start(test_config(db_path, &[]), db_path).await
+}
+
+async fn start(config: Config, db_path: &Path) -> TestApp {
     let application = Application::build(config).await.expect("app builds");
     let address = format!("http://{}", application.local_addr());
     let (stop, stopped) = oneshot::channel::<()>();

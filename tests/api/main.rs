@@ -9,3 +9,4 @@ mod helpers;
 mod operations;
 mod payments;
 mod projections;
+mod sandbox_webhooks;
