@@ -19,7 +19,8 @@ use crate::config::{Config, Mode};
 use crate::customers::CustomerService;
 use crate::gateway::sandbox::outbox::WebhookDelivery;
 use crate::gateway::sandbox::SandboxGateway;
-use crate::gateway::PaymentGateway;
+use crate::gateway::stripe::StripeGateway;
+use crate::gateway::{GatewayError, PaymentGateway};
 use crate::http::{router, AppState};
 use crate::payments::PaymentService;
 use crate::{db, store};
@@ -37,8 +38,8 @@ pub enum StartupError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{0}")]
-    Unsupported(&'static str),
+    #[error("cannot set up the payment provider: {0}")]
+    Gateway(#[from] GatewayError),
 }
 
 /// A built, bound, not yet running service.
@@ -71,27 +72,31 @@ impl Application {
             source,
         })?;
         let webhook_secret = webhook_signing_secret(&config);
-        let (gateway, sandbox, webhook_delivery): (Arc<dyn PaymentGateway>, _, _) = match config
-            .mode()
-        {
-            Mode::Sandbox => {
-                let sandbox = SandboxGateway::new(pool.clone());
-                let target = config
-                    .sandbox_webhook_url
-                    .clone()
-                    .unwrap_or_else(|| own_webhook_url(local_addr));
-                let delivery = WebhookDelivery::new(
-                    pool.clone(),
-                    target,
-                    webhook_secret.clone(),
-                    sandbox.outbox_wake(),
-                );
-                (Arc::new(sandbox.clone()), Some(sandbox), Some(delivery))
-            }
-            Mode::StripeTest | Mode::StripeLive => return Err(StartupError::Unsupported(
-                "STRIPE_SECRET_KEY is set, but this version only has the offline sandbox; unset it",
-            )),
-        };
+        let (gateway, sandbox, webhook_delivery): (Arc<dyn PaymentGateway>, _, _) =
+            match config.mode() {
+                Mode::Sandbox => {
+                    let sandbox = SandboxGateway::new(pool.clone());
+                    let target = config
+                        .sandbox_webhook_url
+                        .clone()
+                        .unwrap_or_else(|| own_webhook_url(local_addr));
+                    let delivery = WebhookDelivery::new(
+                        pool.clone(),
+                        target,
+                        webhook_secret.clone(),
+                        sandbox.outbox_wake(),
+                    );
+                    (Arc::new(sandbox.clone()), Some(sandbox), Some(delivery))
+                }
+                Mode::StripeTest | Mode::StripeLive => {
+                    let key = config
+                        .stripe_secret_key
+                        .as_ref()
+                        .expect("Stripe mode has a key");
+                    let stripe = StripeGateway::new(key, &config.stripe_api_base)?;
+                    (Arc::new(stripe), None, None)
+                }
+            };
         let jwt = Arc::new(JwtKeys::new(jwt_secret(&config).as_bytes(), config.jwt_ttl));
         let hasher = Arc::new(PasswordHasher::new(config.bcrypt_cost));
         hasher.clone().warm_up();

@@ -5,6 +5,7 @@
 pub mod decode;
 mod error;
 pub mod sandbox;
+pub mod stripe;
 mod types;
 
 pub use error::GatewayError;

@@ -177,6 +177,19 @@ impl TestApp {
         response.json().await.expect("json body")
     }
 
+    /// Creates a payment intent with no description (localstripe refuses descriptions).
+    pub async fn create_intent_without_description(&self, token: &str, amount: i64) -> Value {
+        let response = self
+            .post_json(
+                "/api/payments/create-intent",
+                &json!({"amount": amount, "currency": "eur"}),
+                Some(token),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "create-intent");
+        response.json().await.expect("json body")
+    }
+
     /// Confirms an intent with a payment method; returns status and body.
     pub async fn confirm(&self, token: &str, intent_id: &str, method: &str) -> (StatusCode, Value) {
         let response = self

@@ -1,0 +1,186 @@
+//! A private localstripe (a fake Stripe server from PyPI) for the tests: installed into a venv
+//! under `target/` on first use, started on a free loopback port, killed when dropped.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// The API key the tests use with localstripe (it accepts any test key).
+pub const LOCALSTRIPE_KEY: &str = "sk_test_billstream_localstripe";
+
+/// A running localstripe.
+pub struct LocalStripe {
+    pub url: String,
+    client: reqwest::Client,
+    _process: tokio::process::Child,
+}
+
+fn tests_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/localstripe")
+}
+
+/// The venv with localstripe installed (created once per machine, reused after).
+fn venv() -> PathBuf {
+    static VENV: OnceLock<PathBuf> = OnceLock::new();
+    VENV.get_or_init(|| {
+        let venv = std::env::var_os("LOCALSTRIPE_VENV").map_or_else(
+            || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/localstripe-venv"),
+            PathBuf::from,
+        );
+        let python = venv.join("bin/python");
+        let ready = |python: &Path| {
+            Command::new(python)
+                .args(["-c", "import localstripe, aiohttp"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|status| status.success())
+        };
+        if ready(&python) {
+            return venv;
+        }
+        // Build beside the final place and move it in, so a half-built venv is never used.
+        let staging = venv.with_extension(format!("staging-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&staging);
+        run(Command::new("python3").arg("-m").arg("venv").arg(&staging));
+        run(Command::new(staging.join("bin/python"))
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
+            .arg(tests_dir().join("requirements.txt")));
+        let _ = std::fs::remove_dir_all(&venv);
+        if std::fs::rename(&staging, &venv).is_err() {
+            let _ = std::fs::remove_dir_all(&staging);
+        }
+        assert!(
+            ready(&python),
+            "localstripe is not importable from {}",
+            venv.display()
+        );
+        venv
+    })
+    .clone()
+}
+
+fn run(command: &mut Command) {
+    let output = command.output().expect("the installer runs");
+    assert!(
+        output.status.success(),
+        "{command:?} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free loopback port")
+}
+
+impl LocalStripe {
+    /// Starts a fresh, empty localstripe (`--from-scratch`) on a private port.
+    pub async fn start() -> Self {
+        let venv = tokio::task::spawn_blocking(venv).await.expect("venv setup");
+        let port = free_port();
+        let process = tokio::process::Command::new(venv.join("bin/python"))
+            .arg(tests_dir().join("run_localstripe.py"))
+            .arg("--port")
+            .arg(port.to_string())
+            .arg("--from-scratch")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("localstripe starts");
+        let localstripe = Self {
+            url: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+            _process: process,
+        };
+        for _ in 0..200 {
+            let answered = localstripe
+                .client
+                .get(format!("{}/v1/customers", localstripe.url))
+                .bearer_auth(LOCALSTRIPE_KEY)
+                .send()
+                .await
+                .is_ok();
+            if answered {
+                return localstripe;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("localstripe did not start on port {port}");
+    }
+
+    async fn form(&self, path: &str, form: &[(&str, String)]) -> Value {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(LOCALSTRIPE_KEY)
+            .form(form)
+            .send()
+            .await
+            .expect("localstripe answers");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        assert!(status.is_success(), "POST {path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// Reads an object as localstripe stores it.
+    pub async fn get(&self, path: &str) -> (reqwest::StatusCode, Value) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(LOCALSTRIPE_KEY)
+            .send()
+            .await
+            .expect("localstripe answers");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A card PaymentMethod from a test card number (localstripe knows 3-D Secure cards by
+    /// number only).
+    pub async fn card_payment_method(&self, number: &str) -> String {
+        let created = self
+            .form(
+                "/v1/payment_methods",
+                &[
+                    ("type", "card".into()),
+                    ("card[number]", number.into()),
+                    ("card[exp_month]", "12".into()),
+                    ("card[exp_year]", "2034".into()),
+                    ("card[cvc]", "123".into()),
+                ],
+            )
+            .await;
+        created["id"]
+            .as_str()
+            .expect("a payment method id")
+            .to_owned()
+    }
+
+    /// Decides a pending 3-D Secure challenge.
+    pub async fn authenticate(&self, payment_intent_id: &str, client_secret: &str, success: bool) {
+        self.form(
+            &format!("/v1/payment_intents/{payment_intent_id}/_authenticate"),
+            &[
+                ("client_secret", client_secret.into()),
+                ("success", success.to_string()),
+            ],
+        )
+        .await;
+    }
+}
