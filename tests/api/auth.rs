@@ -234,12 +234,7 @@ async fn the_profile_can_be_read_and_patched_and_reaches_the_provider() {
     assert_eq!(updated["phone"], "+44 20 7946 0000");
     assert_eq!(updated["email"], "ada@example.com");
 
-    let read: Value = app
-        .get("/api/auth/profile", Some(token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let read: Value = app.get_json("/api/auth/profile", Some(token)).await;
     assert_eq!(read, updated);
 
     let (name, phone): (String, Option<String>) =

@@ -138,6 +138,11 @@ impl TestApp {
         request.send().await.expect("request is sent")
     }
 
+    /// GETs `path` and decodes the JSON body, whatever the status.
+    pub async fn get_json(&self, path: &str, token: Option<&str>) -> Value {
+        self.get(path, token).await.json().await.expect("json body")
+    }
+
     /// Registers a customer and returns the 201 body (`token`, `customer`).
     pub async fn register(&self, email: &str, password: &str, name: &str) -> Value {
         let response = self

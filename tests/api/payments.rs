@@ -45,14 +45,11 @@ async fn zero_decimal_currencies_take_whole_units() {
         .await;
     assert_eq!(confirmed["status"], "succeeded");
     let payment: Value = app
-        .get(
+        .get_json(
             &format!("/api/payments/{}", created["payment_id"].as_str().unwrap()),
             Some(&token),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(
         (payment["amount"].as_i64(), payment["currency"].as_str()),
         (Some(500), Some("jpy"))
@@ -193,14 +190,11 @@ async fn an_unknown_payment_method_is_a_clear_422_that_never_echoes_a_card_numbe
         assert!(!error.to_string().contains("4111"), "{error}");
     }
     let payment: Value = app
-        .get(
+        .get_json(
             &format!("/api/payments/{}", created["payment_id"].as_str().unwrap()),
             Some(&token),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(payment["status"], "requires_payment_method");
 }
 
@@ -226,14 +220,11 @@ async fn three_d_secure_completes_after_authentication() {
     assert_eq!(authenticated.status(), StatusCode::OK);
 
     let payment: Value = app
-        .get(
+        .get_json(
             &format!("/api/payments/{}", created["payment_id"].as_str().unwrap()),
             Some(&token),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(payment["status"], "succeeded");
     assert!(payment.get("next_action").is_none());
 }
@@ -252,14 +243,11 @@ async fn a_failed_three_d_secure_challenge_fails_the_payment() {
     )
     .await;
     let payment: Value = app
-        .get(
+        .get_json(
             &format!("/api/payments/{}", created["payment_id"].as_str().unwrap()),
             Some(&token),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(payment["status"], "failed");
     assert_eq!(
         payment["failure_code"],
@@ -419,12 +407,7 @@ async fn another_customers_payment_is_not_found() {
         "not_found",
     )
     .await;
-    let history: Value = app
-        .get("/api/payments/history", Some(&stranger))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let history: Value = app.get_json("/api/payments/history", Some(&stranger)).await;
     assert_eq!(history["data"].as_array().unwrap().len(), 0);
 }
 
@@ -501,11 +484,8 @@ async fn history_lists_newest_first_with_cursor_and_status_filter() {
     ids.reverse();
 
     let first: Value = app
-        .get("/api/payments/history?limit=2", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/payments/history?limit=2", Some(&token))
+        .await;
     let page_ids = |page: &Value| -> Vec<String> {
         page["data"]
             .as_array()
@@ -517,36 +497,27 @@ async fn history_lists_newest_first_with_cursor_and_status_filter() {
     assert_eq!(page_ids(&first), ids[0..2]);
     let cursor = first["next_cursor"].as_str().unwrap();
     let second: Value = app
-        .get(
+        .get_json(
             &format!("/api/payments/history?limit=2&cursor={cursor}"),
             Some(&token),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(page_ids(&second), ids[2..4]);
     let third: Value = app
-        .get(
+        .get_json(
             &format!(
                 "/api/payments/history?limit=2&cursor={}",
                 second["next_cursor"].as_str().unwrap()
             ),
             Some(&token),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(page_ids(&third), ids[4..5]);
     assert_eq!(third["next_cursor"], Value::Null);
 
     let succeeded: Value = app
-        .get("/api/payments/history?status=succeeded", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/payments/history?status=succeeded", Some(&token))
+        .await;
     assert_eq!(succeeded["data"].as_array().unwrap().len(), 3);
     let item = &succeeded["data"][0];
     for key in [
@@ -592,7 +563,7 @@ async fn bad_history_parameters_are_refused() {
 #[tokio::test]
 async fn the_client_config_says_sandbox() {
     let app = spawn_app().await;
-    let config: Value = app.get("/api/config", None).await.json().await.unwrap();
+    let config: Value = app.get_json("/api/config", None).await;
     assert_eq!(config["mode"], "sandbox");
     assert!(config.get("stripe_publishable_key").is_some());
 }

@@ -16,7 +16,7 @@ async fn the_payment_walk_through_works_against_localstripe() {
     ])
     .await;
 
-    let config: Value = app.get("/api/config", None).await.json().await.unwrap();
+    let config: Value = app.get_json("/api/config", None).await;
     assert_eq!(
         config,
         json!({"mode": "stripe", "stripe_publishable_key": "pk_test_billstream"})
@@ -83,14 +83,11 @@ async fn the_payment_walk_through_works_against_localstripe() {
         )
         .await;
     let completed: Value = app
-        .get(
+        .get_json(
             &format!("/api/payments/{}", secure["payment_id"].as_str().unwrap()),
             Some(token),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(completed["status"], "succeeded");
 
     // A partial refund.
@@ -111,12 +108,7 @@ async fn the_payment_walk_through_works_against_localstripe() {
     assert_eq!(refunded["refunded_amount"], 500);
 
     // The history lists them, newest first.
-    let history: Value = app
-        .get("/api/payments/history", Some(token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let history: Value = app.get_json("/api/payments/history", Some(token)).await;
     let statuses: Vec<&str> = history["data"]
         .as_array()
         .unwrap()
