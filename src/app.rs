@@ -11,6 +11,7 @@ use rand::distr::Alphanumeric;
 use rand::Rng;
 use sqlx::SqlitePool;
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::auth::{JwtKeys, PasswordHasher};
@@ -21,8 +22,9 @@ use crate::gateway::sandbox::outbox::WebhookDelivery;
 use crate::gateway::sandbox::SandboxGateway;
 use crate::gateway::stripe::StripeGateway;
 use crate::gateway::{GatewayError, PaymentGateway};
-use crate::http::{router, AppState};
+use crate::http::{router, AppState, WebhookIntake};
 use crate::payments::PaymentService;
+use crate::webhooks::{EventApplier, Inbox, InboxWorker};
 use crate::{db, store};
 
 /// Why the service could not start.
@@ -50,6 +52,8 @@ pub struct Application {
     pool: SqlitePool,
     /// Delivers the sandbox's webhooks (sandbox mode only).
     webhook_delivery: Option<WebhookDelivery>,
+    /// Applies stored Stripe events.
+    inbox_worker: InboxWorker,
 }
 
 /// How often the projector looks for events it has not applied (commands also trigger it).
@@ -106,13 +110,35 @@ impl Application {
             gateway.clone(),
             hasher,
         ));
+        let payment_cqrs = Arc::new(store::cqrs_for(pool.clone(), Some(projector.clone()), ()));
         let payments = Arc::new(PaymentService::new(
-            Arc::new(store::cqrs_for(pool.clone(), Some(projector.clone()), ())),
+            payment_cqrs.clone(),
             pool.clone(),
             gateway,
             projector.clone(),
             sandbox.is_some(),
         ));
+        let inbox = Inbox::new(pool.clone());
+        let inbox_wake = Arc::new(Notify::new());
+        let inbox_worker = InboxWorker::new(
+            inbox.clone(),
+            Arc::new(EventApplier::new(
+                pool.clone(),
+                payment_cqrs,
+                Arc::new(store::cqrs_for(pool.clone(), Some(projector.clone()), ())),
+            )),
+            inbox_wake.clone(),
+        );
+        let mut webhook_secrets = config.webhook_secrets();
+        if webhook_secrets.is_empty() {
+            if config.mode() != Mode::Sandbox {
+                tracing::warn!(
+                    "STRIPE_WEBHOOK_SECRET is not set: every Stripe webhook will be refused"
+                );
+            }
+            // The sandbox signs with this one; verification accepts it.
+            webhook_secrets.push(webhook_secret.clone());
+        }
         let state = AppState {
             pool: pool.clone(),
             projector: projector.clone(),
@@ -121,6 +147,12 @@ impl Application {
             jwt,
             sandbox,
             stripe_publishable_key: config.stripe_publishable_key.clone(),
+            webhooks: WebhookIntake {
+                inbox,
+                secrets: Arc::new(webhook_secrets),
+                tolerance_seconds: config.stripe_webhook_tolerance_seconds,
+                wake: inbox_wake,
+            },
         };
         let router = router(state, &config.cors_allowed_origins);
         Ok(Self {
@@ -129,6 +161,7 @@ impl Application {
             projector,
             pool,
             webhook_delivery,
+            inbox_worker,
         })
     }
 
@@ -147,11 +180,13 @@ impl Application {
         let addr = self.local_addr();
         let projector_loop = spawn_projector_loop(self.projector.clone());
         let delivery_loop = self.webhook_delivery.map(WebhookDelivery::spawn);
+        let inbox_loop = self.inbox_worker.spawn();
         tracing::info!(%addr, "billstream is listening");
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await;
         projector_loop.abort();
+        inbox_loop.abort();
         if let Some(delivery_loop) = delivery_loop {
             delivery_loop.abort();
         }
@@ -196,22 +231,18 @@ fn jwt_secret(config: &Config) -> String {
 
 /// The secret the sandbox signs its webhooks with: the first configured one, or a fresh one.
 fn webhook_signing_secret(config: &Config) -> Secret {
-    let configured = config.stripe_webhook_secret.as_ref().and_then(|secrets| {
-        secrets
-            .expose()
-            .split(',')
-            .map(str::trim)
-            .find(|secret| !secret.is_empty())
-            .map(Secret::new)
-    });
-    configured.unwrap_or_else(|| {
-        let random: String = rand::rng()
-            .sample_iter(Alphanumeric)
-            .take(32)
-            .map(char::from)
-            .collect();
-        Secret::new(format!("whsec_{random}"))
-    })
+    config
+        .webhook_secrets()
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| {
+            let random: String = rand::rng()
+                .sample_iter(Alphanumeric)
+                .take(32)
+                .map(char::from)
+                .collect();
+            Secret::new(format!("whsec_{random}"))
+        })
 }
 
 /// The service's own webhook endpoint, reachable from this host.

@@ -67,6 +67,8 @@ pub struct Config {
     pub stripe_secret_key: Option<Secret>,
     pub stripe_publishable_key: Option<String>,
     pub stripe_webhook_secret: Option<Secret>,
+    /// How far a webhook signature's timestamp may be from now, either way.
+    pub stripe_webhook_tolerance_seconds: i64,
     pub stripe_api_base: String,
     /// Where the sandbox delivers its webhooks (default: the service's own endpoint).
     pub sandbox_webhook_url: Option<String>,
@@ -158,6 +160,19 @@ impl Config {
             stripe_secret_key,
             stripe_publishable_key: get("STRIPE_PUBLISHABLE_KEY"),
             stripe_webhook_secret: get("STRIPE_WEBHOOK_SECRET").map(Secret::new),
+            stripe_webhook_tolerance_seconds: match get("STRIPE_WEBHOOK_TOLERANCE") {
+                None => 300,
+                Some(v) => v
+                    .parse()
+                    .ok()
+                    .filter(|s| (1..=86_400).contains(s))
+                    .ok_or_else(|| {
+                        invalid(
+                            "STRIPE_WEBHOOK_TOLERANCE",
+                            "expected seconds between 1 and 86400",
+                        )
+                    })?,
+            },
             stripe_api_base: get("STRIPE_API_BASE")
                 .unwrap_or_else(|| "https://api.stripe.com".into()),
             sandbox_webhook_url: get("SANDBOX_WEBHOOK_URL"),
@@ -173,6 +188,22 @@ impl Config {
         };
         config.check_live_requirements()?;
         Ok(config)
+    }
+
+    /// Every configured webhook signing secret (comma-separated during a rotation).
+    pub fn webhook_secrets(&self) -> Vec<Secret> {
+        self.stripe_webhook_secret
+            .as_ref()
+            .map(|secrets| {
+                secrets
+                    .expose()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|secret| !secret.is_empty())
+                    .map(Secret::new)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Sandbox without a key; Stripe test or live mode by the key's prefix.
@@ -273,6 +304,7 @@ mod tests {
             ("JWT_TTL", "5"),
             ("BCRYPT_COST", "3"),
             ("LOG_FORMAT", "xml"),
+            ("STRIPE_WEBHOOK_TOLERANCE", "0"),
             ("STRIPE_SECRET_KEY", "pk_test_abc"),
         ] {
             let error = config_from(&[(variable, value)]).unwrap_err();

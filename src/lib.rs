@@ -16,3 +16,4 @@ pub mod payments;
 pub mod store;
 pub mod telemetry;
 pub mod webhook_signature;
+pub mod webhooks;

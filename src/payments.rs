@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::error::AppError;
 use crate::gateway::{GatewayError, NewPaymentIntent, PaymentGateway};
-use crate::store::command_metadata;
+use crate::store::{command_metadata, execute_with_retry};
 
 /// Commands on payments.
 pub type PaymentCqrs = CqrsFramework<Payment, PersistedEventStore<SqliteEventRepository, Payment>>;
@@ -66,8 +66,6 @@ pub struct PaymentService {
 
 /// Idempotency keys namespace billstream payment ids derived from a client's key.
 const PAYMENT_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6b1f_0c5e_8a2d_4d6e_9f3a_1b2c_3d4e_5f60);
-/// How often a command is retried when a concurrent command on the same payment won the race.
-const CONFLICT_RETRIES: usize = 3;
 
 impl PaymentService {
     /// Wires the service.
@@ -339,34 +337,27 @@ impl PaymentService {
         }
     }
 
-    /// Executes a command, retrying when a concurrent command on the same payment won: the
-    /// aggregate then sees the winner's events and decides again (duplicates record nothing).
+    /// Executes a command (retrying lost races), then answers from a projection that includes
+    /// it: a command that recorded nothing because a concurrent one recorded the same news must
+    /// still see that news.
     async fn execute(
         &self,
         payment_id: &str,
         command: PaymentCommand,
         request_id: Option<&str>,
     ) -> Result<(), AppError> {
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
-            match self
-                .cqrs
-                .execute_with_metadata(payment_id, command.clone(), command_metadata(request_id))
-                .await
-            {
-                Ok(()) => {
-                    // A command that recorded nothing (its news was already recorded by a
-                    // concurrent one) still answers from a projection that includes that news.
-                    if let Err(error) = self.projector.catch_up().await {
-                        tracing::warn!(%error, "projector catch-up after a command failed");
-                    }
-                    return Ok(());
-                }
-                Err(AggregateError::AggregateConflict) if attempts < CONFLICT_RETRIES => continue,
-                Err(error) => return Err(payment_error(error)),
-            }
+        execute_with_retry(
+            &self.cqrs,
+            payment_id,
+            command,
+            command_metadata(request_id),
+        )
+        .await
+        .map_err(payment_error)?;
+        if let Err(error) = self.projector.catch_up().await {
+            tracing::warn!(%error, "projector catch-up after a command failed");
         }
+        Ok(())
     }
 
     async fn owned(&self, customer_id: &str, payment_id: &str) -> Result<PaymentRow, AppError> {

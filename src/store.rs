@@ -43,6 +43,33 @@ pub fn cqrs_for<A: Aggregate + 'static>(
     CqrsFramework::new(store, queries, services)
 }
 
+/// How often a command is retried when a concurrent command on the same aggregate won the race.
+const CONFLICT_RETRIES: usize = 3;
+
+/// Executes a command, retrying when a concurrent command on the same aggregate committed
+/// first: the aggregate then decides again on the winner's events (duplicates record nothing).
+pub async fn execute_with_retry<A: Aggregate>(
+    cqrs: &CqrsFramework<A, PersistedEventStore<SqliteEventRepository, A>>,
+    aggregate_id: &str,
+    command: A::Command,
+    metadata: HashMap<String, String>,
+) -> Result<(), cqrs_es::AggregateError<A::Error>>
+where
+    A::Command: Clone,
+{
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match cqrs
+            .execute_with_metadata(aggregate_id, command.clone(), metadata.clone())
+            .await
+        {
+            Err(cqrs_es::AggregateError::AggregateConflict) if attempts < CONFLICT_RETRIES => {}
+            outcome => return outcome,
+        }
+    }
+}
+
 /// Metadata stored with each event: where the command came from.
 pub fn command_metadata(request_id: Option<&str>) -> HashMap<String, String> {
     request_id

@@ -56,6 +56,19 @@ impl CustomerProfiles {
         .await
     }
 
+    /// The profile whose Stripe customer is `stripe_customer_id`.
+    pub async fn find_by_stripe_id(
+        db: impl SqliteExecutor<'_>,
+        stripe_customer_id: &str,
+    ) -> Result<Option<CustomerProfile>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT {PROFILE_COLUMNS} FROM customer_profiles WHERE stripe_customer_id = ?"
+        ))
+        .bind(stripe_customer_id)
+        .fetch_optional(db)
+        .await
+    }
+
     /// The login credentials for a normalised e-mail address.
     pub async fn find_credentials_by_email(
         db: impl SqliteExecutor<'_>,
@@ -168,6 +181,10 @@ impl Projection for CustomerProfiles {
                 .execute(conn)
                 .await?;
             }
+            // Bookkeeping of Stripe events: nothing shown in the profile.
+            CustomerEvent::StripeCustomerDeleted { .. }
+            | CustomerEvent::StripeEventApplied { .. }
+            | CustomerEvent::StaleStripeEventIgnored { .. } => {}
         }
         Ok(())
     }

@@ -211,7 +211,8 @@ impl Projection for Payments {
             PaymentEvent::PaymentCanceled { attempt, at } => {
                 set_status(conn, id, "canceled", attempt, None, &at).await?;
             }
-            PaymentEvent::PaymentRefunded { amount, at, .. } => {
+            PaymentEvent::PaymentRefunded { amount, at, .. }
+            | PaymentEvent::RefundReconciled { amount, at, .. } => {
                 sqlx::query(
                     "UPDATE payments SET refunded_amount = refunded_amount + ?2,
                         refund_count = refund_count + 1,
@@ -226,6 +227,10 @@ impl Projection for Payments {
                 .execute(conn)
                 .await?;
             }
+            // Bookkeeping of Stripe events: their effects arrive as the events that follow.
+            PaymentEvent::RefundAttributed { .. }
+            | PaymentEvent::StripeEventApplied { .. }
+            | PaymentEvent::StaleStripeEventIgnored { .. } => {}
         }
         Ok(())
     }

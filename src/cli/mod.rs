@@ -1,6 +1,7 @@
 //! The command line: `serve` (default), `migrate`, `replay`, `events`.
 
 mod events;
+mod inbox;
 mod replay;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +29,8 @@ pub enum Command {
     Replay,
     /// Print events as JSON lines, in commit order.
     Events(events::EventsArgs),
+    /// Inspect or re-queue stored Stripe webhook events.
+    Inbox(inbox::InboxArgs),
 }
 
 /// Runs the parsed command line.
@@ -44,6 +47,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         }
         Command::Replay => replay::run(&config).await?,
         Command::Events(args) => events::run(&config, args).await?,
+        Command::Inbox(args) => inbox::run(&config, args).await?,
     }
     Ok(())
 }

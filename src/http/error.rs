@@ -30,6 +30,12 @@ pub enum ApiError {
     /// A query-string parameter is invalid.
     #[error("{message}")]
     InvalidQuery { message: String },
+    /// A webhook whose signature is missing, malformed, wrong or stale.
+    #[error("the Stripe-Signature header is missing, malformed, wrong or outside the tolerance")]
+    InvalidSignature,
+    /// A correctly signed body that is not a Stripe event.
+    #[error("the body is not a Stripe event")]
+    InvalidEvent,
     /// The service is up but its read models are still catching up.
     #[error("the service is starting: read models are catching up")]
     NotReady,
@@ -79,6 +85,8 @@ impl ApiError {
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", None),
             Self::InvalidQuery { .. } => (StatusCode::BAD_REQUEST, "invalid_query", None),
             Self::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready", None),
+            Self::InvalidSignature => (StatusCode::BAD_REQUEST, "invalid_signature", None),
+            Self::InvalidEvent => (StatusCode::BAD_REQUEST, "invalid_event", None),
         }
     }
 

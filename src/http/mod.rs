@@ -9,6 +9,7 @@ pub mod health;
 pub mod json;
 pub mod payments;
 pub mod sandbox;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,9 +31,11 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::auth::JwtKeys;
+use crate::config::Secret;
 use crate::customers::CustomerService;
 use crate::gateway::sandbox::SandboxGateway;
 use crate::payments::PaymentService;
+use crate::webhooks::Inbox;
 use error::error_response;
 
 /// The largest request body accepted (64 KiB).
@@ -49,6 +52,18 @@ pub struct AppState {
     /// Present in sandbox mode, for the `/sandbox` routes.
     pub sandbox: Option<SandboxGateway>,
     pub stripe_publishable_key: Option<String>,
+    pub webhooks: WebhookIntake,
+}
+
+/// What the webhook endpoint needs.
+#[derive(Clone)]
+pub struct WebhookIntake {
+    pub inbox: Inbox,
+    /// Every secret a delivery may be signed with (several during a rotation).
+    pub secrets: Arc<Vec<Secret>>,
+    pub tolerance_seconds: i64,
+    /// Wakes the inbox worker when an event is stored.
+    pub wake: Arc<tokio::sync::Notify>,
 }
 
 /// The whole API with its middleware.
@@ -60,6 +75,7 @@ pub fn router(state: AppState, cors_allowed_origins: &[String]) -> Router {
         .route("/api/config", get(client_config::client_config))
         .nest("/api/auth", auth::routes())
         .nest("/api/payments", payments::routes())
+        .nest("/api/webhooks", webhooks::routes())
         .nest("/sandbox", sandbox::routes())
         .fallback(route_not_found)
         .with_state(state)

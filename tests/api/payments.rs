@@ -119,7 +119,7 @@ async fn a_visa_card_succeeds_by_id_or_number() {
                 method,
             )
             .await;
-        assert_eq!(status, StatusCode::OK);
+        assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["status"], "succeeded", "{method}");
         assert_eq!(body["payment_id"], created["payment_id"]);
         assert!(body.get("failure_code").is_none());

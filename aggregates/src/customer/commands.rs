@@ -13,6 +13,30 @@ pub enum CustomerCommand {
     UpdateProfile(UpdateProfile),
     /// Replaces the password hash (the current password was verified by the caller).
     ChangePassword(ChangePassword),
+    /// Applies what a Stripe event says about the customer's Stripe record.
+    ApplyStripeEvent(CustomerStripeFact),
+}
+
+/// What one Stripe event says about a customer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerStripeFact {
+    pub stripe_event_id: String,
+    pub event_type: String,
+    /// Stripe's `created` for the event.
+    pub created: DateTime<Utc>,
+    pub change: StripeCustomerChange,
+}
+
+/// The change a Stripe customer event reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StripeCustomerChange {
+    /// `customer.updated`: the record's name and phone as Stripe now has them.
+    Updated {
+        name: Option<CustomerName>,
+        phone: Option<Phone>,
+    },
+    /// `customer.deleted`.
+    Deleted,
 }
 
 /// Opens an account whose Stripe customer already exists.

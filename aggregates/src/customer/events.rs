@@ -30,6 +30,21 @@ pub enum CustomerEvent {
         password_hash: PasswordHash,
         changed_at: DateTime<Utc>,
     },
+    /// The Stripe customer was deleted (in Stripe's dashboard or API).
+    StripeCustomerDeleted { at: DateTime<Utc> },
+    /// A Stripe event was applied; the events that follow it are its effects.
+    StripeEventApplied {
+        stripe_event_id: String,
+        event_type: String,
+        created: DateTime<Utc>,
+    },
+    /// A Stripe event was older than what the customer already knows, and changed nothing.
+    StaleStripeEventIgnored {
+        stripe_event_id: String,
+        event_type: String,
+        created: DateTime<Utc>,
+        reason: String,
+    },
 }
 
 impl DomainEvent for CustomerEvent {
@@ -38,6 +53,9 @@ impl DomainEvent for CustomerEvent {
             Self::CustomerRegistered { .. } => "CustomerRegistered",
             Self::ProfileUpdated { .. } => "ProfileUpdated",
             Self::PasswordChanged { .. } => "PasswordChanged",
+            Self::StripeCustomerDeleted { .. } => "StripeCustomerDeleted",
+            Self::StripeEventApplied { .. } => "StripeEventApplied",
+            Self::StaleStripeEventIgnored { .. } => "StaleStripeEventIgnored",
         }
         .to_owned()
     }

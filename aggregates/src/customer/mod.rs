@@ -8,12 +8,18 @@ mod values;
 #[cfg(test)]
 mod tests;
 
-pub use commands::{ChangePassword, CustomerCommand, FieldUpdate, RegisterCustomer, UpdateProfile};
+pub use commands::{
+    ChangePassword, CustomerCommand, CustomerStripeFact, FieldUpdate, RegisterCustomer,
+    StripeCustomerChange, UpdateProfile,
+};
 pub use error::CustomerError;
 pub use events::CustomerEvent;
 pub use values::{CustomerName, Email, PasswordHash, Phone};
 
 use cqrs_es::event_sink::EventSink;
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +27,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Customer {
     profile: Option<Profile>,
+    /// When the profile last changed, whoever changed it.
+    last_change_at: Option<DateTime<Utc>>,
+    /// Stripe events already applied (or recorded as stale): each acts once.
+    stripe_events: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,11 +60,30 @@ impl Aggregate for Customer {
 
     fn apply(&mut self, event: Self::Event) {
         match event {
-            CustomerEvent::CustomerRegistered { name, phone, .. }
-            | CustomerEvent::ProfileUpdated { name, phone, .. } => {
-                self.profile = Some(Profile { name, phone });
+            CustomerEvent::CustomerRegistered {
+                name,
+                phone,
+                registered_at: at,
+                ..
             }
-            CustomerEvent::PasswordChanged { .. } => {}
+            | CustomerEvent::ProfileUpdated {
+                name,
+                phone,
+                updated_at: at,
+            } => {
+                self.profile = Some(Profile { name, phone });
+                self.last_change_at = Some(self.last_change_at.map_or(at, |last| last.max(at)));
+            }
+            CustomerEvent::PasswordChanged { .. } | CustomerEvent::StripeCustomerDeleted { .. } => {
+            }
+            CustomerEvent::StripeEventApplied {
+                stripe_event_id, ..
+            }
+            | CustomerEvent::StaleStripeEventIgnored {
+                stripe_event_id, ..
+            } => {
+                self.stripe_events.insert(stripe_event_id);
+            }
         }
     }
 }
@@ -96,6 +125,7 @@ impl Customer {
                     updated_at: update.updated_at,
                 }])
             }
+            CustomerCommand::ApplyStripeEvent(fact) => self.decide_stripe_event(fact),
             CustomerCommand::ChangePassword(change) => {
                 if self.profile.is_none() {
                     return Err(CustomerError::NotRegistered);
@@ -104,6 +134,52 @@ impl Customer {
                     password_hash: change.password_hash,
                     changed_at: change.changed_at,
                 }])
+            }
+        }
+    }
+
+    /// A Stripe event acts once, and one older than the last profile change is recorded as
+    /// stale instead of overwriting newer details.
+    fn decide_stripe_event(
+        &self,
+        fact: CustomerStripeFact,
+    ) -> Result<Vec<CustomerEvent>, CustomerError> {
+        let current = self.profile.as_ref().ok_or(CustomerError::NotRegistered)?;
+        if self.stripe_events.contains(&fact.stripe_event_id) {
+            return Ok(vec![]);
+        }
+        let applied = CustomerEvent::StripeEventApplied {
+            stripe_event_id: fact.stripe_event_id.clone(),
+            event_type: fact.event_type.clone(),
+            created: fact.created,
+        };
+        match fact.change {
+            StripeCustomerChange::Deleted => Ok(vec![
+                applied,
+                CustomerEvent::StripeCustomerDeleted { at: fact.created },
+            ]),
+            StripeCustomerChange::Updated { name, phone } => {
+                let name = name.map_or_else(|| current.name.clone(), |n| n.as_str().to_owned());
+                let phone = phone.map(|p| p.as_str().to_owned());
+                if name == current.name && phone == current.phone {
+                    return Ok(vec![]);
+                }
+                if self.last_change_at.is_some_and(|last| fact.created < last) {
+                    return Ok(vec![CustomerEvent::StaleStripeEventIgnored {
+                        stripe_event_id: fact.stripe_event_id,
+                        event_type: fact.event_type,
+                        created: fact.created,
+                        reason: "the profile changed after this event was created".into(),
+                    }]);
+                }
+                Ok(vec![
+                    applied,
+                    CustomerEvent::ProfileUpdated {
+                        name,
+                        phone,
+                        updated_at: fact.created,
+                    },
+                ])
             }
         }
     }

@@ -198,3 +198,74 @@ fn registered_event_payload_keeps_its_stored_shape() {
     let payload = serde_json::to_value(registered_event()).unwrap();
     assert_eq!(payload["CustomerRegistered"]["email"], "ada@example.com");
 }
+
+fn stripe_update(id: &str, second: i64, name: &str, phone: Option<&str>) -> CustomerCommand {
+    CustomerCommand::ApplyStripeEvent(CustomerStripeFact {
+        stripe_event_id: id.into(),
+        event_type: "customer.updated".into(),
+        created: at(second),
+        change: StripeCustomerChange::Updated {
+            name: Some(CustomerName::parse(name).unwrap()),
+            phone: phone.map(|p| Phone::parse(p).unwrap()),
+        },
+    })
+}
+
+#[test]
+fn a_stripe_update_changes_the_profile_once() {
+    let expected = vec![
+        CustomerEvent::StripeEventApplied {
+            stripe_event_id: "evt_1".into(),
+            event_type: "customer.updated".into(),
+            created: at(100),
+        },
+        CustomerEvent::ProfileUpdated {
+            name: "Ada Byron".into(),
+            phone: None,
+            updated_at: at(100),
+        },
+    ];
+    CustomerTest::with(())
+        .given(vec![registered_event()])
+        .when(stripe_update("evt_1", 100, "Ada Byron", None))
+        .then_expect_events(expected.clone());
+    let mut history = vec![registered_event()];
+    history.extend(expected);
+    CustomerTest::with(())
+        .given(history)
+        .when(stripe_update("evt_1", 100, "Ada Byron", None))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_stripe_update_older_than_the_last_change_is_recorded_as_stale() {
+    CustomerTest::with(())
+        .given(vec![
+            registered_event(),
+            CustomerEvent::ProfileUpdated {
+                name: "Ada King".into(),
+                phone: None,
+                updated_at: at(200),
+            },
+        ])
+        .when(stripe_update("evt_old", 150, "Ada Lovelace", None))
+        .then_expect_events(vec![CustomerEvent::StaleStripeEventIgnored {
+            stripe_event_id: "evt_old".into(),
+            event_type: "customer.updated".into(),
+            created: at(150),
+            reason: "the profile changed after this event was created".into(),
+        }]);
+}
+
+#[test]
+fn a_stripe_update_that_matches_the_profile_records_nothing() {
+    CustomerTest::with(())
+        .given(vec![registered_event()])
+        .when(stripe_update(
+            "evt_echo",
+            100,
+            "Ada Lovelace",
+            Some("+33 6 12 34 56 78"),
+        ))
+        .then_expect_events(vec![]);
+}

@@ -15,6 +15,8 @@ pub enum PaymentCommand {
     RecordOutcome(RecordOutcome),
     /// Records a refund the provider made.
     RecordRefund(RecordRefund),
+    /// Applies what a Stripe event says about the PaymentIntent or its charge.
+    ApplyStripeEvent(PaymentStripeFact),
 }
 
 /// A new payment and its PaymentIntent.
@@ -63,4 +65,27 @@ pub struct RecordRefund {
     pub refund_id: String,
     pub amount: Amount,
     pub at: DateTime<Utc>,
+}
+
+/// What one Stripe event says about a payment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaymentStripeFact {
+    pub stripe_event_id: String,
+    pub event_type: String,
+    /// Stripe's `created` for the event: orders events of one object.
+    pub created: DateTime<Utc>,
+    /// The intent's state in the event, if the event is about the intent.
+    pub outcome: Option<Outcome>,
+    /// For charge events: the captured amount, the cumulative refunded amount and the refunds
+    /// the event lists (id, amount).
+    pub charge: Option<ChargeFact>,
+}
+
+/// A charge as a Stripe event shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChargeFact {
+    pub charge_id: String,
+    pub amount_captured: i64,
+    pub amount_refunded: i64,
+    pub refunds: Vec<(String, i64)>,
 }

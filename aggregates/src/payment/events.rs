@@ -50,6 +50,28 @@ pub enum PaymentEvent {
         amount: i64,
         at: DateTime<Utc>,
     },
+    /// Money refunded according to the charge's cumulative amount, before (or without) the
+    /// refund's own id being known.
+    RefundReconciled {
+        charge_id: String,
+        amount: i64,
+        at: DateTime<Utc>,
+    },
+    /// A refund id whose money was already counted by a `RefundReconciled`.
+    RefundAttributed { refund_id: String, amount: i64 },
+    /// A Stripe event was applied; the events that follow it are its effects.
+    StripeEventApplied {
+        stripe_event_id: String,
+        event_type: String,
+        created: DateTime<Utc>,
+    },
+    /// A Stripe event was older than what the payment already knows, and changed nothing.
+    StaleStripeEventIgnored {
+        stripe_event_id: String,
+        event_type: String,
+        created: DateTime<Utc>,
+        reason: String,
+    },
 }
 
 impl DomainEvent for PaymentEvent {
@@ -62,6 +84,10 @@ impl DomainEvent for PaymentEvent {
             Self::PaymentProcessing { .. } => "PaymentProcessing",
             Self::PaymentCanceled { .. } => "PaymentCanceled",
             Self::PaymentRefunded { .. } => "PaymentRefunded",
+            Self::RefundReconciled { .. } => "RefundReconciled",
+            Self::RefundAttributed { .. } => "RefundAttributed",
+            Self::StripeEventApplied { .. } => "StripeEventApplied",
+            Self::StaleStripeEventIgnored { .. } => "StaleStripeEventIgnored",
         }
         .to_owned()
     }

@@ -267,6 +267,9 @@ async fn refund(
     let refund = objects::refund(&intent, amount);
     charge["amount_refunded"] = json!(refunded + amount);
     charge["refunded"] = json!(refunded + amount == captured);
+    if let Some(list) = charge["refunds"]["data"].as_array_mut() {
+        list.push(refund.clone());
+    }
     sqlx::query("UPDATE sandbox_charges SET object = ? WHERE id = ?")
         .bind(charge.to_string())
         .bind(charge_id)

@@ -58,6 +58,7 @@ pub fn charge(intent: &Value, payment_method: &str) -> Value {
         "payment_intent": intent["id"],
         "payment_method": payment_method,
         "refunded": false,
+        "refunds": { "object": "list", "data": [] },
         "status": "succeeded",
     })
 }

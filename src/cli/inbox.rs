@@ -1,0 +1,70 @@
+//! `billstream inbox list|retry`: what the webhook inbox holds, and putting events back.
+
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use crate::config::Config;
+use crate::db;
+use crate::webhooks::Inbox;
+
+/// Inspect or re-queue stored Stripe events.
+#[derive(Debug, Args)]
+pub struct InboxArgs {
+    #[command(subcommand)]
+    pub command: InboxCommand,
+}
+
+/// What to do with the inbox.
+#[derive(Debug, Subcommand)]
+pub enum InboxCommand {
+    /// Print stored events as JSON lines, newest first.
+    List {
+        /// Only events in this status (pending, applied, ignored, unknown_customer, deferred,
+        /// parked).
+        #[arg(long)]
+        status: Option<String>,
+        /// At most this many events.
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+    /// Queue events again: one by id, or every parked (or deferred) event.
+    Retry {
+        /// The Stripe event id (`evt_…`).
+        event_id: Option<String>,
+        /// Every parked event.
+        #[arg(long, conflicts_with = "event_id")]
+        parked: bool,
+        /// Every deferred event.
+        #[arg(long, conflicts_with_all = ["event_id", "parked"])]
+        deferred: bool,
+    },
+}
+
+/// Runs an inbox command.
+pub async fn run(config: &Config, args: InboxArgs) -> anyhow::Result<()> {
+    let pool = db::connect(config).await?;
+    db::migrate(&pool).await?;
+    let inbox = Inbox::new(pool);
+    match args.command {
+        InboxCommand::List { status, limit } => {
+            for entry in inbox.list(status.as_deref(), limit).await? {
+                println!("{}", json!(entry));
+            }
+        }
+        InboxCommand::Retry {
+            event_id,
+            parked,
+            deferred,
+        } => {
+            let status = if deferred { "deferred" } else { "parked" };
+            if event_id.is_none() && !parked && !deferred {
+                anyhow::bail!("name an event id, or pass --parked or --deferred");
+            }
+            let requeued = inbox.requeue(event_id.as_deref(), status).await?;
+            println!(
+                "{requeued} event(s) queued again; a running service applies them within a second"
+            );
+        }
+    }
+    Ok(())
+}
