@@ -109,6 +109,7 @@ impl Application {
             pool.clone(),
             gateway.clone(),
             hasher,
+            projector.clone(),
         ));
         let payment_cqrs = Arc::new(store::cqrs_for(pool.clone(), Some(projector.clone()), ()));
         let payments = Arc::new(PaymentService::new(

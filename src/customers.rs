@@ -10,7 +10,7 @@ use aggregates::customer::{
 };
 use chrono::Utc;
 use cqrs_es::AggregateError;
-use projections::{CustomerProfile, CustomerProfiles};
+use projections::{CustomerProfile, CustomerProfiles, Projector};
 use sqlx::SqlitePool;
 use uuid::Uuid;
 
@@ -41,6 +41,7 @@ pub struct CustomerService {
     pool: SqlitePool,
     gateway: Arc<dyn PaymentGateway>,
     hasher: Arc<PasswordHasher>,
+    projector: Arc<Projector>,
 }
 
 impl CustomerService {
@@ -50,12 +51,14 @@ impl CustomerService {
         pool: SqlitePool,
         gateway: Arc<dyn PaymentGateway>,
         hasher: Arc<PasswordHasher>,
+        projector: Arc<Projector>,
     ) -> Self {
         Self {
             cqrs,
             pool,
             gateway,
             hasher,
+            projector,
         }
     }
 
@@ -208,26 +211,32 @@ impl CustomerService {
             phone,
             updated_at: Utc::now(),
         });
-        let outcome = self
-            .cqrs
-            .execute_with_metadata(customer_id, command, command_metadata(request_id))
-            .await;
-        if let Err(AggregateError::AggregateConflict) = outcome {
-            // A concurrent update won; the provider must end with the winner's details.
-            let winner = self.profile(customer_id).await?;
-            let winner_details = CustomerDetails {
-                name: winner.name,
-                phone: winner.phone,
+        for _ in 0..3 {
+            let outcome = self
+                .cqrs
+                .execute_with_metadata(customer_id, command.clone(), command_metadata(request_id))
+                .await;
+            let Err(AggregateError::AggregateConflict) = outcome else {
+                outcome?;
+                return self.profile(customer_id).await;
             };
-            if let Err(error) = self
-                .push_details(&winner.stripe_customer_id, &winner_details)
+            // Something committed first: Stripe's echo of the very change we pushed (then the
+            // change is done), webhook bookkeeping that changed nothing visible (then try
+            // again), or another update (then that one won).
+            self.projector
+                .catch_up()
                 .await
-            {
-                tracing::warn!(%error, "could not re-sync the provider customer after a conflict");
+                .map_err(AppError::internal)?;
+            let now = self.profile(customer_id).await?;
+            if now.name == details.name && now.phone == details.phone {
+                return Ok(now);
+            }
+            if now.name != current.name || now.phone != current.phone {
+                self.resync_provider(&now).await;
+                return Err(AppError::Conflict);
             }
         }
-        outcome?;
-        self.profile(customer_id).await
+        Err(AppError::Conflict)
     }
 
     /// Replaces the password after checking the current one.
@@ -267,6 +276,20 @@ impl CustomerService {
             .execute_with_metadata(customer_id, command, command_metadata(request_id))
             .await?;
         Ok(())
+    }
+
+    /// After losing a race, makes the provider hold the winner's details again.
+    async fn resync_provider(&self, winner: &CustomerProfile) {
+        let details = CustomerDetails {
+            name: winner.name.clone(),
+            phone: winner.phone.clone(),
+        };
+        if let Err(error) = self
+            .push_details(&winner.stripe_customer_id, &details)
+            .await
+        {
+            tracing::warn!(%error, "could not re-sync the provider customer after a conflict");
+        }
     }
 
     async fn push_details(

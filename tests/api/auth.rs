@@ -228,8 +228,9 @@ async fn the_profile_can_be_read_and_patched_and_reaches_the_provider() {
             token,
         )
         .await;
-    assert_eq!(response.status(), StatusCode::OK);
+    let status = response.status();
     let updated: Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated["name"], "Ada King");
     assert_eq!(updated["phone"], "+44 20 7946 0000");
     assert_eq!(updated["email"], "ada@example.com");
