@@ -5,7 +5,7 @@ use std::process::Command;
 use projections::CustomerProfiles;
 use serde_json::{json, Value};
 
-use crate::helpers::spawn_app;
+use crate::helpers::spawn_quiet_app;
 
 fn billstream(db_path: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_billstream"))
@@ -31,7 +31,7 @@ async fn migrate_creates_a_database_from_nothing() {
 
 #[tokio::test]
 async fn replay_on_a_populated_database_leaves_every_profile_identical() {
-    let app = spawn_app().await;
+    let app = spawn_quiet_app().await;
     for i in 0..3 {
         let token = app.token_for(&format!("cli{i}@example.com")).await;
         let patched = app
@@ -58,7 +58,7 @@ async fn replay_on_a_populated_database_leaves_every_profile_identical() {
 
 #[tokio::test]
 async fn events_prints_json_lines_in_commit_order_without_password_hashes() {
-    let app = spawn_app().await;
+    let app = spawn_quiet_app().await;
     let first = app
         .register("one@example.com", "correct horse", "One")
         .await;

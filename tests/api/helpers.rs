@@ -60,6 +60,15 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     app
 }
 
+/// A server whose sandbox webhook deliveries go nowhere, for tests that count exact events.
+pub async fn spawn_quiet_app() -> TestApp {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    spawn_app_with(&[("SANDBOX_WEBHOOK_URL", &format!("http://127.0.0.1:{port}/"))]).await
+}
+
 /// A server over an existing (or new) database file.
 pub async fn spawn_app_on(db_path: &Path) -> TestApp {
     start(test_config(db_path, &[]), db_path).await

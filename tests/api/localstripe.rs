@@ -183,4 +183,28 @@ impl LocalStripe {
         )
         .await;
     }
+
+    /// Registers a signed webhook sink for `events`.
+    pub async fn register_webhook(&self, id: &str, url: &str, secret: &str, events: &[&str]) {
+        let mut form = vec![("url", url.to_owned()), ("secret", secret.to_owned())];
+        form.extend(events.iter().map(|event| ("events[]", (*event).to_owned())));
+        self.form(&format!("/_config/webhooks/{id}"), &form).await;
+    }
+
+    /// Creates and confirms a PaymentIntent directly in Stripe (as the dashboard would).
+    pub async fn pay_directly(&self, customer: &str, amount: i64) -> String {
+        let created = self
+            .form(
+                "/v1/payment_intents",
+                &[
+                    ("amount", amount.to_string()),
+                    ("currency", "eur".into()),
+                    ("customer", customer.into()),
+                    ("payment_method", "pm_card_visa".into()),
+                    ("confirm", "true".into()),
+                ],
+            )
+            .await;
+        created["id"].as_str().expect("an intent id").to_owned()
+    }
 }

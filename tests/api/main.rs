@@ -13,3 +13,4 @@ mod payments;
 mod projections;
 mod sandbox_webhooks;
 mod stripe_mode;
+mod webhooks;

@@ -10,7 +10,7 @@ use projections::{CustomerProfiles, Projector};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{open_pool, spawn_app, spawn_app_on};
+use crate::helpers::{open_pool, spawn_app_on, spawn_quiet_app};
 
 #[tokio::test]
 async fn events_appended_while_the_projector_was_stopped_appear_after_start() {
@@ -77,7 +77,7 @@ async fn events_appended_while_the_projector_was_stopped_appear_after_start() {
 
 #[tokio::test]
 async fn a_catch_up_applies_each_event_once() {
-    let app = spawn_app().await;
+    let app = spawn_quiet_app().await;
     app.register("ada@example.com", "correct horse", "Ada")
         .await;
     let projector = Projector::with_all_projections(app.pool.clone());
@@ -93,7 +93,7 @@ async fn a_catch_up_applies_each_event_once() {
 
 #[tokio::test]
 async fn replay_rebuilds_every_profile_identically() {
-    let app = spawn_app().await;
+    let app = spawn_quiet_app().await;
     for i in 0..5 {
         let session = app
             .register(
