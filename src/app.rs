@@ -127,6 +127,7 @@ impl Application {
                 pool.clone(),
                 payment_cqrs,
                 Arc::new(store::cqrs_for(pool.clone(), Some(projector.clone()), ())),
+                Arc::new(store::cqrs_for(pool.clone(), Some(projector.clone()), ())),
             )),
             inbox_wake.clone(),
         );

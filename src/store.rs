@@ -4,12 +4,17 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use aggregates::customer::Customer;
+use aggregates::subscription::Subscription;
 use async_trait::async_trait;
 use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, CqrsFramework, EventEnvelope, Query};
 use projections::Projector;
 use sqlite_es::SqliteEventRepository;
 use sqlx::SqlitePool;
+
+/// Commands on subscriptions.
+pub type SubscriptionCqrs =
+    CqrsFramework<Subscription, PersistedEventStore<SqliteEventRepository, Subscription>>;
 
 /// Commands on customers.
 pub type CustomerCqrs =

@@ -7,6 +7,7 @@
 pub mod customer;
 pub mod money;
 pub mod payment;
+pub mod subscription;
 pub mod validation;
 
 pub use validation::ValidationError;

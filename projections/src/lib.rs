@@ -9,9 +9,11 @@ pub mod error;
 pub mod event_log;
 pub mod payments;
 pub mod projector;
+pub mod subscriptions;
 
 pub use customer_profiles::{Credentials, CustomerProfile, CustomerProfiles};
 pub use error::ProjectionError;
 pub use event_log::{EventFilter, StoredEvent};
 pub use payments::{HistoryQuery, PaymentRow, Payments};
 pub use projector::{Projection, Projector, ReplayReport};
+pub use subscriptions::{SubscriptionRow, Subscriptions};

@@ -68,7 +68,11 @@ impl Projector {
     pub fn with_all_projections(pool: SqlitePool) -> Self {
         Self::new(
             pool,
-            vec![Arc::new(crate::CustomerProfiles), Arc::new(crate::Payments)],
+            vec![
+                Arc::new(crate::CustomerProfiles),
+                Arc::new(crate::Payments),
+                Arc::new(crate::Subscriptions),
+            ],
         )
     }
 

@@ -9,9 +9,10 @@ use aggregates::customer::{
 };
 use aggregates::money::{Amount, Currency};
 use aggregates::payment::{ChargeFact, CreatePayment, PaymentCommand, PaymentStripeFact};
+use aggregates::subscription::{SubscriptionCommand, SubscriptionState, SubscriptionStripeFact};
 use chrono::{DateTime, TimeZone, Utc};
 use cqrs_es::AggregateError;
-use projections::{CustomerProfiles, Payments};
+use projections::{CustomerProfiles, Payments, Subscriptions};
 use serde_json::Value;
 use sqlx::SqlitePool;
 use uuid::Uuid;
@@ -20,7 +21,7 @@ use super::envelope::StripeEvent;
 use super::inbox::InboxStatus;
 use crate::gateway::decode;
 use crate::payments::PaymentCqrs;
-use crate::store::{execute_with_retry, CustomerCqrs};
+use crate::store::{execute_with_retry, CustomerCqrs, SubscriptionCqrs};
 
 /// Why an event could not be applied (it is retried, then parked).
 #[derive(Debug, thiserror::Error)]
@@ -50,9 +51,9 @@ const PAYMENT_INTENT_EVENTS: &[&str] = &[
     "payment_intent.canceled",
 ];
 
-/// Invoice and subscription events: stored now and kept `deferred` until the invoice and
-/// subscription aggregates exist to take them (`billstream inbox retry --deferred`).
-const BILLING_EVENTS: &[&str] = &[
+/// Invoice events: stored now and kept `deferred` until the invoice aggregate exists to take
+/// them (`billstream inbox retry --deferred`).
+const INVOICE_EVENTS: &[&str] = &[
     "invoice.created",
     "invoice.finalized",
     "invoice.paid",
@@ -60,6 +61,9 @@ const BILLING_EVENTS: &[&str] = &[
     "invoice.payment_failed",
     "invoice.voided",
     "invoice.marked_uncollectible",
+];
+
+const SUBSCRIPTION_EVENTS: &[&str] = &[
     "customer.subscription.created",
     "customer.subscription.updated",
     "customer.subscription.deleted",
@@ -67,6 +71,9 @@ const BILLING_EVENTS: &[&str] = &[
     "customer.subscription.paused",
     "customer.subscription.resumed",
 ];
+
+/// Namespace of subscription ids for subscriptions first seen in a Stripe event.
+const SUBSCRIPTIONS_FROM_STRIPE: Uuid = Uuid::from_u128(0x9d1e_4b7a_0c3f_4a28_b6e5_7f10_2a9c_d4e3);
 
 /// Namespace of payment ids for PaymentIntents born in Stripe.
 const BORN_IN_STRIPE: Uuid = Uuid::from_u128(0x2f4c_83a1_77b0_4e55_a1d6_0c9e_5b3f_d801);
@@ -76,6 +83,7 @@ pub struct EventApplier {
     pool: SqlitePool,
     payments: Arc<PaymentCqrs>,
     customers: Arc<CustomerCqrs>,
+    subscriptions: Arc<SubscriptionCqrs>,
 }
 
 fn stripe_time(seconds: i64) -> DateTime<Utc> {
@@ -92,11 +100,17 @@ fn metadata(event: &StripeEvent) -> std::collections::HashMap<String, String> {
 }
 
 impl EventApplier {
-    pub fn new(pool: SqlitePool, payments: Arc<PaymentCqrs>, customers: Arc<CustomerCqrs>) -> Self {
+    pub fn new(
+        pool: SqlitePool,
+        payments: Arc<PaymentCqrs>,
+        customers: Arc<CustomerCqrs>,
+        subscriptions: Arc<SubscriptionCqrs>,
+    ) -> Self {
         Self {
             pool,
             payments,
             customers,
+            subscriptions,
         }
     }
 
@@ -109,7 +123,9 @@ impl EventApplier {
             self.charge_refunded(event).await
         } else if kind == "customer.updated" || kind == "customer.deleted" {
             self.customer(event).await
-        } else if BILLING_EVENTS.contains(&kind) {
+        } else if SUBSCRIPTION_EVENTS.contains(&kind) {
+            self.subscription(event).await
+        } else if INVOICE_EVENTS.contains(&kind) {
             Ok(InboxStatus::Deferred)
         } else {
             Ok(InboxStatus::Ignored)
@@ -282,6 +298,53 @@ impl EventApplier {
             change,
         });
         execute_with_retry(&self.customers, &customer_id, command, metadata(event)).await?;
+        Ok(InboxStatus::Applied)
+    }
+
+    async fn subscription(&self, event: &StripeEvent) -> Result<InboxStatus, ApplyError> {
+        let object = &event.data.object;
+        let stripe_id = object["id"]
+            .as_str()
+            .ok_or_else(|| ApplyError::Malformed("a subscription without an id".into()))?;
+        let Some(customer_id) = self.customer_id_for(id_of(&object["customer"])).await? else {
+            return Ok(InboxStatus::UnknownCustomer);
+        };
+        let subscription_id = match Subscriptions::find_by_stripe_id(&self.pool, stripe_id).await? {
+            Some(row) => row.subscription_id,
+            None => Uuid::new_v5(&SUBSCRIPTIONS_FROM_STRIPE, stripe_id.as_bytes()).to_string(),
+        };
+        let item = &object["items"]["data"][0];
+        let price = id_of(&item["price"])
+            .or_else(|| id_of(&item["plan"]))
+            .or_else(|| id_of(&object["plan"]))
+            .map(str::to_owned);
+        let command = SubscriptionCommand::ApplyStripeEvent(SubscriptionStripeFact {
+            stripe_event_id: event.id.clone(),
+            event_type: event.kind.clone(),
+            created: stripe_time(event.created),
+            customer_id,
+            stripe_subscription_id: stripe_id.to_owned(),
+            state: SubscriptionState {
+                status: object["status"].as_str().unwrap_or("incomplete").to_owned(),
+                price,
+                // Recent API versions moved the period onto the items.
+                current_period_start: object["current_period_start"]
+                    .as_i64()
+                    .or_else(|| item["current_period_start"].as_i64()),
+                current_period_end: object["current_period_end"]
+                    .as_i64()
+                    .or_else(|| item["current_period_end"].as_i64()),
+                trial_end: object["trial_end"].as_i64(),
+                cancel_at_period_end: object["cancel_at_period_end"].as_bool().unwrap_or(false),
+            },
+        });
+        execute_with_retry(
+            &self.subscriptions,
+            &subscription_id,
+            command,
+            metadata(event),
+        )
+        .await?;
         Ok(InboxStatus::Applied)
     }
 }

@@ -207,4 +207,46 @@ impl LocalStripe {
             .await;
         created["id"].as_str().expect("an intent id").to_owned()
     }
+
+    /// Subscribes a customer to a new monthly Plan directly in Stripe (as the dashboard would):
+    /// the card becomes the customer's default payment method first.
+    pub async fn subscribe_directly(&self, customer: &str, plan: &str, amount: i64) -> String {
+        self.form(
+            "/v1/plans",
+            &[
+                ("id", plan.into()),
+                ("amount", amount.to_string()),
+                ("currency", "eur".into()),
+                ("interval", "month".into()),
+                ("product[name]", plan.into()),
+            ],
+        )
+        .await;
+        self.form(
+            "/v1/payment_methods/pm_card_visa/attach",
+            &[("customer", customer.into())],
+        )
+        .await;
+        self.form(
+            &format!("/v1/customers/{customer}"),
+            &[(
+                "invoice_settings[default_payment_method]",
+                "pm_card_visa".into(),
+            )],
+        )
+        .await;
+        let subscription = self
+            .form(
+                "/v1/subscriptions",
+                &[
+                    ("customer", customer.into()),
+                    ("items[0][plan]", plan.into()),
+                ],
+            )
+            .await;
+        subscription["id"]
+            .as_str()
+            .expect("a subscription id")
+            .to_owned()
+    }
 }

@@ -411,6 +411,16 @@ async fn unknown_types_and_unknown_customers_are_stored_and_marked() {
         ),
     )
     .await;
+    deliver(
+        &app,
+        &event(
+            "evt_inv",
+            "invoice.created",
+            now(),
+            json!({"id": "in_1", "object": "invoice", "customer": "cus_nobody"}),
+        ),
+    )
+    .await;
     settled(&app).await;
     let statuses: Vec<(String, String)> =
         sqlx::query_as("SELECT event_id, status FROM stripe_inbox ORDER BY event_id")
@@ -420,8 +430,9 @@ async fn unknown_types_and_unknown_customers_are_stored_and_marked() {
     assert_eq!(
         statuses,
         [
+            ("evt_inv".to_owned(), "deferred".to_owned()),
             ("evt_stranger".to_owned(), "unknown_customer".to_owned()),
-            ("evt_sub".to_owned(), "deferred".to_owned()),
+            ("evt_sub".to_owned(), "unknown_customer".to_owned()),
             ("evt_unknown_type".to_owned(), "ignored".to_owned()),
         ]
     );
@@ -554,6 +565,10 @@ async fn localstripe_webhooks_reach_the_projections() {
                 "payment_intent.succeeded",
                 "payment_intent.payment_failed",
                 "customer.updated",
+                "customer.subscription.created",
+                "customer.subscription.updated",
+                "invoice.created",
+                "invoice.payment_succeeded",
             ],
         )
         .await;
@@ -586,6 +601,27 @@ async fn localstripe_webhooks_reach_the_projections() {
         verified >= 1,
         "localstripe's signed delivery was verified and stored"
     );
+
+    // A subscription made in Stripe directly shows up in our subscriptions.
+    let subscription_id = localstripe
+        .subscribe_directly(&customer, "plan_particulier", 990)
+        .await;
+    let mut row = None;
+    for _ in 0..100 {
+        row = projections::Subscriptions::find_by_stripe_id(&app.pool, &subscription_id)
+            .await
+            .unwrap();
+        if row.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let row = row.expect("the subscription reached the projection");
+    assert_eq!(row.status, "active");
+    assert_eq!(row.plan.as_deref(), Some("plan_particulier"));
+    assert!(row.current_period_end.is_some());
+    let profile = app.get_json("/api/auth/profile", Some(&token)).await;
+    assert_eq!(row.customer_id, profile["id"].as_str().unwrap());
 }
 
 #[tokio::test]

@@ -1,0 +1,148 @@
+//! Given / when / then: subscriptions follow Stripe's events in order, once.
+
+use chrono::{DateTime, TimeZone, Utc};
+use cqrs_es::test::TestFramework;
+
+use super::*;
+
+type SubscriptionTest = TestFramework<Subscription>;
+
+fn at(second: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_780_000_000 + second, 0).unwrap()
+}
+
+fn state(status: &str) -> SubscriptionState {
+    SubscriptionState {
+        status: status.into(),
+        price: Some("price_particulier".into()),
+        current_period_start: Some(1_780_000_000),
+        current_period_end: Some(1_782_592_000),
+        trial_end: None,
+        cancel_at_period_end: false,
+    }
+}
+
+fn fact(id: &str, kind: &str, second: i64, status: &str) -> SubscriptionCommand {
+    SubscriptionCommand::ApplyStripeEvent(SubscriptionStripeFact {
+        stripe_event_id: id.into(),
+        event_type: kind.into(),
+        created: at(second),
+        customer_id: "cust-1".into(),
+        stripe_subscription_id: "sub_1".into(),
+        state: state(status),
+    })
+}
+
+fn applied(id: &str, kind: &str, second: i64) -> SubscriptionEvent {
+    SubscriptionEvent::StripeEventApplied {
+        stripe_event_id: id.into(),
+        event_type: kind.into(),
+        created: at(second),
+    }
+}
+
+fn recorded(status: &str, second: i64) -> SubscriptionEvent {
+    SubscriptionEvent::SubscriptionRecorded {
+        customer_id: "cust-1".into(),
+        stripe_subscription_id: "sub_1".into(),
+        state: state(status),
+        at: at(second),
+    }
+}
+
+#[test]
+fn the_first_event_records_the_subscription() {
+    SubscriptionTest::with(())
+        .given_no_previous_events()
+        .when(fact(
+            "evt_c",
+            "customer.subscription.created",
+            10,
+            "trialing",
+        ))
+        .then_expect_events(vec![
+            applied("evt_c", "customer.subscription.created", 10),
+            recorded("trialing", 10),
+        ]);
+}
+
+#[test]
+fn an_update_arriving_before_the_creation_creates_the_subscription() {
+    SubscriptionTest::with(())
+        .given_no_previous_events()
+        .when(fact("evt_u", "customer.subscription.updated", 20, "active"))
+        .then_expect_events(vec![
+            applied("evt_u", "customer.subscription.updated", 20),
+            recorded("active", 20),
+        ]);
+}
+
+#[test]
+fn the_late_creation_then_is_recorded_as_stale() {
+    SubscriptionTest::with(())
+        .given(vec![
+            applied("evt_u", "customer.subscription.updated", 20),
+            recorded("active", 20),
+        ])
+        .when(fact(
+            "evt_c",
+            "customer.subscription.created",
+            10,
+            "trialing",
+        ))
+        .then_expect_events(vec![SubscriptionEvent::StaleStripeEventIgnored {
+            stripe_event_id: "evt_c".into(),
+            event_type: "customer.subscription.created".into(),
+            created: at(10),
+            reason: "a newer state was already applied".into(),
+        }]);
+}
+
+#[test]
+fn a_newer_state_changes_the_subscription_once() {
+    let change = vec![
+        applied("evt_2", "customer.subscription.updated", 30),
+        SubscriptionEvent::SubscriptionStateChanged {
+            state: state("past_due"),
+            at: at(30),
+        },
+    ];
+    SubscriptionTest::with(())
+        .given(vec![recorded("active", 20)])
+        .when(fact(
+            "evt_2",
+            "customer.subscription.updated",
+            30,
+            "past_due",
+        ))
+        .then_expect_events(change.clone());
+    let mut history = vec![recorded("active", 20)];
+    history.extend(change);
+    SubscriptionTest::with(())
+        .given(history)
+        .when(fact(
+            "evt_2",
+            "customer.subscription.updated",
+            30,
+            "past_due",
+        ))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_canceled_subscription_is_never_revived_by_an_event() {
+    SubscriptionTest::with(())
+        .given(vec![recorded("canceled", 50)])
+        .when(fact(
+            "evt_late",
+            "customer.subscription.updated",
+            60,
+            "active",
+        ))
+        .then_expect_events(vec![SubscriptionEvent::StaleStripeEventIgnored {
+            stripe_event_id: "evt_late".into(),
+            event_type: "customer.subscription.updated".into(),
+            created: at(60),
+            reason: "the subscription is already canceled".into(),
+        }]);
+}

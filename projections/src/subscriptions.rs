@@ -1,0 +1,137 @@
+//! Read model: one row per subscription.
+
+use aggregates::subscription::{Subscription, SubscriptionEvent, SubscriptionState};
+use async_trait::async_trait;
+use chrono::{TimeZone, Utc};
+use cqrs_es::Aggregate;
+use sqlx::{FromRow, SqliteConnection, SqliteExecutor};
+
+use crate::customer_profiles::format_timestamp;
+use crate::event_log::StoredEvent;
+use crate::{Projection, ProjectionError};
+
+/// A subscription as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct SubscriptionRow {
+    pub subscription_id: String,
+    pub customer_id: String,
+    pub stripe_subscription_id: String,
+    pub plan: Option<String>,
+    pub status: String,
+    pub current_period_start: Option<String>,
+    pub current_period_end: Option<String>,
+    pub trial_end: Option<String>,
+    pub cancel_at_period_end: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// The subscriptions projection and its queries.
+pub struct Subscriptions;
+
+impl Subscriptions {
+    /// The subscription billstream keeps for a Stripe subscription id.
+    pub async fn find_by_stripe_id(
+        db: impl SqliteExecutor<'_>,
+        stripe_subscription_id: &str,
+    ) -> Result<Option<SubscriptionRow>, sqlx::Error> {
+        sqlx::query_as("SELECT * FROM subscriptions WHERE stripe_subscription_id = ?")
+            .bind(stripe_subscription_id)
+            .fetch_optional(db)
+            .await
+    }
+
+    /// A customer's subscriptions, newest first.
+    pub async fn for_customer(
+        db: impl SqliteExecutor<'_>,
+        customer_id: &str,
+    ) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT * FROM subscriptions WHERE customer_id = ? ORDER BY created_at DESC, subscription_id",
+        )
+        .bind(customer_id)
+        .fetch_all(db)
+        .await
+    }
+}
+
+fn unix_timestamp(seconds: Option<i64>) -> Option<String> {
+    seconds
+        .and_then(|s| Utc.timestamp_opt(s, 0).single())
+        .map(|at| format_timestamp(&at))
+}
+
+async fn write_state(
+    conn: &mut SqliteConnection,
+    id: &str,
+    state: &SubscriptionState,
+    updated_at: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE subscriptions SET plan = ?2, status = ?3, current_period_start = ?4,
+            current_period_end = ?5, trial_end = ?6, cancel_at_period_end = ?7, updated_at = ?8
+          WHERE subscription_id = ?1",
+    )
+    .bind(id)
+    .bind(&state.price)
+    .bind(&state.status)
+    .bind(unix_timestamp(state.current_period_start))
+    .bind(unix_timestamp(state.current_period_end))
+    .bind(unix_timestamp(state.trial_end))
+    .bind(state.cancel_at_period_end)
+    .bind(updated_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl Projection for Subscriptions {
+    fn name(&self) -> &'static str {
+        "subscriptions"
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["subscriptions"]
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut SqliteConnection,
+        event: &StoredEvent,
+    ) -> Result<(), ProjectionError> {
+        if event.aggregate_type != Subscription::TYPE {
+            return Ok(());
+        }
+        let id = event.aggregate_id.as_str();
+        match event.decode::<SubscriptionEvent>()? {
+            SubscriptionEvent::SubscriptionRecorded {
+                customer_id,
+                stripe_subscription_id,
+                state,
+                at,
+            } => {
+                let at = format_timestamp(&at);
+                sqlx::query(
+                    "INSERT INTO subscriptions (subscription_id, customer_id, stripe_subscription_id,
+                        status, cancel_at_period_end, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, 0, ?5, ?5)",
+                )
+                .bind(id)
+                .bind(customer_id)
+                .bind(stripe_subscription_id)
+                .bind(&state.status)
+                .bind(&at)
+                .execute(&mut *conn)
+                .await?;
+                write_state(conn, id, &state, &at).await?;
+            }
+            SubscriptionEvent::SubscriptionStateChanged { state, at } => {
+                write_state(conn, id, &state, &format_timestamp(&at)).await?;
+            }
+            SubscriptionEvent::StripeEventApplied { .. }
+            | SubscriptionEvent::StaleStripeEventIgnored { .. } => {}
+        }
+        Ok(())
+    }
+}
