@@ -24,6 +24,7 @@ use crate::gateway::stripe::StripeGateway;
 use crate::gateway::{GatewayError, PaymentGateway};
 use crate::http::{router, AppState, WebhookIntake};
 use crate::payments::PaymentService;
+use crate::plans::{CatalogError, PlanCatalog};
 use crate::webhooks::{EventApplier, Inbox, InboxWorker};
 use crate::{db, store};
 
@@ -42,6 +43,8 @@ pub enum StartupError {
     },
     #[error("cannot set up the payment provider: {0}")]
     Gateway(#[from] GatewayError),
+    #[error(transparent)]
+    Plans(#[from] CatalogError),
 }
 
 /// A built, bound, not yet running service.
@@ -62,6 +65,7 @@ const PROJECTOR_POLL: Duration = Duration::from_secs(1);
 impl Application {
     /// Opens and migrates the database, wires every component and binds the listener.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let plans = Arc::new(PlanCatalog::load(config.plans_file.as_deref())?);
         let pool = db::connect(&config).await?;
         db::migrate(&pool).await?;
         let projector = Arc::new(Projector::with_all_projections(pool.clone()));
@@ -133,13 +137,14 @@ impl Application {
         );
         let mut webhook_secrets = config.webhook_secrets();
         if webhook_secrets.is_empty() {
-            if config.mode() != Mode::Sandbox {
+            if config.mode() == Mode::Sandbox {
+                // The sandbox signs with the secret generated for this run.
+                webhook_secrets.push(webhook_secret.clone());
+            } else {
                 tracing::warn!(
                     "STRIPE_WEBHOOK_SECRET is not set: every Stripe webhook will be refused"
                 );
             }
-            // The sandbox signs with this one; verification accepts it.
-            webhook_secrets.push(webhook_secret.clone());
         }
         let state = AppState {
             pool: pool.clone(),
@@ -155,6 +160,7 @@ impl Application {
                 tolerance_seconds: config.stripe_webhook_tolerance_seconds,
                 wake: inbox_wake,
             },
+            plans,
         };
         let router = router(state, &config.cors_allowed_origins);
         Ok(Self {

@@ -70,6 +70,8 @@ pub struct Config {
     /// How far a webhook signature's timestamp may be from now, either way.
     pub stripe_webhook_tolerance_seconds: i64,
     pub stripe_api_base: String,
+    /// The plan catalog (TOML); the built-in catalog when unset.
+    pub plans_file: Option<std::path::PathBuf>,
     /// Where the sandbox delivers its webhooks (default: the service's own endpoint).
     pub sandbox_webhook_url: Option<String>,
     pub cors_allowed_origins: Vec<String>,
@@ -176,6 +178,7 @@ impl Config {
             stripe_api_base: get("STRIPE_API_BASE")
                 .unwrap_or_else(|| "https://api.stripe.com".into()),
             sandbox_webhook_url: get("SANDBOX_WEBHOOK_URL"),
+            plans_file: get("PLANS_FILE").map(std::path::PathBuf::from),
             cors_allowed_origins: get("CORS_ALLOWED_ORIGINS")
                 .map(|v| {
                     v.split(',')

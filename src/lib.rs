@@ -13,6 +13,7 @@ pub mod error;
 pub mod gateway;
 pub mod http;
 pub mod payments;
+pub mod plans;
 pub mod store;
 pub mod telemetry;
 pub mod webhook_signature;

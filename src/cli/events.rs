@@ -68,12 +68,15 @@ pub async fn run(config: &Config, args: EventsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Password hashes stay in the store; an operator's terminal has no use for them.
+/// Fields that stay in the store: an operator's terminal has no use for them.
+const REDACTED: &[&str] = &["password_hash", "client_secret"];
+
+/// Replaces secret fields at any depth.
 fn redact_secrets(value: &mut Value) {
     match value {
         Value::Object(map) => {
             for (key, field) in map.iter_mut() {
-                if key == "password_hash" {
+                if REDACTED.contains(&key.as_str()) {
                     *field = Value::String("<redacted>".into());
                 } else {
                     redact_secrets(field);

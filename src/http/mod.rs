@@ -8,6 +8,7 @@ pub mod extract;
 pub mod health;
 pub mod json;
 pub mod payments;
+pub mod plans;
 pub mod sandbox;
 pub mod webhooks;
 
@@ -35,6 +36,7 @@ use crate::config::Secret;
 use crate::customers::CustomerService;
 use crate::gateway::sandbox::SandboxGateway;
 use crate::payments::PaymentService;
+use crate::plans::PlanCatalog;
 use crate::webhooks::Inbox;
 use error::error_response;
 
@@ -53,6 +55,7 @@ pub struct AppState {
     pub sandbox: Option<SandboxGateway>,
     pub stripe_publishable_key: Option<String>,
     pub webhooks: WebhookIntake,
+    pub plans: Arc<PlanCatalog>,
 }
 
 /// What the webhook endpoint needs.
@@ -73,6 +76,7 @@ pub fn router(state: AppState, cors_allowed_origins: &[String]) -> Router {
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
         .route("/api/config", get(client_config::client_config))
+        .route("/api/plans", get(plans::list))
         .nest("/api/auth", auth::routes())
         .nest("/api/payments", payments::routes())
         .nest("/api/webhooks", webhooks::routes())

@@ -26,7 +26,7 @@ impl StripeEvent {
     /// Parses an event body; `None` when it is not a Stripe event.
     pub fn parse(body: &[u8]) -> Option<Self> {
         let event: Self = serde_json::from_slice(body).ok()?;
-        (event.id.starts_with("evt_") || !event.id.is_empty()).then_some(event)
+        (!event.id.is_empty() && !event.kind.is_empty()).then_some(event)
     }
 
     /// The object's id (`pi_…`, `cus_…`).

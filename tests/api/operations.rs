@@ -79,3 +79,33 @@ async fn without_a_jwt_secret_the_sandbox_starts_with_a_random_one() {
     let app = Application::build(config).await;
     assert!(app.is_ok());
 }
+
+#[tokio::test]
+async fn the_plan_catalog_is_public() {
+    let app = spawn_app().await;
+    let plans = app.get_json("/api/plans", None).await;
+    let particulier = &plans[0];
+    assert_eq!(
+        particulier,
+        &json!({
+            "id": "particulier", "name": "Particulier", "amount": 990, "currency": "eur",
+            "interval": "month", "trial_days": 14, "features": particulier["features"].clone(),
+        })
+    );
+    assert!(!particulier["features"].as_array().unwrap().is_empty());
+    assert_eq!(plans[1]["id"], "professionnel");
+    assert_eq!(plans[1]["amount"], 2990);
+}
+
+#[tokio::test]
+async fn a_broken_plans_file_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let plans = dir.path().join("plans.toml");
+    std::fs::write(&plans, "[[plans]]\nid = \"x\"\n").unwrap();
+    let config = test_config(
+        &dir.path().join("db.sqlite"),
+        &[("PLANS_FILE", plans.to_str().unwrap())],
+    );
+    let error = Application::build(config).await.err().expect("refused");
+    assert!(error.to_string().contains("plans.toml"), "{error}");
+}
