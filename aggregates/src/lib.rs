@@ -5,6 +5,7 @@
 //! every decision reproducible from the event log alone.
 
 pub mod customer;
+pub mod invoice;
 pub mod money;
 pub mod payment;
 pub mod subscription;

@@ -1,0 +1,60 @@
+//! What happened to an invoice.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+use super::commands::CollectionMethod;
+use super::lines::{InvoiceLine, InvoiceTotals};
+
+/// Every event of the [`Invoice`](super::Invoice) aggregate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum InvoiceEvent {
+    InvoiceCreated {
+        customer_id: String,
+        currency: String,
+        lines: Vec<InvoiceLine>,
+        totals: InvoiceTotals,
+        memo: Option<String>,
+        due_days: u32,
+        collection_method: CollectionMethod,
+        created_at: DateTime<Utc>,
+    },
+    InvoiceFinalized {
+        number: String,
+        due_date: NaiveDate,
+        at: DateTime<Utc>,
+    },
+    InvoiceSent {
+        at: DateTime<Utc>,
+    },
+    InvoicePaid {
+        amount: i64,
+        reference: String,
+        at: DateTime<Utc>,
+    },
+    InvoiceVoided {
+        at: DateTime<Utc>,
+    },
+    InvoiceMarkedUncollectible {
+        at: DateTime<Utc>,
+    },
+}
+
+impl DomainEvent for InvoiceEvent {
+    fn event_type(&self) -> String {
+        match self {
+            Self::InvoiceCreated { .. } => "InvoiceCreated",
+            Self::InvoiceFinalized { .. } => "InvoiceFinalized",
+            Self::InvoiceSent { .. } => "InvoiceSent",
+            Self::InvoicePaid { .. } => "InvoicePaid",
+            Self::InvoiceVoided { .. } => "InvoiceVoided",
+            Self::InvoiceMarkedUncollectible { .. } => "InvoiceMarkedUncollectible",
+        }
+        .to_owned()
+    }
+
+    fn event_version(&self) -> String {
+        "1.0".to_owned()
+    }
+}
