@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod gateway;
 pub mod http;
+pub mod invoice_numbering;
 pub mod payments;
 pub mod plans;
 pub mod store;

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use aggregates::customer::Customer;
+use aggregates::invoice::Invoice;
 use aggregates::subscription::Subscription;
 use async_trait::async_trait;
 use cqrs_es::persist::PersistedEventStore;
@@ -11,6 +12,9 @@ use cqrs_es::{Aggregate, CqrsFramework, EventEnvelope, Query};
 use projections::Projector;
 use sqlite_es::SqliteEventRepository;
 use sqlx::SqlitePool;
+
+/// Commands on invoices.
+pub type InvoiceCqrs = CqrsFramework<Invoice, PersistedEventStore<SqliteEventRepository, Invoice>>;
 
 /// Commands on subscriptions.
 pub type SubscriptionCqrs =

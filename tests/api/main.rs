@@ -7,6 +7,7 @@ mod errors;
 mod event_store;
 mod gateway_contract;
 mod helpers;
+mod invoice_numbers;
 mod localstripe;
 mod operations;
 mod payments;

@@ -41,9 +41,38 @@ pub struct CreateInvoice {
 /// Finalization with the number allocated for it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FinalizeInvoice {
-    pub number: String,
+    pub number: InvoiceNumber,
     pub finalized_at: DateTime<Utc>,
     pub due_date: NaiveDate,
+}
+
+/// An invoice number: billstream's own (`BS-2026-000042`, year and sequence kept so the event
+/// store can hold the sequence gapless) or the provider's (no sequence).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceNumber {
+    pub text: String,
+    pub year: Option<i32>,
+    pub sequence: Option<i64>,
+}
+
+impl InvoiceNumber {
+    /// billstream's number `sequence` of `year`.
+    pub fn sequential(year: i32, sequence: i64) -> Self {
+        Self {
+            text: format!("BS-{year}-{sequence:06}"),
+            year: Some(year),
+            sequence: Some(sequence),
+        }
+    }
+
+    /// A number the provider assigned.
+    pub fn from_provider(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            year: None,
+            sequence: None,
+        }
+    }
 }
 
 /// A payment of the amount due.

@@ -20,8 +20,12 @@ pub enum InvoiceEvent {
         collection_method: CollectionMethod,
         created_at: DateTime<Utc>,
     },
+    /// Numbered and open. `year` and `sequence` are set for billstream's own numbers (the
+    /// event store claims them, so they stay gapless); absent for the provider's numbers.
     InvoiceFinalized {
         number: String,
+        year: Option<i32>,
+        sequence: Option<i64>,
         due_date: NaiveDate,
         at: DateTime<Utc>,
     },

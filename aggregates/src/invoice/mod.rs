@@ -9,7 +9,8 @@ pub mod lines;
 mod tests;
 
 pub use commands::{
-    CollectionMethod, CreateInvoice, FinalizeInvoice, InvoiceCommand, RecordInvoicePayment,
+    CollectionMethod, CreateInvoice, FinalizeInvoice, InvoiceCommand, InvoiceNumber,
+    RecordInvoicePayment,
 };
 pub use error::InvoiceError;
 pub use events::InvoiceEvent;
@@ -121,7 +122,9 @@ impl Invoice {
                     return Err(InvoiceError::NotDraft(status.as_str()));
                 }
                 Ok(vec![InvoiceEvent::InvoiceFinalized {
-                    number: finalize.number,
+                    number: finalize.number.text,
+                    year: finalize.number.year,
+                    sequence: finalize.number.sequence,
                     due_date: finalize.due_date,
                     at: finalize.finalized_at,
                 }])

@@ -51,6 +51,8 @@ fn created() -> InvoiceEvent {
 fn finalized() -> InvoiceEvent {
     InvoiceEvent::InvoiceFinalized {
         number: "BS-2026-000001".into(),
+        year: Some(2026),
+        sequence: Some(1),
         due_date: NaiveDate::from_ymd_opt(2026, 12, 23).unwrap(),
         at: at(10),
     }
@@ -58,7 +60,7 @@ fn finalized() -> InvoiceEvent {
 
 fn finalize() -> InvoiceCommand {
     InvoiceCommand::Finalize(FinalizeInvoice {
-        number: "BS-2026-000001".into(),
+        number: InvoiceNumber::sequential(2026, 1),
         finalized_at: at(10),
         due_date: NaiveDate::from_ymd_opt(2026, 12, 23).unwrap(),
     })
@@ -163,6 +165,12 @@ fn an_uncollectible_invoice_may_still_be_paid() {
             reference: "pi_1".into(),
             at: at(20),
         }]);
+}
+
+#[test]
+fn billstreams_numbers_are_zero_padded_per_year() {
+    assert_eq!(InvoiceNumber::sequential(2026, 42).text, "BS-2026-000042");
+    assert_eq!(InvoiceNumber::from_provider("A1B2-0007").sequence, None);
 }
 
 #[test]

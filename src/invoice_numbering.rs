@@ -1,0 +1,74 @@
+//! Gapless invoice numbers. The next sequence of the year is proposed; the event store accepts
+//! it only if no other finalization committed it first (see the `invoice_numbers_claim`
+//! trigger), and a refused proposal is followed by the next one. Nothing is reserved ahead of
+//! the commit, so a failed or interrupted finalization leaves no hole.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aggregates::invoice::{FinalizeInvoice, InvoiceCommand, InvoiceError, InvoiceNumber};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use cqrs_es::AggregateError;
+use rand::Rng;
+use sqlx::SqlitePool;
+
+use crate::store::InvoiceCqrs;
+
+/// How many proposals one finalization makes before giving up (only under extreme contention).
+const MAX_PROPOSALS: usize = 500;
+
+/// Why an invoice could not be numbered.
+#[derive(Debug, thiserror::Error)]
+pub enum NumberingError {
+    #[error(transparent)]
+    Invoice(#[from] InvoiceError),
+    #[error("the event store failed: {0}")]
+    Store(String),
+    #[error("too many concurrent finalizations; retry")]
+    Contention,
+}
+
+/// The next sequence of `year` as committed so far.
+async fn next_sequence(pool: &SqlitePool, year: i32) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COALESCE(MAX(sequence), 0) + 1 FROM invoice_numbers WHERE year = ?")
+        .bind(year)
+        .fetch_one(pool)
+        .await
+}
+
+/// Finalizes a draft with the next number of its finalization year.
+pub async fn finalize_with_next_number(
+    cqrs: &InvoiceCqrs,
+    pool: &SqlitePool,
+    invoice_id: &str,
+    finalized_at: DateTime<Utc>,
+    due_date: NaiveDate,
+    metadata: HashMap<String, String>,
+) -> Result<InvoiceNumber, NumberingError> {
+    let year = finalized_at.year();
+    for _ in 0..MAX_PROPOSALS {
+        let sequence = next_sequence(pool, year)
+            .await
+            .map_err(|error| NumberingError::Store(error.to_string()))?;
+        let number = InvoiceNumber::sequential(year, sequence);
+        let command = InvoiceCommand::Finalize(FinalizeInvoice {
+            number: number.clone(),
+            finalized_at,
+            due_date,
+        });
+        match cqrs
+            .execute_with_metadata(invoice_id, command, metadata.clone())
+            .await
+        {
+            Ok(()) => return Ok(number),
+            // Someone committed this number (or changed this invoice) first: look again.
+            Err(AggregateError::AggregateConflict) => {
+                let pause = rand::rng().random_range(0..3);
+                tokio::time::sleep(Duration::from_millis(pause)).await;
+            }
+            Err(AggregateError::UserError(error)) => return Err(error.into()),
+            Err(other) => return Err(NumberingError::Store(other.to_string())),
+        }
+    }
+    Err(NumberingError::Contention)
+}
