@@ -7,6 +7,7 @@
 pub mod customer_profiles;
 pub mod error;
 pub mod event_log;
+pub mod invoices;
 pub mod payments;
 pub mod projector;
 pub mod subscriptions;
@@ -14,6 +15,7 @@ pub mod subscriptions;
 pub use customer_profiles::{Credentials, CustomerProfile, CustomerProfiles};
 pub use error::ProjectionError;
 pub use event_log::{EventFilter, StoredEvent};
+pub use invoices::{InvoiceRow, InvoiceStats, Invoices};
 pub use payments::{HistoryQuery, PaymentRow, Payments};
 pub use projector::{Projection, Projector, ReplayReport};
 pub use subscriptions::{SubscriptionRow, Subscriptions};

@@ -72,6 +72,7 @@ impl Projector {
                 Arc::new(crate::CustomerProfiles),
                 Arc::new(crate::Payments),
                 Arc::new(crate::Subscriptions),
+                Arc::new(crate::Invoices),
             ],
         )
     }

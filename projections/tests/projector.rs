@@ -1,39 +1,15 @@
 //! The projector over hand-built events: exactly-once application, checkpoints, and a poison
 //! event that stops the line without losing anything.
 
-use std::str::FromStr;
+mod common;
 
+use common::fresh_pool;
 use projections::{CustomerProfiles, ProjectionError, Projector};
 use serde_json::json;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::SqlitePool;
 
-async fn fresh_pool(dir: &tempfile::TempDir) -> SqlitePool {
-    let url = format!("sqlite://{}", dir.path().join("p.db").display());
-    let options = SqliteConnectOptions::from_str(&url)
-        .unwrap()
-        .create_if_missing(true);
-    let pool = SqlitePoolOptions::new()
-        .connect_with(options)
-        .await
-        .unwrap();
-    sqlx::migrate!("../migrations").run(&pool).await.unwrap();
-    pool
-}
-
 async fn append(pool: &SqlitePool, id: &str, sequence: i64, payload: serde_json::Value) {
-    let event_type = payload.as_object().unwrap().keys().next().unwrap().clone();
-    sqlx::query(
-        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-         VALUES ('Customer', ?, ?, ?, '1.0', ?, '{}')",
-    )
-    .bind(id)
-    .bind(sequence)
-    .bind(event_type)
-    .bind(payload.to_string())
-    .execute(pool)
-    .await
-    .unwrap();
+    common::append(pool, "Customer", id, sequence, payload).await;
 }
 
 fn registered(email: &str, name: &str) -> serde_json::Value {

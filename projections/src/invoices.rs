@@ -1,0 +1,242 @@
+//! Read model: one row per invoice, its customer's list, and the per-currency statistics.
+
+use aggregates::invoice::{Invoice, InvoiceEvent};
+use async_trait::async_trait;
+use cqrs_es::Aggregate;
+use sqlx::{FromRow, SqliteConnection, SqliteExecutor};
+
+use crate::customer_profiles::format_timestamp;
+use crate::event_log::StoredEvent;
+use crate::{Projection, ProjectionError};
+
+/// An invoice as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct InvoiceRow {
+    pub invoice_id: String,
+    pub customer_id: String,
+    pub stripe_invoice_id: Option<String>,
+    pub number: Option<String>,
+    pub status: String,
+    pub currency: String,
+    /// JSON array of `{description, quantity, unit_amount, tax_rate_bps}`.
+    pub lines: String,
+    pub subtotal: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub amount_paid: i64,
+    pub memo: Option<String>,
+    pub collection_method: String,
+    pub due_days: i64,
+    pub due_date: Option<String>,
+    pub created_position: i64,
+    pub created_at: String,
+    pub finalized_at: Option<String>,
+    pub paid_at: Option<String>,
+    pub updated_at: String,
+}
+
+/// A customer's invoice statistics in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct InvoiceStats {
+    pub currency: String,
+    pub draft: i64,
+    pub open: i64,
+    pub paid: i64,
+    pub void: i64,
+    pub uncollectible: i64,
+    /// Everything finalized (open, paid, uncollectible).
+    pub total_invoiced: i64,
+    pub total_paid: i64,
+    /// Open and uncollectible amounts still due.
+    pub total_outstanding: i64,
+    /// Outstanding amounts past their due date.
+    pub total_overdue: i64,
+}
+
+/// The invoices projection and its queries.
+pub struct Invoices;
+
+impl Invoices {
+    /// One invoice.
+    pub async fn find(
+        db: impl SqliteExecutor<'_>,
+        invoice_id: &str,
+    ) -> Result<Option<InvoiceRow>, sqlx::Error> {
+        sqlx::query_as("SELECT * FROM invoices WHERE invoice_id = ?")
+            .bind(invoice_id)
+            .fetch_optional(db)
+            .await
+    }
+
+    /// A customer's invoices, newest first, optionally in one status and before a cursor.
+    pub async fn list(
+        db: impl SqliteExecutor<'_>,
+        customer_id: &str,
+        status: Option<&str>,
+        before_position: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<InvoiceRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT * FROM invoices
+              WHERE customer_id = ?1 AND (?2 IS NULL OR status = ?2)
+                AND (?3 IS NULL OR created_position < ?3)
+              ORDER BY created_position DESC LIMIT ?4",
+        )
+        .bind(customer_id)
+        .bind(status)
+        .bind(before_position)
+        .bind(limit)
+        .fetch_all(db)
+        .await
+    }
+
+    /// Per-currency statistics of a customer's invoices; `today` (YYYY-MM-DD) decides overdue.
+    pub async fn stats(
+        db: impl SqliteExecutor<'_>,
+        customer_id: &str,
+        today: &str,
+    ) -> Result<Vec<InvoiceStats>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT currency,
+                    SUM(status = 'draft') AS draft,
+                    SUM(status = 'open') AS open,
+                    SUM(status = 'paid') AS paid,
+                    SUM(status = 'void') AS void,
+                    SUM(status = 'uncollectible') AS uncollectible,
+                    SUM(CASE WHEN status IN ('open', 'paid', 'uncollectible') THEN total ELSE 0 END) AS total_invoiced,
+                    SUM(amount_paid) AS total_paid,
+                    SUM(CASE WHEN status IN ('open', 'uncollectible') THEN total - amount_paid ELSE 0 END) AS total_outstanding,
+                    SUM(CASE WHEN status IN ('open', 'uncollectible') AND due_date < ?2
+                             THEN total - amount_paid ELSE 0 END) AS total_overdue
+               FROM invoices WHERE customer_id = ?1
+              GROUP BY currency ORDER BY currency",
+        )
+        .bind(customer_id)
+        .bind(today)
+        .fetch_all(db)
+        .await
+    }
+
+    /// Every invoice ordered by id (used to compare a replay with the live tables).
+    pub async fn all(db: impl SqliteExecutor<'_>) -> Result<Vec<InvoiceRow>, sqlx::Error> {
+        sqlx::query_as("SELECT * FROM invoices ORDER BY invoice_id")
+            .fetch_all(db)
+            .await
+    }
+}
+
+async fn set(
+    conn: &mut SqliteConnection,
+    id: &str,
+    assignments: &str,
+    at: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "UPDATE invoices SET {assignments}, updated_at = ?2 WHERE invoice_id = ?1"
+    ))
+    .bind(id)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl Projection for Invoices {
+    fn name(&self) -> &'static str {
+        "invoices"
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["invoices"]
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut SqliteConnection,
+        event: &StoredEvent,
+    ) -> Result<(), ProjectionError> {
+        if event.aggregate_type != Invoice::TYPE {
+            return Ok(());
+        }
+        let id = event.aggregate_id.as_str();
+        match event.decode::<InvoiceEvent>()? {
+            InvoiceEvent::InvoiceCreated {
+                customer_id,
+                currency,
+                lines,
+                totals,
+                memo,
+                due_days,
+                collection_method,
+                created_at,
+            } => {
+                let at = format_timestamp(&created_at);
+                let method = serde_json::to_value(collection_method)
+                    .ok()
+                    .and_then(|value| value.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                sqlx::query(
+                    "INSERT INTO invoices (invoice_id, customer_id, status, currency, lines, subtotal,
+                        tax, total, memo, collection_method, due_days, created_position, created_at,
+                        updated_at)
+                     VALUES (?1, ?2, 'draft', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+                )
+                .bind(id)
+                .bind(customer_id)
+                .bind(currency)
+                .bind(serde_json::to_string(&lines).unwrap_or_else(|_| "[]".into()))
+                .bind(totals.subtotal)
+                .bind(totals.tax)
+                .bind(totals.total)
+                .bind(memo)
+                .bind(method)
+                .bind(i64::from(due_days))
+                .bind(event.position)
+                .bind(at)
+                .execute(conn)
+                .await?;
+            }
+            InvoiceEvent::InvoiceFinalized {
+                number,
+                due_date,
+                at,
+                ..
+            } => {
+                let at = format_timestamp(&at);
+                sqlx::query(
+                    "UPDATE invoices SET status = 'open', number = ?2, due_date = ?3,
+                        finalized_at = ?4, updated_at = ?4 WHERE invoice_id = ?1",
+                )
+                .bind(id)
+                .bind(number)
+                .bind(due_date.to_string())
+                .bind(at)
+                .execute(conn)
+                .await?;
+            }
+            InvoiceEvent::InvoicePaid { amount, at, .. } => {
+                let at = format_timestamp(&at);
+                sqlx::query(
+                    "UPDATE invoices SET status = 'paid', amount_paid = ?2, paid_at = ?3,
+                        updated_at = ?3 WHERE invoice_id = ?1",
+                )
+                .bind(id)
+                .bind(amount)
+                .bind(at)
+                .execute(conn)
+                .await?;
+            }
+            InvoiceEvent::InvoiceVoided { at } => {
+                set(conn, id, "status = 'void'", &format_timestamp(&at)).await?;
+            }
+            InvoiceEvent::InvoiceMarkedUncollectible { at } => {
+                set(conn, id, "status = 'uncollectible'", &format_timestamp(&at)).await?;
+            }
+            InvoiceEvent::InvoiceSent { at } => {
+                set(conn, id, "status = status", &format_timestamp(&at)).await?;
+            }
+        }
+        Ok(())
+    }
+}
