@@ -14,6 +14,7 @@ pub mod gateway;
 pub mod http;
 pub mod invoice_numbering;
 pub mod payments;
+pub mod pdf;
 pub mod plans;
 pub mod store;
 pub mod telemetry;
