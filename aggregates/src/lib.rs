@@ -12,3 +12,14 @@ pub mod subscription;
 pub mod validation;
 
 pub use validation::ValidationError;
+
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::Aggregate;
+
+/// Writes decided events to the sink, applying each to the aggregate as it goes: the common
+/// tail of every aggregate's `handle`, whose decision is a pure function of state and command.
+pub async fn emit<A: Aggregate>(aggregate: &mut A, sink: &EventSink<A>, events: Vec<A::Event>) {
+    for event in events {
+        sink.write(event, aggregate).await;
+    }
+}

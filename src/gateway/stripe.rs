@@ -188,6 +188,14 @@ fn classify(error: StripeError) -> Failure {
     }
 }
 
+/// On a customer call, a missing object is the customer.
+fn missing_means_customer(error: GatewayError) -> GatewayError {
+    match error {
+        GatewayError::NoSuchPaymentIntent => GatewayError::NoSuchCustomer,
+        other => other,
+    }
+}
+
 fn currency(code: &str) -> Result<Currency, GatewayError> {
     Currency::from_str(code).map_err(|_| {
         GatewayError::Provider(format!("currency {code} unknown to the Stripe client"))
@@ -231,10 +239,7 @@ impl PaymentGateway for StripeGateway {
             .phone(details.phone.as_deref().unwrap_or(""));
         self.call(&request, Some(idempotency_key))
             .await
-            .map_err(|error| match error {
-                GatewayError::NoSuchPaymentIntent => GatewayError::NoSuchCustomer,
-                other => other,
-            })?;
+            .map_err(missing_means_customer)?;
         Ok(())
     }
 
@@ -242,10 +247,7 @@ impl PaymentGateway for StripeGateway {
     async fn delete_customer(&self, provider_customer_id: &str) -> Result<(), GatewayError> {
         self.call(&DeleteCustomer::new(provider_customer_id), None)
             .await
-            .map_err(|error| match error {
-                GatewayError::NoSuchPaymentIntent => GatewayError::NoSuchCustomer,
-                other => other,
-            })?;
+            .map_err(missing_means_customer)?;
         Ok(())
     }
 

@@ -113,9 +113,8 @@ impl Aggregate for Payment {
         _services: &Self::Services,
         sink: &EventSink<Self>,
     ) -> Result<(), Self::Error> {
-        for event in self.decide(command)? {
-            sink.write(event, self).await;
-        }
+        let events = self.decide(command)?;
+        crate::emit(self, sink, events).await;
         Ok(())
     }
 

@@ -53,9 +53,8 @@ impl Aggregate for Subscription {
         sink: &EventSink<Self>,
     ) -> Result<(), Self::Error> {
         let SubscriptionCommand::ApplyStripeEvent(fact) = command;
-        for event in self.decide_stripe_event(fact)? {
-            sink.write(event, self).await;
-        }
+        let events = self.decide_stripe_event(fact)?;
+        crate::emit(self, sink, events).await;
         Ok(())
     }
 
