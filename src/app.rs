@@ -80,31 +80,11 @@ impl Application {
             source,
         })?;
         let webhook_secret = webhook_signing_secret(&config);
-        let (gateway, sandbox, webhook_delivery): (Arc<dyn PaymentGateway>, _, _) =
-            match config.mode() {
-                Mode::Sandbox => {
-                    let sandbox = SandboxGateway::new(pool.clone());
-                    let target = config
-                        .sandbox_webhook_url
-                        .clone()
-                        .unwrap_or_else(|| own_webhook_url(local_addr));
-                    let delivery = WebhookDelivery::new(
-                        pool.clone(),
-                        target,
-                        webhook_secret.clone(),
-                        sandbox.outbox_wake(),
-                    );
-                    (Arc::new(sandbox.clone()), Some(sandbox), Some(delivery))
-                }
-                Mode::StripeTest | Mode::StripeLive => {
-                    let key = config
-                        .stripe_secret_key
-                        .as_ref()
-                        .expect("Stripe mode has a key");
-                    let stripe = StripeGateway::new(key, &config.stripe_api_base)?;
-                    (Arc::new(stripe), None, None)
-                }
-            };
+        let GatewaySetup {
+            gateway,
+            sandbox,
+            webhook_delivery,
+        } = select_gateway(&config, &pool, local_addr, &webhook_secret)?;
         let jwt = Arc::new(JwtKeys::new(jwt_secret(&config).as_bytes(), config.jwt_ttl));
         let hasher = Arc::new(PasswordHasher::new(config.bcrypt_cost));
         hasher.clone().warm_up();
@@ -135,17 +115,6 @@ impl Application {
             )),
             inbox_wake.clone(),
         );
-        let mut webhook_secrets = config.webhook_secrets();
-        if webhook_secrets.is_empty() {
-            if config.mode() == Mode::Sandbox {
-                // The sandbox signs with the secret generated for this run.
-                webhook_secrets.push(webhook_secret.clone());
-            } else {
-                tracing::warn!(
-                    "STRIPE_WEBHOOK_SECRET is not set: every Stripe webhook will be refused"
-                );
-            }
-        }
         let state = AppState {
             pool: pool.clone(),
             projector: projector.clone(),
@@ -156,7 +125,7 @@ impl Application {
             stripe_publishable_key: config.stripe_publishable_key.clone(),
             webhooks: WebhookIntake {
                 inbox,
-                secrets: Arc::new(webhook_secrets),
+                secrets: Arc::new(verifying_secrets(&config, &webhook_secret)),
                 tolerance_seconds: config.stripe_webhook_tolerance_seconds,
                 wake: inbox_wake,
             },
@@ -202,6 +171,68 @@ impl Application {
         tracing::info!("billstream stopped");
         served
     }
+}
+
+/// The payment gateway for the configured mode; in sandbox mode also the sandbox itself (for
+/// its `/sandbox` routes) and the worker that delivers its webhooks.
+struct GatewaySetup {
+    gateway: Arc<dyn PaymentGateway>,
+    sandbox: Option<SandboxGateway>,
+    webhook_delivery: Option<WebhookDelivery>,
+}
+
+fn select_gateway(
+    config: &Config,
+    pool: &SqlitePool,
+    local_addr: SocketAddr,
+    webhook_secret: &Secret,
+) -> Result<GatewaySetup, StartupError> {
+    match config.mode() {
+        Mode::Sandbox => {
+            let sandbox = SandboxGateway::new(pool.clone());
+            let target = config
+                .sandbox_webhook_url
+                .clone()
+                .unwrap_or_else(|| own_webhook_url(local_addr));
+            let delivery = WebhookDelivery::new(
+                pool.clone(),
+                target,
+                webhook_secret.clone(),
+                sandbox.outbox_wake(),
+            );
+            Ok(GatewaySetup {
+                gateway: Arc::new(sandbox.clone()),
+                sandbox: Some(sandbox),
+                webhook_delivery: Some(delivery),
+            })
+        }
+        Mode::StripeTest | Mode::StripeLive => {
+            let key = config
+                .stripe_secret_key
+                .as_ref()
+                .expect("Stripe mode has a key");
+            let stripe = StripeGateway::new(key, &config.stripe_api_base)?;
+            Ok(GatewaySetup {
+                gateway: Arc::new(stripe),
+                sandbox: None,
+                webhook_delivery: None,
+            })
+        }
+    }
+}
+
+/// The secrets a webhook may be signed with: the configured ones, or in sandbox mode the one
+/// generated for this run. In Stripe mode without a secret every webhook is refused.
+fn verifying_secrets(config: &Config, generated: &Secret) -> Vec<Secret> {
+    let configured = config.webhook_secrets();
+    if !configured.is_empty() {
+        return configured;
+    }
+    if config.mode() == Mode::Sandbox {
+        return vec![generated.clone()];
+    }
+    tracing::warn!("STRIPE_WEBHOOK_SECRET is not set: every Stripe webhook will be refused");
+    Vec::new()
 }
 
 /// Catches every projection up at start (events committed while no projector ran) and then
