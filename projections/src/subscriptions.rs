@@ -30,6 +30,17 @@ pub struct SubscriptionRow {
 pub struct Subscriptions;
 
 impl Subscriptions {
+    /// One subscription.
+    pub async fn find(
+        db: impl SqliteExecutor<'_>,
+        subscription_id: &str,
+    ) -> Result<Option<SubscriptionRow>, sqlx::Error> {
+        sqlx::query_as("SELECT * FROM subscriptions WHERE subscription_id = ?")
+            .bind(subscription_id)
+            .fetch_optional(db)
+            .await
+    }
+
     /// The subscription billstream keeps for a Stripe subscription id.
     pub async fn find_by_stripe_id(
         db: impl SqliteExecutor<'_>,

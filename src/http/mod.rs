@@ -10,6 +10,7 @@ pub mod json;
 pub mod payments;
 pub mod plans;
 pub mod sandbox;
+pub mod subscriptions;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -79,6 +80,7 @@ pub fn router(state: AppState, cors_allowed_origins: &[String]) -> Router {
         .route("/api/plans", get(plans::list))
         .nest("/api/auth", auth::routes())
         .nest("/api/payments", payments::routes())
+        .nest("/api/subscriptions", subscriptions::routes())
         .nest("/api/webhooks", webhooks::routes())
         .nest("/sandbox", sandbox::routes())
         .fallback(route_not_found)

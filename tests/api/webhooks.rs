@@ -622,6 +622,32 @@ async fn localstripe_webhooks_reach_the_projections() {
     assert!(row.current_period_end.is_some());
     let profile = app.get_json("/api/auth/profile", Some(&token)).await;
     assert_eq!(row.customer_id, profile["id"].as_str().unwrap());
+
+    // The customer sees it through the API; another customer does not.
+    let listed = app.get_json("/api/subscriptions", Some(&token)).await;
+    assert_eq!(
+        listed["data"][0]["stripe_subscription_id"],
+        subscription_id.as_str()
+    );
+    assert_eq!(listed["data"][0]["status"], "active");
+    assert_eq!(listed["data"][0]["plan"], "plan_particulier");
+    let one = app
+        .get_json(
+            &format!("/api/subscriptions/{}", row.subscription_id),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(one, listed["data"][0]);
+    let (stranger, _) = stripe_customer(&app, "stranger@example.com").await;
+    let hidden = app
+        .get(
+            &format!("/api/subscriptions/{}", row.subscription_id),
+            Some(&stranger),
+        )
+        .await;
+    assert_error(hidden, StatusCode::NOT_FOUND, "not_found").await;
+    let empty = app.get_json("/api/subscriptions", Some(&stranger)).await;
+    assert_eq!(empty["data"].as_array().unwrap().len(), 0);
 }
 
 #[tokio::test]
