@@ -15,6 +15,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::auth::{JwtKeys, PasswordHasher};
+use crate::billing::{InvoiceService, PriceBook, SubscriptionService};
 use crate::config::Secret;
 use crate::config::{Config, Mode};
 use crate::customers::CustomerService;
@@ -57,7 +58,12 @@ pub struct Application {
     webhook_delivery: Option<WebhookDelivery>,
     /// Applies stored Stripe events.
     inbox_worker: InboxWorker,
+    /// Runs what falls due on the sandbox's clock as wall time passes (sandbox mode only).
+    sandbox: Option<SandboxGateway>,
 }
+
+/// How often the sandbox looks for renewals and retries that fell due in real time.
+const SANDBOX_CLOCK_POLL: Duration = Duration::from_secs(30);
 
 /// How often the projector looks for events it has not applied (commands also trigger it).
 const PROJECTOR_POLL: Duration = Duration::from_secs(1);
@@ -99,9 +105,25 @@ impl Application {
         let payments = Arc::new(PaymentService::new(
             payment_cqrs.clone(),
             pool.clone(),
-            gateway,
+            gateway.clone(),
             projector.clone(),
             sandbox.is_some(),
+        ));
+        let prices = Arc::new(PriceBook::new(plans.clone(), gateway.clone()));
+        let subscription_cqrs =
+            Arc::new(store::cqrs_for(pool.clone(), Some(projector.clone()), ()));
+        let subscriptions = Arc::new(SubscriptionService::new(
+            pool.clone(),
+            gateway.clone(),
+            subscription_cqrs.clone(),
+            prices.clone(),
+            projector.clone(),
+        ));
+        let invoices = Arc::new(InvoiceService::new(
+            pool.clone(),
+            gateway,
+            Arc::new(store::cqrs_for(pool.clone(), Some(projector.clone()), ())),
+            projector.clone(),
         ));
         let inbox = Inbox::new(pool.clone());
         let inbox_wake = Arc::new(Notify::new());
@@ -111,7 +133,9 @@ impl Application {
                 pool.clone(),
                 payment_cqrs,
                 Arc::new(store::cqrs_for(pool.clone(), Some(projector.clone()), ())),
-                Arc::new(store::cqrs_for(pool.clone(), Some(projector.clone()), ())),
+                subscription_cqrs,
+                invoices.clone(),
+                prices,
             )),
             inbox_wake.clone(),
         );
@@ -121,7 +145,11 @@ impl Application {
             customers,
             payments,
             jwt,
-            sandbox,
+            sandbox: sandbox.clone(),
+            subscriptions,
+            invoices,
+            operator_token: config.operator_token.clone(),
+            seller: Arc::new(config.seller.clone()),
             stripe_publishable_key: config.stripe_publishable_key.clone(),
             webhooks: WebhookIntake {
                 inbox,
@@ -139,6 +167,7 @@ impl Application {
             pool,
             webhook_delivery,
             inbox_worker,
+            sandbox,
         })
     }
 
@@ -158,6 +187,7 @@ impl Application {
         let projector_loop = spawn_projector_loop(self.projector.clone());
         let delivery_loop = self.webhook_delivery.map(WebhookDelivery::spawn);
         let inbox_loop = self.inbox_worker.spawn();
+        let clock_loop = self.sandbox.map(spawn_sandbox_clock_loop);
         tracing::info!(%addr, "billstream is listening");
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
@@ -166,6 +196,9 @@ impl Application {
         inbox_loop.abort();
         if let Some(delivery_loop) = delivery_loop {
             delivery_loop.abort();
+        }
+        if let Some(clock_loop) = clock_loop {
+            clock_loop.abort();
         }
         self.pool.close().await;
         tracing::info!("billstream stopped");
@@ -326,4 +359,17 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutdown requested; draining requests");
+}
+
+/// Lets the sandbox renew and retry as real time passes, as Stripe would.
+fn spawn_sandbox_clock_loop(sandbox: SandboxGateway) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(SANDBOX_CLOCK_POLL);
+        loop {
+            ticks.tick().await;
+            if let Err(error) = sandbox.run_due().await {
+                tracing::warn!(%error, "the sandbox's billing cycle failed; will retry");
+            }
+        }
+    })
 }

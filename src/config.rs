@@ -76,6 +76,10 @@ pub struct Config {
     pub sandbox_webhook_url: Option<String>,
     pub cors_allowed_origins: Vec<String>,
     pub log_format: LogFormat,
+    /// The bearer token of the admin API (`/api/admin`); the admin API is off when unset.
+    pub operator_token: Option<Secret>,
+    /// Who issues the invoices (printed on every PDF).
+    pub seller: crate::pdf::Seller,
 }
 
 /// A variable that is set but unusable.
@@ -152,6 +156,27 @@ impl Config {
                 ));
             }
         }
+        let operator_token = get("OPERATOR_TOKEN").map(Secret::new);
+        if operator_token
+            .as_ref()
+            .is_some_and(|token| token.expose().len() < 16)
+        {
+            return Err(invalid(
+                "OPERATOR_TOKEN",
+                "must be at least 16 characters (use a long random value)",
+            ));
+        }
+        let seller = crate::pdf::Seller {
+            name: get("SELLER_NAME").unwrap_or_else(|| "billstream demo SAS".into()),
+            address: get("SELLER_ADDRESS")
+                .unwrap_or_else(|| "1 rue de l'Exemple|75001 Paris|France".into())
+                .split('|')
+                .map(|line| line.trim().to_owned())
+                .filter(|line| !line.is_empty())
+                .collect(),
+            vat_id: get("SELLER_VAT_ID"),
+            email: get("SELLER_EMAIL"),
+        };
         let config = Self {
             database_url: get("DATABASE_URL").unwrap_or_else(|| "sqlite://billstream.db".into()),
             database_synchronous,
@@ -188,6 +213,8 @@ impl Config {
                 })
                 .unwrap_or_default(),
             log_format,
+            operator_token,
+            seller,
         };
         config.check_live_requirements()?;
         Ok(config)

@@ -34,6 +34,9 @@ pub enum AppError {
     /// The resource is not in a state that allows this (confirming a succeeded payment…).
     #[error("{0}")]
     InvalidState(String),
+    /// A second live subscription to the same plan.
+    #[error("you already have a live subscription to this plan")]
+    AlreadySubscribed,
     /// An Idempotency-Key was reused with a different request.
     #[error("this Idempotency-Key was already used with a different request")]
     IdempotencyKeyReused,
@@ -77,6 +80,10 @@ impl From<GatewayError> for AppError {
             }
             GatewayError::UnexpectedState(message) => Self::InvalidState(message),
             GatewayError::IdempotencyKeyReused => Self::Conflict,
+            GatewayError::NoPaymentMethod => Self::Validation(ValidationError::new(
+                "payment_method",
+                "there is no payment method to charge: give one (e.g. pm_card_visa)",
+            )),
             other => Self::PaymentProvider(other),
         }
     }

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use aggregates::invoice::InvoiceProviderState;
 use aggregates::invoice::{FinalizeInvoice, InvoiceCommand, InvoiceError, InvoiceNumber};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use cqrs_es::AggregateError;
@@ -36,28 +37,23 @@ async fn next_sequence(pool: &SqlitePool, year: i32) -> Result<i64, sqlx::Error>
         .await
 }
 
-/// Finalizes a draft with the next number of its finalization year.
-pub async fn finalize_with_next_number(
+/// Runs the command `build` makes from a proposed number (the next of `year`), proposing
+/// again whenever another finalization claimed it first.
+async fn execute_numbered(
     cqrs: &InvoiceCqrs,
     pool: &SqlitePool,
     invoice_id: &str,
-    finalized_at: DateTime<Utc>,
-    due_date: NaiveDate,
+    year: i32,
+    build: impl Fn(InvoiceNumber) -> InvoiceCommand,
     metadata: HashMap<String, String>,
 ) -> Result<InvoiceNumber, NumberingError> {
-    let year = finalized_at.year();
     for _ in 0..MAX_PROPOSALS {
         let sequence = next_sequence(pool, year)
             .await
             .map_err(|error| NumberingError::Store(error.to_string()))?;
         let number = InvoiceNumber::sequential(year, sequence);
-        let command = InvoiceCommand::Finalize(FinalizeInvoice {
-            number: number.clone(),
-            finalized_at,
-            due_date,
-        });
         match cqrs
-            .execute_with_metadata(invoice_id, command, metadata.clone())
+            .execute_with_metadata(invoice_id, build(number.clone()), metadata.clone())
             .await
         {
             Ok(()) => return Ok(number),
@@ -71,4 +67,61 @@ pub async fn finalize_with_next_number(
         }
     }
     Err(NumberingError::Contention)
+}
+
+/// Brings an invoice to the provider's state. Should that finalize it without a provider
+/// number, billstream's next number of the finalization year is recorded.
+pub async fn apply_provider_state(
+    cqrs: &InvoiceCqrs,
+    pool: &SqlitePool,
+    invoice_id: &str,
+    state: InvoiceProviderState,
+    metadata: HashMap<String, String>,
+) -> Result<(), NumberingError> {
+    let year = state.finalized_at.year();
+    let provider_number = state
+        .number
+        .sequence
+        .is_none()
+        .then(|| state.number.clone());
+    execute_numbered(
+        cqrs,
+        pool,
+        invoice_id,
+        year,
+        |proposed| {
+            let mut state = state.clone();
+            state.number = provider_number.clone().unwrap_or(proposed);
+            InvoiceCommand::ApplyProviderState(state)
+        },
+        metadata,
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Finalizes a draft with the next number of its finalization year.
+pub async fn finalize_with_next_number(
+    cqrs: &InvoiceCqrs,
+    pool: &SqlitePool,
+    invoice_id: &str,
+    finalized_at: DateTime<Utc>,
+    due_date: NaiveDate,
+    metadata: HashMap<String, String>,
+) -> Result<InvoiceNumber, NumberingError> {
+    execute_numbered(
+        cqrs,
+        pool,
+        invoice_id,
+        finalized_at.year(),
+        |number| {
+            InvoiceCommand::Finalize(FinalizeInvoice {
+                number,
+                finalized_at,
+                due_date,
+            })
+        },
+        metadata,
+    )
+    .await
 }

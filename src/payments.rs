@@ -533,12 +533,14 @@ fn fingerprint(request: &NewPayment) -> String {
     hex::encode(Sha256::digest(canonical.as_bytes()))
 }
 
-fn encode_cursor(position: i64) -> String {
+/// An opaque page cursor for a log position (payments, invoices).
+pub fn encode_cursor(position: i64) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("p:{position}"))
 }
 
-fn decode_cursor(cursor: &str) -> Result<i64, ValidationError> {
+/// The log position of a cursor `encode_cursor` made.
+pub fn decode_cursor(cursor: &str) -> Result<i64, ValidationError> {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor)

@@ -15,6 +15,7 @@ pub struct InvoiceRow {
     pub invoice_id: String,
     pub customer_id: String,
     pub stripe_invoice_id: Option<String>,
+    pub stripe_subscription_id: Option<String>,
     pub number: Option<String>,
     pub status: String,
     pub currency: String,
@@ -28,10 +29,16 @@ pub struct InvoiceRow {
     pub collection_method: String,
     pub due_days: i64,
     pub due_date: Option<String>,
+    pub hosted_invoice_url: Option<String>,
+    pub pdf_url: Option<String>,
+    pub attempt_count: i64,
+    pub next_payment_attempt: Option<String>,
+    pub last_payment_error: Option<String>,
     pub created_position: i64,
     pub created_at: String,
     pub finalized_at: Option<String>,
     pub paid_at: Option<String>,
+    pub sent_at: Option<String>,
     pub updated_at: String,
 }
 
@@ -69,6 +76,17 @@ impl Invoices {
     }
 
     /// A customer's invoices, newest first, optionally in one status and before a cursor.
+    /// The invoice billstream keeps for a provider invoice id.
+    pub async fn find_by_stripe_id(
+        db: impl SqliteExecutor<'_>,
+        stripe_invoice_id: &str,
+    ) -> Result<Option<InvoiceRow>, sqlx::Error> {
+        sqlx::query_as("SELECT * FROM invoices WHERE stripe_invoice_id = ?")
+            .bind(stripe_invoice_id)
+            .fetch_optional(db)
+            .await
+    }
+
     pub async fn list(
         db: impl SqliteExecutor<'_>,
         customer_id: &str,
@@ -170,6 +188,8 @@ impl Projection for Invoices {
                 due_days,
                 collection_method,
                 created_at,
+                stripe_invoice_id,
+                stripe_subscription_id,
             } => {
                 let at = format_timestamp(&created_at);
                 let method = serde_json::to_value(collection_method)
@@ -179,8 +199,8 @@ impl Projection for Invoices {
                 sqlx::query(
                     "INSERT INTO invoices (invoice_id, customer_id, status, currency, lines, subtotal,
                         tax, total, memo, collection_method, due_days, created_position, created_at,
-                        updated_at)
-                     VALUES (?1, ?2, 'draft', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+                        updated_at, stripe_invoice_id, stripe_subscription_id)
+                     VALUES (?1, ?2, 'draft', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14)",
                 )
                 .bind(id)
                 .bind(customer_id)
@@ -194,6 +214,8 @@ impl Projection for Invoices {
                 .bind(i64::from(due_days))
                 .bind(event.position)
                 .bind(at)
+                .bind(stripe_invoice_id)
+                .bind(stripe_subscription_id)
                 .execute(conn)
                 .await?;
             }
@@ -201,17 +223,22 @@ impl Projection for Invoices {
                 number,
                 due_date,
                 at,
+                hosted_invoice_url,
+                pdf_url,
                 ..
             } => {
                 let at = format_timestamp(&at);
                 sqlx::query(
                     "UPDATE invoices SET status = 'open', number = ?2, due_date = ?3,
-                        finalized_at = ?4, updated_at = ?4 WHERE invoice_id = ?1",
+                        finalized_at = ?4, updated_at = ?4, hosted_invoice_url = ?5, pdf_url = ?6
+                      WHERE invoice_id = ?1",
                 )
                 .bind(id)
                 .bind(number)
                 .bind(due_date.to_string())
                 .bind(at)
+                .bind(hosted_invoice_url)
+                .bind(pdf_url)
                 .execute(conn)
                 .await?;
             }
@@ -219,7 +246,7 @@ impl Projection for Invoices {
                 let at = format_timestamp(&at);
                 sqlx::query(
                     "UPDATE invoices SET status = 'paid', amount_paid = ?2, paid_at = ?3,
-                        updated_at = ?3 WHERE invoice_id = ?1",
+                        next_payment_attempt = NULL, updated_at = ?3 WHERE invoice_id = ?1",
                 )
                 .bind(id)
                 .bind(amount)
@@ -228,13 +255,37 @@ impl Projection for Invoices {
                 .await?;
             }
             InvoiceEvent::InvoiceVoided { at } => {
-                set(conn, id, "status = 'void'", &format_timestamp(&at)).await?;
+                set(
+                    conn,
+                    id,
+                    "status = 'void', next_payment_attempt = NULL",
+                    &format_timestamp(&at),
+                )
+                .await?;
             }
             InvoiceEvent::InvoiceMarkedUncollectible { at } => {
                 set(conn, id, "status = 'uncollectible'", &format_timestamp(&at)).await?;
             }
             InvoiceEvent::InvoiceSent { at } => {
-                set(conn, id, "status = status", &format_timestamp(&at)).await?;
+                set(conn, id, "sent_at = ?2", &format_timestamp(&at)).await?;
+            }
+            InvoiceEvent::InvoicePaymentFailed { failure, at } => {
+                let at = format_timestamp(&at);
+                let next = failure
+                    .next_payment_attempt
+                    .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+                    .map(|t| format_timestamp(&t));
+                sqlx::query(
+                    "UPDATE invoices SET attempt_count = ?2, next_payment_attempt = ?3,
+                        last_payment_error = ?4, updated_at = ?5 WHERE invoice_id = ?1",
+                )
+                .bind(id)
+                .bind(i64::from(failure.attempt_count))
+                .bind(next)
+                .bind(failure.message)
+                .bind(at)
+                .execute(conn)
+                .await?;
             }
         }
         Ok(())

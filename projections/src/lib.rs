@@ -4,6 +4,7 @@
 //! applies events in commit order and keeps, per projection, a checkpoint updated in the same
 //! transaction as the rows. Any table can be thrown away and rebuilt with [`Projector::replay`].
 
+pub mod billing_stats;
 pub mod customer_profiles;
 pub mod error;
 pub mod event_log;
@@ -12,6 +13,7 @@ pub mod payments;
 pub mod projector;
 pub mod subscriptions;
 
+pub use billing_stats::{monthly_recurring_revenue, BillingStats};
 pub use customer_profiles::{Credentials, CustomerProfile, CustomerProfiles};
 pub use error::ProjectionError;
 pub use event_log::{EventFilter, StoredEvent};

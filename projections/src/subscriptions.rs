@@ -17,11 +17,17 @@ pub struct SubscriptionRow {
     pub customer_id: String,
     pub stripe_subscription_id: String,
     pub plan: Option<String>,
+    pub price: Option<String>,
+    pub amount: Option<i64>,
+    pub currency: Option<String>,
+    pub interval: Option<String>,
     pub status: String,
     pub current_period_start: Option<String>,
     pub current_period_end: Option<String>,
     pub trial_end: Option<String>,
     pub cancel_at_period_end: bool,
+    pub canceled_at: Option<String>,
+    pub ended_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -64,6 +70,13 @@ impl Subscriptions {
         .fetch_all(db)
         .await
     }
+
+    /// Every subscription (for statistics and replay checks).
+    pub async fn all(db: impl SqliteExecutor<'_>) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
+        sqlx::query_as("SELECT * FROM subscriptions ORDER BY subscription_id")
+            .fetch_all(db)
+            .await
+    }
 }
 
 fn unix_timestamp(seconds: Option<i64>) -> Option<String> {
@@ -72,6 +85,9 @@ fn unix_timestamp(seconds: Option<i64>) -> Option<String> {
         .map(|at| format_timestamp(&at))
 }
 
+/// Statuses after which a subscription is over (its `ended_at` is set once).
+const ENDED: &[&str] = &["canceled", "incomplete_expired"];
+
 async fn write_state(
     conn: &mut SqliteConnection,
     id: &str,
@@ -79,18 +95,28 @@ async fn write_state(
     updated_at: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE subscriptions SET plan = ?2, status = ?3, current_period_start = ?4,
-            current_period_end = ?5, trial_end = ?6, cancel_at_period_end = ?7, updated_at = ?8
+        "UPDATE subscriptions SET plan = COALESCE(?2, plan), status = ?3, current_period_start = ?4,
+            current_period_end = ?5, trial_end = ?6, cancel_at_period_end = ?7, updated_at = ?8,
+            price = ?9, amount = COALESCE(?10, amount), currency = COALESCE(?11, currency),
+            interval = COALESCE(?12, interval), canceled_at = ?13,
+            ended_at = CASE WHEN ?14 THEN COALESCE(?15, ended_at, ?8) ELSE NULL END
           WHERE subscription_id = ?1",
     )
     .bind(id)
-    .bind(&state.price)
+    .bind(&state.plan)
     .bind(&state.status)
     .bind(unix_timestamp(state.current_period_start))
     .bind(unix_timestamp(state.current_period_end))
     .bind(unix_timestamp(state.trial_end))
     .bind(state.cancel_at_period_end)
     .bind(updated_at)
+    .bind(&state.price)
+    .bind(state.amount)
+    .bind(&state.currency)
+    .bind(&state.interval)
+    .bind(unix_timestamp(state.canceled_at))
+    .bind(ENDED.contains(&state.status.as_str()))
+    .bind(unix_timestamp(state.ended_at))
     .execute(conn)
     .await?;
     Ok(())

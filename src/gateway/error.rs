@@ -9,6 +9,15 @@ pub enum GatewayError {
     /// The provider does not know this PaymentIntent.
     #[error("no such payment intent at the payment provider")]
     NoSuchPaymentIntent,
+    /// The provider does not know this subscription.
+    #[error("no such subscription at the payment provider")]
+    NoSuchSubscription,
+    /// The provider does not know this invoice.
+    #[error("no such invoice at the payment provider")]
+    NoSuchInvoice,
+    /// The customer has no payment method to charge.
+    #[error("the customer has no default payment method")]
+    NoPaymentMethod,
     /// The payment method is unknown or unusable (the caller's mistake).
     #[error("{0}")]
     InvalidPaymentMethod(String),

@@ -2,12 +2,16 @@
 //! provider. The offline sandbox and the Stripe adapter implement it; nothing else in the
 //! service knows a provider's wire format.
 
+mod billing;
+pub mod billing_decode;
 pub mod decode;
 mod error;
 pub mod sandbox;
 pub mod stripe;
+mod stripe_billing;
 mod types;
 
+pub use billing::*;
 pub use error::GatewayError;
 pub use types::*;
 
@@ -64,4 +68,84 @@ pub trait PaymentGateway: Send + Sync {
         amount: i64,
         idempotency_key: &str,
     ) -> Result<Refund, GatewayError>;
+
+    /// Makes `payment_method` the card the customer's invoices and subscriptions are charged to.
+    async fn set_default_payment_method(
+        &self,
+        provider_customer_id: &str,
+        payment_method: &str,
+        idempotency_key: &str,
+    ) -> Result<(), GatewayError>;
+
+    /// The provider's recurring price for a plan: the configured one, or one found (or
+    /// created once) by the plan's lookup key.
+    async fn ensure_price(&self, price: &PlanPrice) -> Result<PlanPrice, GatewayError>;
+
+    /// Subscribes a customer to a price; with no trial the first invoice is charged at once
+    /// to the customer's default payment method.
+    async fn create_subscription(
+        &self,
+        subscription: &NewSubscription,
+        idempotency_key: &str,
+    ) -> Result<ProviderSubscription, GatewayError>;
+
+    /// Cancels now, or at the end of the current period.
+    async fn cancel_subscription(
+        &self,
+        subscription_id: &str,
+        at_period_end: bool,
+        idempotency_key: &str,
+    ) -> Result<ProviderSubscription, GatewayError>;
+
+    /// Undoes a cancellation at period end.
+    async fn resume_subscription(
+        &self,
+        subscription_id: &str,
+        idempotency_key: &str,
+    ) -> Result<ProviderSubscription, GatewayError>;
+
+    /// Moves the subscription to another price, with prorations as the provider makes them.
+    async fn change_subscription_price(
+        &self,
+        subscription_id: &str,
+        price: &PlanPrice,
+        idempotency_key: &str,
+    ) -> Result<ProviderSubscription, GatewayError>;
+
+    /// Creates a draft invoice with its lines.
+    async fn create_invoice(
+        &self,
+        invoice: &NewInvoice,
+        idempotency_key: &str,
+    ) -> Result<ProviderInvoice, GatewayError>;
+
+    /// Finalizes a draft (the provider numbers it if it numbers invoices).
+    async fn finalize_invoice(
+        &self,
+        invoice_id: &str,
+        idempotency_key: &str,
+    ) -> Result<ProviderInvoice, GatewayError>;
+
+    /// Collects an open invoice now, from `payment_method` or the customer's default. A
+    /// decline leaves it open with the failure recorded; it is not an error.
+    async fn pay_invoice(
+        &self,
+        invoice_id: &str,
+        payment_method: Option<&str>,
+        idempotency_key: &str,
+    ) -> Result<ProviderInvoice, GatewayError>;
+
+    /// Voids an open invoice.
+    async fn void_invoice(
+        &self,
+        invoice_id: &str,
+        idempotency_key: &str,
+    ) -> Result<ProviderInvoice, GatewayError>;
+
+    /// Sends an open invoice to the customer.
+    async fn send_invoice(
+        &self,
+        invoice_id: &str,
+        idempotency_key: &str,
+    ) -> Result<ProviderInvoice, GatewayError>;
 }

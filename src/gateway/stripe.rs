@@ -21,8 +21,9 @@ use stripe_core::refund::CreateRefund;
 use stripe_types::Currency;
 
 use super::{
-    decode, ChargeError, CustomerDetails, GatewayError, NewCustomer, NewPaymentIntent,
-    PaymentGateway, PaymentIntent, ProviderCustomer, Refund,
+    decode, ChargeError, CustomerDetails, GatewayError, NewCustomer, NewInvoice, NewPaymentIntent,
+    NewSubscription, PaymentGateway, PaymentIntent, PlanPrice, ProviderCustomer, ProviderInvoice,
+    ProviderSubscription, Refund,
 };
 use crate::config::Secret;
 
@@ -37,7 +38,7 @@ pub struct StripeGateway {
 }
 
 /// What a failed call means for billstream.
-enum Failure {
+pub(super) enum Failure {
     /// Worth another attempt with the same idempotency key.
     Transient(String),
     /// Final.
@@ -65,7 +66,7 @@ impl StripeGateway {
     }
 
     /// Sends `request`, retrying transient failures; the same key goes with every attempt.
-    async fn send<R: StripeRequest>(
+    pub(super) async fn send<R: StripeRequest>(
         &self,
         request: &R,
         idempotency_key: Option<&str>,
@@ -108,18 +109,25 @@ impl StripeGateway {
     }
 
     /// Like `send`, for calls where a card error cannot happen.
-    async fn call<R: StripeRequest>(
+    pub(super) async fn call<R: StripeRequest>(
         &self,
         request: &R,
         idempotency_key: Option<&str>,
     ) -> Result<Value, GatewayError> {
         self.send(request, idempotency_key)
             .await
-            .map_err(|failure| match failure {
-                Failure::Final(error) => error,
-                Failure::Transient(reason) => GatewayError::Provider(reason),
-                Failure::CardError { message, .. } => GatewayError::InvalidPaymentMethod(message),
-            })
+            .map_err(Failure::into_error)
+    }
+}
+
+impl Failure {
+    /// The failure as a final error (a card error here is the payment method's fault).
+    pub(super) fn into_error(self) -> GatewayError {
+        match self {
+            Failure::Final(error) => error,
+            Failure::Transient(reason) => GatewayError::Provider(reason),
+            Failure::CardError { message, .. } => GatewayError::InvalidPaymentMethod(message),
+        }
     }
 }
 
@@ -342,5 +350,117 @@ impl PaymentGateway for StripeGateway {
             .payment_intent(payment_intent_id)
             .amount(amount);
         decode::refund(self.call(&request, Some(idempotency_key)).await?)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn set_default_payment_method(
+        &self,
+        provider_customer_id: &str,
+        payment_method: &str,
+        idempotency_key: &str,
+    ) -> Result<(), GatewayError> {
+        self.stripe_set_default_payment_method(
+            provider_customer_id,
+            payment_method,
+            idempotency_key,
+        )
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn ensure_price(&self, price: &PlanPrice) -> Result<PlanPrice, GatewayError> {
+        self.stripe_ensure_price(price).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_subscription(
+        &self,
+        subscription: &NewSubscription,
+        idempotency_key: &str,
+    ) -> Result<ProviderSubscription, GatewayError> {
+        self.stripe_create_subscription(subscription, idempotency_key)
+            .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn cancel_subscription(
+        &self,
+        subscription_id: &str,
+        at_period_end: bool,
+        idempotency_key: &str,
+    ) -> Result<ProviderSubscription, GatewayError> {
+        self.stripe_cancel_subscription(subscription_id, at_period_end, idempotency_key)
+            .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn resume_subscription(
+        &self,
+        subscription_id: &str,
+        idempotency_key: &str,
+    ) -> Result<ProviderSubscription, GatewayError> {
+        self.stripe_resume_subscription(subscription_id, idempotency_key)
+            .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn change_subscription_price(
+        &self,
+        subscription_id: &str,
+        price: &PlanPrice,
+        idempotency_key: &str,
+    ) -> Result<ProviderSubscription, GatewayError> {
+        self.stripe_change_price(subscription_id, price, idempotency_key)
+            .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_invoice(
+        &self,
+        invoice: &NewInvoice,
+        idempotency_key: &str,
+    ) -> Result<ProviderInvoice, GatewayError> {
+        self.stripe_create_invoice(invoice, idempotency_key).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn finalize_invoice(
+        &self,
+        invoice_id: &str,
+        idempotency_key: &str,
+    ) -> Result<ProviderInvoice, GatewayError> {
+        self.stripe_invoice_action(invoice_id, "finalize", None, idempotency_key)
+            .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn pay_invoice(
+        &self,
+        invoice_id: &str,
+        payment_method: Option<&str>,
+        idempotency_key: &str,
+    ) -> Result<ProviderInvoice, GatewayError> {
+        self.stripe_invoice_action(invoice_id, "pay", payment_method, idempotency_key)
+            .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn void_invoice(
+        &self,
+        invoice_id: &str,
+        idempotency_key: &str,
+    ) -> Result<ProviderInvoice, GatewayError> {
+        self.stripe_invoice_action(invoice_id, "void", None, idempotency_key)
+            .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn send_invoice(
+        &self,
+        invoice_id: &str,
+        idempotency_key: &str,
+    ) -> Result<ProviderInvoice, GatewayError> {
+        self.stripe_invoice_action(invoice_id, "send", None, idempotency_key)
+            .await
     }
 }

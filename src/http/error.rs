@@ -51,6 +51,7 @@ impl ApiError {
                     Some(v.field.as_str()),
                 ),
                 AppError::EmailTaken => (StatusCode::CONFLICT, "email_taken", None),
+                AppError::AlreadySubscribed => (StatusCode::CONFLICT, "already_subscribed", None),
                 AppError::InvalidCredentials => {
                     (StatusCode::UNAUTHORIZED, "invalid_credentials", None)
                 }

@@ -61,3 +61,28 @@ impl RequestId {
         self.0.as_deref()
     }
 }
+
+/// The optional `Idempotency-Key` header: printable ASCII, at most 255 characters.
+#[derive(Debug, Clone, Default)]
+pub struct IdempotencyKey(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get("idempotency-key") else {
+            return Ok(Self(None));
+        };
+        let key = value
+            .to_str()
+            .ok()
+            .filter(|key| !key.is_empty() && key.len() <= 255)
+            .ok_or_else(|| {
+                aggregates::ValidationError::new(
+                    "Idempotency-Key",
+                    "must be 1 to 255 printable ASCII characters",
+                )
+            })?;
+        Ok(Self(Some(key.to_owned())))
+    }
+}

@@ -1,11 +1,14 @@
 //! The HTTP API: routing, middleware, and one module per resource. Handlers translate between
 //! HTTP and the application services; business rules live in the domain.
 
+pub mod admin;
 pub mod auth;
+pub mod billing;
 pub mod client_config;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod invoices;
 pub mod json;
 pub mod payments;
 pub mod plans;
@@ -33,10 +36,12 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::auth::JwtKeys;
+use crate::billing::{InvoiceService, SubscriptionService};
 use crate::config::Secret;
 use crate::customers::CustomerService;
 use crate::gateway::sandbox::SandboxGateway;
 use crate::payments::PaymentService;
+use crate::pdf::Seller;
 use crate::plans::PlanCatalog;
 use crate::webhooks::Inbox;
 use error::error_response;
@@ -57,6 +62,27 @@ pub struct AppState {
     pub stripe_publishable_key: Option<String>,
     pub webhooks: WebhookIntake,
     pub plans: Arc<PlanCatalog>,
+    pub subscriptions: Arc<SubscriptionService>,
+    pub invoices: Arc<InvoiceService>,
+    /// The admin API's bearer token; `None` disables the admin API.
+    pub operator_token: Option<Secret>,
+    /// Who issues the invoices.
+    pub seller: Arc<Seller>,
+}
+
+impl AppState {
+    /// Today's date for due-date comparisons: the sandbox clock's in sandbox mode.
+    pub async fn today(&self) -> chrono::NaiveDate {
+        let now = match &self.sandbox {
+            Some(sandbox) => sandbox
+                .clock_now()
+                .await
+                .ok()
+                .and_then(|seconds| chrono::DateTime::from_timestamp(seconds, 0)),
+            None => None,
+        };
+        now.unwrap_or_else(chrono::Utc::now).date_naive()
+    }
 }
 
 /// What the webhook endpoint needs.
@@ -81,6 +107,9 @@ pub fn router(state: AppState, cors_allowed_origins: &[String]) -> Router {
         .nest("/api/auth", auth::routes())
         .nest("/api/payments", payments::routes())
         .nest("/api/subscriptions", subscriptions::routes())
+        .nest("/api/invoices", invoices::routes())
+        .nest("/api/billing", billing::routes())
+        .nest("/api/admin", admin::routes())
         .nest("/api/webhooks", webhooks::routes())
         .nest("/sandbox", sandbox::routes())
         .fallback(route_not_found)

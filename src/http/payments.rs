@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use projections::PaymentRow;
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::ApiError;
-use super::extract::{AuthenticatedCustomer, RequestId};
+use super::extract::{AuthenticatedCustomer, IdempotencyKey, RequestId};
 use super::json::ApiJson;
 use super::AppState;
 use crate::payments::{CreatedIntent, NewPayment};
@@ -121,17 +121,10 @@ async fn create_intent(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,
     request_id: RequestId,
-    headers: HeaderMap,
+    IdempotencyKey(idempotency_key): IdempotencyKey,
     ApiJson(body): ApiJson<CreateIntentRequest>,
 ) -> Result<(StatusCode, Json<CreatedIntent>), ApiError> {
-    let idempotency_key = headers
-        .get("idempotency-key")
-        .map(|value| {
-            value.to_str().map_err(|_| {
-                aggregates::ValidationError::new("Idempotency-Key", "must be printable ASCII")
-            })
-        })
-        .transpose()?;
+    let idempotency_key = idempotency_key.as_deref();
     let request = NewPayment {
         amount: body.amount,
         currency: body.currency,
@@ -183,11 +176,7 @@ async fn refund(
     body: axum::body::Bytes,
 ) -> Result<Json<PaymentBody>, ApiError> {
     // The body is optional: empty means "refund everything that remains".
-    let amount = if body.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else {
-        super::json::parse_json::<RefundRequest>(&body)?.amount
-    };
+    let amount = super::json::parse_optional_json::<RefundRequest>(&body)?.amount;
     let row = state
         .payments
         .refund(
@@ -214,15 +203,7 @@ async fn history(
     auth: AuthenticatedCustomer,
     Query(params): Query<HistoryParams>,
 ) -> Result<Json<HistoryBody>, ApiError> {
-    let limit = params
-        .limit
-        .as_deref()
-        .map(|raw| {
-            raw.parse::<i64>().map_err(|_| {
-                aggregates::ValidationError::new("limit", "must be an integer from 1 to 100")
-            })
-        })
-        .transpose()?;
+    let limit = parse_limit(params.limit.as_deref())?;
     let page = state
         .payments
         .history(
@@ -236,4 +217,14 @@ async fn history(
         data: page.payments.into_iter().map(PaymentBody::from).collect(),
         next_cursor: page.next_cursor,
     }))
+}
+
+/// The `limit` query parameter, if given, as an integer (its range is checked by the service).
+pub(super) fn parse_limit(raw: Option<&str>) -> Result<Option<i64>, aggregates::ValidationError> {
+    raw.map(|raw| {
+        raw.parse::<i64>().map_err(|_| {
+            aggregates::ValidationError::new("limit", "must be an integer from 1 to 100")
+        })
+    })
+    .transpose()
 }

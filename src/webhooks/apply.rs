@@ -9,7 +9,7 @@ use aggregates::customer::{
 };
 use aggregates::money::{Amount, Currency};
 use aggregates::payment::{ChargeFact, CreatePayment, PaymentCommand, PaymentStripeFact};
-use aggregates::subscription::{SubscriptionCommand, SubscriptionState, SubscriptionStripeFact};
+use aggregates::subscription::{SubscriptionCommand, SubscriptionStripeFact};
 use chrono::{DateTime, TimeZone, Utc};
 use cqrs_es::AggregateError;
 use projections::{CustomerProfiles, Payments, Subscriptions};
@@ -19,7 +19,9 @@ use uuid::Uuid;
 
 use super::envelope::StripeEvent;
 use super::inbox::InboxStatus;
-use crate::gateway::decode;
+use crate::billing::{subscription_state, InvoiceService, PriceBook};
+use crate::error::AppError;
+use crate::gateway::{billing_decode, decode};
 use crate::payments::PaymentCqrs;
 use crate::store::{execute_with_retry, CustomerCqrs, SubscriptionCqrs};
 
@@ -34,6 +36,14 @@ pub enum ApplyError {
     Database(#[from] sqlx::Error),
     #[error("the aggregate refused the event: {0}")]
     Aggregate(String),
+    #[error("recording the event failed: {0}")]
+    App(String),
+}
+
+impl From<AppError> for ApplyError {
+    fn from(error: AppError) -> Self {
+        Self::App(error.to_string())
+    }
 }
 
 impl<E: std::error::Error> From<AggregateError<E>> for ApplyError {
@@ -51,8 +61,7 @@ const PAYMENT_INTENT_EVENTS: &[&str] = &[
     "payment_intent.canceled",
 ];
 
-/// Invoice events: stored now and kept `deferred` until the invoice aggregate exists to take
-/// them (`billstream inbox retry --deferred`).
+/// Invoice events: each brings the invoice forward to the state its object shows.
 const INVOICE_EVENTS: &[&str] = &[
     "invoice.created",
     "invoice.finalized",
@@ -61,6 +70,7 @@ const INVOICE_EVENTS: &[&str] = &[
     "invoice.payment_failed",
     "invoice.voided",
     "invoice.marked_uncollectible",
+    "invoice.updated",
 ];
 
 const SUBSCRIPTION_EVENTS: &[&str] = &[
@@ -84,6 +94,8 @@ pub struct EventApplier {
     payments: Arc<PaymentCqrs>,
     customers: Arc<CustomerCqrs>,
     subscriptions: Arc<SubscriptionCqrs>,
+    invoices: Arc<InvoiceService>,
+    prices: Arc<PriceBook>,
 }
 
 fn stripe_time(seconds: i64) -> DateTime<Utc> {
@@ -105,12 +117,16 @@ impl EventApplier {
         payments: Arc<PaymentCqrs>,
         customers: Arc<CustomerCqrs>,
         subscriptions: Arc<SubscriptionCqrs>,
+        invoices: Arc<InvoiceService>,
+        prices: Arc<PriceBook>,
     ) -> Self {
         Self {
             pool,
             payments,
             customers,
             subscriptions,
+            invoices,
+            prices,
         }
     }
 
@@ -126,7 +142,7 @@ impl EventApplier {
         } else if SUBSCRIPTION_EVENTS.contains(&kind) {
             self.subscription(event).await
         } else if INVOICE_EVENTS.contains(&kind) {
-            Ok(InboxStatus::Deferred)
+            self.invoice(event).await
         } else {
             Ok(InboxStatus::Ignored)
         }
@@ -152,6 +168,8 @@ impl EventApplier {
             .map_err(|error| ApplyError::Malformed(error.to_string()))?;
         let payment_id = match Payments::find_by_intent(&self.pool, &intent.id).await? {
             Some(payment) => payment.payment_id,
+            // An invoice's payment: the invoice's own events account for the money.
+            None if id_of(&object["invoice"]).is_some() => return Ok(InboxStatus::Ignored),
             None => {
                 // Ours, but its creation is not committed yet: try again shortly.
                 if object["metadata"]["billstream_payment_id"].is_string() {
@@ -303,40 +321,31 @@ impl EventApplier {
 
     async fn subscription(&self, event: &StripeEvent) -> Result<InboxStatus, ApplyError> {
         let object = &event.data.object;
-        let stripe_id = object["id"]
-            .as_str()
-            .ok_or_else(|| ApplyError::Malformed("a subscription without an id".into()))?;
         let Some(customer_id) = self.customer_id_for(id_of(&object["customer"])).await? else {
             return Ok(InboxStatus::UnknownCustomer);
         };
-        let subscription_id = match Subscriptions::find_by_stripe_id(&self.pool, stripe_id).await? {
-            Some(row) => row.subscription_id,
-            None => Uuid::new_v5(&SUBSCRIPTIONS_FROM_STRIPE, stripe_id.as_bytes()).to_string(),
+        let subscription = billing_decode::subscription(object)
+            .map_err(|error| ApplyError::Malformed(error.to_string()))?;
+        let subscription_id = match &subscription.billstream_id {
+            Some(ours) => ours.clone(),
+            None => match Subscriptions::find_by_stripe_id(&self.pool, &subscription.id).await? {
+                Some(row) => row.subscription_id,
+                None => {
+                    Uuid::new_v5(&SUBSCRIPTIONS_FROM_STRIPE, subscription.id.as_bytes()).to_string()
+                }
+            },
         };
-        let item = &object["items"]["data"][0];
-        let price = id_of(&item["price"])
-            .or_else(|| id_of(&item["plan"]))
-            .or_else(|| id_of(&object["plan"]))
-            .map(str::to_owned);
+        let plan = match &subscription.price_id {
+            Some(price) => self.prices.plan_for_price(price).await,
+            None => None,
+        };
         let command = SubscriptionCommand::ApplyStripeEvent(SubscriptionStripeFact {
             stripe_event_id: event.id.clone(),
             event_type: event.kind.clone(),
             created: stripe_time(event.created),
             customer_id,
-            stripe_subscription_id: stripe_id.to_owned(),
-            state: SubscriptionState {
-                status: object["status"].as_str().unwrap_or("incomplete").to_owned(),
-                price,
-                // Recent API versions moved the period onto the items.
-                current_period_start: object["current_period_start"]
-                    .as_i64()
-                    .or_else(|| item["current_period_start"].as_i64()),
-                current_period_end: object["current_period_end"]
-                    .as_i64()
-                    .or_else(|| item["current_period_end"].as_i64()),
-                trial_end: object["trial_end"].as_i64(),
-                cancel_at_period_end: object["cancel_at_period_end"].as_bool().unwrap_or(false),
-            },
+            stripe_subscription_id: subscription.id.clone(),
+            state: subscription_state(&subscription, plan),
         });
         execute_with_retry(
             &self.subscriptions,
@@ -345,6 +354,27 @@ impl EventApplier {
             metadata(event),
         )
         .await?;
+        Ok(InboxStatus::Applied)
+    }
+
+    async fn invoice(&self, event: &StripeEvent) -> Result<InboxStatus, ApplyError> {
+        let object = &event.data.object;
+        let Some(customer_id) = self.customer_id_for(id_of(&object["customer"])).await? else {
+            return Ok(InboxStatus::UnknownCustomer);
+        };
+        let invoice = billing_decode::invoice(object)
+            .map_err(|error| ApplyError::Malformed(error.to_string()))?;
+        let Some(invoice_id) = self
+            .invoices
+            .adopt(&customer_id, &invoice, metadata(event))
+            .await?
+        else {
+            // billstream created it and has not recorded it yet: come back shortly.
+            return Err(ApplyError::NotYetRecorded);
+        };
+        self.invoices
+            .apply_with_metadata(&invoice_id, &invoice, metadata(event))
+            .await?;
         Ok(InboxStatus::Applied)
     }
 }

@@ -24,6 +24,9 @@ async fn draft(cqrs: &InvoiceCqrs, id: &str) {
             due_days: 30,
             collection_method: CollectionMethod::SendInvoice,
             created_at: Utc::now(),
+            stripe_invoice_id: None,
+            stripe_subscription_id: None,
+            provider_totals: None,
         }),
     )
     .await

@@ -430,7 +430,7 @@ async fn unknown_types_and_unknown_customers_are_stored_and_marked() {
     assert_eq!(
         statuses,
         [
-            ("evt_inv".to_owned(), "deferred".to_owned()),
+            ("evt_inv".to_owned(), "unknown_customer".to_owned()),
             ("evt_stranger".to_owned(), "unknown_customer".to_owned()),
             ("evt_sub".to_owned(), "unknown_customer".to_owned()),
             ("evt_unknown_type".to_owned(), "ignored".to_owned()),
@@ -618,7 +618,9 @@ async fn localstripe_webhooks_reach_the_projections() {
     }
     let row = row.expect("the subscription reached the projection");
     assert_eq!(row.status, "active");
-    assert_eq!(row.plan.as_deref(), Some("plan_particulier"));
+    // A price outside billstream's catalog: recorded, but no plan of ours.
+    assert_eq!(row.price.as_deref(), Some("plan_particulier"));
+    assert_eq!(row.plan, None);
     assert!(row.current_period_end.is_some());
     let profile = app.get_json("/api/auth/profile", Some(&token)).await;
     assert_eq!(row.customer_id, profile["id"].as_str().unwrap());
@@ -630,7 +632,22 @@ async fn localstripe_webhooks_reach_the_projections() {
         subscription_id.as_str()
     );
     assert_eq!(listed["data"][0]["status"], "active");
-    assert_eq!(listed["data"][0]["plan"], "plan_particulier");
+    assert_eq!(listed["data"][0]["plan"], Value::Null);
+
+    // Its first invoice, made and paid by Stripe, is adopted from the invoice events.
+    let mut invoice = Value::Null;
+    for _ in 0..100 {
+        let invoices = app.get_json("/api/invoices/list", Some(&token)).await;
+        invoice = invoices["data"][0].clone();
+        if invoice["status"] == "paid" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(invoice["status"], "paid", "{invoice}");
+    assert_eq!(invoice["total"], 990);
+    assert_eq!(invoice["amount_paid"], 990);
+    assert_eq!(invoice["stripe_subscription_id"], subscription_id.as_str());
     let one = app
         .get_json(
             &format!("/api/subscriptions/{}", row.subscription_id),

@@ -21,9 +21,51 @@ pub enum InvoiceCommand {
     Create(CreateInvoice),
     Finalize(FinalizeInvoice),
     RecordPayment(RecordInvoicePayment),
-    Void { at: DateTime<Utc> },
-    MarkUncollectible { at: DateTime<Utc> },
-    Send { at: DateTime<Utc> },
+    Void {
+        at: DateTime<Utc>,
+    },
+    MarkUncollectible {
+        at: DateTime<Utc>,
+    },
+    Send {
+        at: DateTime<Utc>,
+    },
+    /// Brings the invoice forward to the state the provider reports (a Stripe event, or the
+    /// answer to billstream's own request). States only move forward, so applying the same or
+    /// an older report again records nothing.
+    ApplyProviderState(InvoiceProviderState),
+}
+
+/// An invoice's state at the provider.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvoiceProviderState {
+    pub status: super::InvoiceStatus,
+    /// The number recorded if this report finalizes the invoice: the provider's own, or
+    /// billstream's next sequential number when the provider assigns none (the sandbox).
+    pub number: InvoiceNumber,
+    pub finalized_at: DateTime<Utc>,
+    pub due_date: NaiveDate,
+    pub hosted_invoice_url: Option<String>,
+    pub pdf_url: Option<String>,
+    pub amount_paid: i64,
+    /// The provider's payment reference (PaymentIntent) of a paid invoice.
+    pub payment_reference: Option<String>,
+    pub paid_at: DateTime<Utc>,
+    /// When the report was made (for voids and write-offs).
+    pub at: DateTime<Utc>,
+    /// The latest failed collection attempt, if the report is about one.
+    pub payment_failure: Option<PaymentFailure>,
+}
+
+/// A failed attempt to collect an open invoice.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PaymentFailure {
+    /// How many attempts the provider has made so far.
+    pub attempt_count: u32,
+    /// Why the last one failed, safe to show the customer.
+    pub message: String,
+    /// When the provider tries again (Unix seconds), if it will.
+    pub next_payment_attempt: Option<i64>,
 }
 
 /// A draft invoice with its lines.
@@ -36,6 +78,13 @@ pub struct CreateInvoice {
     pub due_days: u32,
     pub collection_method: CollectionMethod,
     pub created_at: DateTime<Utc>,
+    /// The provider's invoice, once it exists there.
+    pub stripe_invoice_id: Option<String>,
+    /// The provider's subscription that billed this invoice, if any.
+    pub stripe_subscription_id: Option<String>,
+    /// The provider's totals for an invoice born there (its lines may carry prorations and
+    /// taxes billstream did not compute); `None` computes them from the lines.
+    pub provider_totals: Option<super::InvoiceTotals>,
 }
 
 /// Finalization with the number allocated for it.

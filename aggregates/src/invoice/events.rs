@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
-use super::commands::CollectionMethod;
+use super::commands::{CollectionMethod, PaymentFailure};
 use super::lines::{InvoiceLine, InvoiceTotals};
 
 /// Every event of the [`Invoice`](super::Invoice) aggregate.
@@ -19,6 +19,10 @@ pub enum InvoiceEvent {
         due_days: u32,
         collection_method: CollectionMethod,
         created_at: DateTime<Utc>,
+        #[serde(default)]
+        stripe_invoice_id: Option<String>,
+        #[serde(default)]
+        stripe_subscription_id: Option<String>,
     },
     /// Numbered and open. `year` and `sequence` are set for billstream's own numbers (the
     /// event store claims them, so they stay gapless); absent for the provider's numbers.
@@ -28,6 +32,11 @@ pub enum InvoiceEvent {
         sequence: Option<i64>,
         due_date: NaiveDate,
         at: DateTime<Utc>,
+        /// The provider's page and PDF for the invoice, when it has them.
+        #[serde(default)]
+        hosted_invoice_url: Option<String>,
+        #[serde(default)]
+        pdf_url: Option<String>,
     },
     InvoiceSent {
         at: DateTime<Utc>,
@@ -43,6 +52,11 @@ pub enum InvoiceEvent {
     InvoiceMarkedUncollectible {
         at: DateTime<Utc>,
     },
+    /// An attempt to collect the invoice failed; it stays open.
+    InvoicePaymentFailed {
+        failure: PaymentFailure,
+        at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for InvoiceEvent {
@@ -54,6 +68,7 @@ impl DomainEvent for InvoiceEvent {
             Self::InvoicePaid { .. } => "InvoicePaid",
             Self::InvoiceVoided { .. } => "InvoiceVoided",
             Self::InvoiceMarkedUncollectible { .. } => "InvoiceMarkedUncollectible",
+            Self::InvoicePaymentFailed { .. } => "InvoicePaymentFailed",
         }
         .to_owned()
     }

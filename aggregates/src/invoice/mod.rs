@@ -10,7 +10,7 @@ mod tests;
 
 pub use commands::{
     CollectionMethod, CreateInvoice, FinalizeInvoice, InvoiceCommand, InvoiceNumber,
-    RecordInvoicePayment,
+    InvoiceProviderState, PaymentFailure, RecordInvoicePayment,
 };
 pub use error::InvoiceError;
 pub use events::InvoiceEvent;
@@ -33,6 +33,18 @@ pub enum InvoiceStatus {
 }
 
 impl InvoiceStatus {
+    /// Parses Stripe's spelling.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "draft" => Self::Draft,
+            "open" => Self::Open,
+            "paid" => Self::Paid,
+            "void" => Self::Void,
+            "uncollectible" => Self::Uncollectible,
+            _ => return None,
+        })
+    }
+
     /// Stripe's spelling.
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -51,6 +63,8 @@ pub struct Invoice {
     created: bool,
     status: InvoiceStatus,
     total: i64,
+    /// Failed collection attempts recorded so far.
+    attempt_count: u32,
 }
 
 impl Aggregate for Invoice {
@@ -84,6 +98,9 @@ impl Aggregate for Invoice {
                 self.status = InvoiceStatus::Uncollectible;
             }
             InvoiceEvent::InvoiceSent { .. } => {}
+            InvoiceEvent::InvoicePaymentFailed { failure, .. } => {
+                self.attempt_count = failure.attempt_count;
+            }
         }
     }
 }
@@ -94,7 +111,9 @@ impl Invoice {
             if self.created {
                 return Err(InvoiceError::AlreadyCreated);
             }
-            let totals = lines::totals(&create.lines);
+            let totals = create
+                .provider_totals
+                .unwrap_or_else(|| lines::totals(&create.lines));
             return Ok(vec![InvoiceEvent::InvoiceCreated {
                 customer_id: create.customer_id,
                 currency: create.currency.code().to_owned(),
@@ -104,6 +123,8 @@ impl Invoice {
                 due_days: create.due_days,
                 collection_method: create.collection_method,
                 created_at: create.created_at,
+                stripe_invoice_id: create.stripe_invoice_id,
+                stripe_subscription_id: create.stripe_subscription_id,
             }]);
         }
         if !self.created {
@@ -126,6 +147,8 @@ impl Invoice {
                     sequence: finalize.number.sequence,
                     due_date: finalize.due_date,
                     at: finalize.finalized_at,
+                    hosted_invoice_url: None,
+                    pdf_url: None,
                 }])
             }
             InvoiceCommand::RecordPayment(payment) => {
@@ -159,6 +182,59 @@ impl Invoice {
                 must_be_open()?;
                 Ok(vec![InvoiceEvent::InvoiceSent { at }])
             }
+            InvoiceCommand::ApplyProviderState(state) => Ok(self.converge(state)),
         }
+    }
+
+    /// The events that bring this invoice forward to the provider's state: finalization
+    /// first when the provider is past draft, then payment, void or write-off, then a failed
+    /// attempt. Nothing moves backwards.
+    fn converge(&self, state: InvoiceProviderState) -> Vec<InvoiceEvent> {
+        use InvoiceStatus::*;
+        let mut events = Vec::new();
+        let mut status = self.status;
+        if state.status != Draft && status == Draft {
+            events.push(InvoiceEvent::InvoiceFinalized {
+                number: state.number.text,
+                year: state.number.year,
+                sequence: state.number.sequence,
+                due_date: state.due_date,
+                at: state.finalized_at,
+                hosted_invoice_url: state.hosted_invoice_url,
+                pdf_url: state.pdf_url,
+            });
+            status = Open;
+        }
+        match (state.status, status) {
+            (Paid, Open | Uncollectible) => {
+                events.push(InvoiceEvent::InvoicePaid {
+                    amount: state.amount_paid,
+                    reference: state.payment_reference.unwrap_or_default(),
+                    at: state.paid_at,
+                });
+            }
+            (Void, Open | Uncollectible) => {
+                events.push(InvoiceEvent::InvoiceVoided { at: state.at });
+            }
+            (Uncollectible, Open) => {
+                events.push(InvoiceEvent::InvoiceMarkedUncollectible { at: state.at });
+            }
+            _ => {}
+        }
+        if let Some(failure) = state.payment_failure {
+            let still_due = matches!(state.status, Open | Uncollectible);
+            if still_due && failure.attempt_count > self.attempt_count {
+                events.push(InvoiceEvent::InvoicePaymentFailed {
+                    failure,
+                    at: state.at,
+                });
+            }
+        }
+        events
+    }
+
+    /// Where the invoice stands.
+    pub fn status(&self) -> InvoiceStatus {
+        self.status
     }
 }

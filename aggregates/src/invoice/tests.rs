@@ -27,6 +27,9 @@ fn create_command() -> InvoiceCommand {
         due_days: 30,
         collection_method: CollectionMethod::SendInvoice,
         created_at: at(0),
+        stripe_invoice_id: Some("in_1".into()),
+        stripe_subscription_id: None,
+        provider_totals: None,
     })
 }
 
@@ -45,6 +48,8 @@ fn created() -> InvoiceEvent {
         due_days: 30,
         collection_method: CollectionMethod::SendInvoice,
         created_at: at(0),
+        stripe_invoice_id: Some("in_1".into()),
+        stripe_subscription_id: None,
     }
 }
 
@@ -55,6 +60,36 @@ fn finalized() -> InvoiceEvent {
         sequence: Some(1),
         due_date: NaiveDate::from_ymd_opt(2026, 12, 23).unwrap(),
         at: at(10),
+        hosted_invoice_url: None,
+        pdf_url: None,
+    }
+}
+
+fn provider_state(status: InvoiceStatus) -> InvoiceProviderState {
+    InvoiceProviderState {
+        status,
+        number: InvoiceNumber::sequential(2026, 1),
+        finalized_at: at(10),
+        due_date: NaiveDate::from_ymd_opt(2026, 12, 23).unwrap(),
+        hosted_invoice_url: None,
+        pdf_url: None,
+        amount_paid: if status == InvoiceStatus::Paid {
+            2_751
+        } else {
+            0
+        },
+        payment_reference: Some("pi_1".into()),
+        paid_at: at(20),
+        at: at(20),
+        payment_failure: None,
+    }
+}
+
+fn paid_event() -> InvoiceEvent {
+    InvoiceEvent::InvoicePaid {
+        amount: 2_751,
+        reference: "pi_1".into(),
+        at: at(20),
     }
 }
 
@@ -165,6 +200,69 @@ fn an_uncollectible_invoice_may_still_be_paid() {
             reference: "pi_1".into(),
             at: at(20),
         }]);
+}
+
+#[test]
+fn a_paid_report_on_a_draft_finalizes_then_pays() {
+    InvoiceTest::with(())
+        .given(vec![created()])
+        .when(InvoiceCommand::ApplyProviderState(provider_state(
+            InvoiceStatus::Paid,
+        )))
+        .then_expect_events(vec![finalized(), paid_event()]);
+}
+
+#[test]
+fn the_same_report_twice_records_nothing_the_second_time() {
+    InvoiceTest::with(())
+        .given(vec![created(), finalized(), paid_event()])
+        .when(InvoiceCommand::ApplyProviderState(provider_state(
+            InvoiceStatus::Paid,
+        )))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn an_older_open_report_never_reopens_a_paid_invoice() {
+    InvoiceTest::with(())
+        .given(vec![created(), finalized(), paid_event()])
+        .when(InvoiceCommand::ApplyProviderState(provider_state(
+            InvoiceStatus::Open,
+        )))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_failed_attempt_is_recorded_once() {
+    let failure = PaymentFailure {
+        attempt_count: 1,
+        message: "Your card was declined.".into(),
+        next_payment_attempt: Some(1_780_259_200),
+    };
+    let mut report = provider_state(InvoiceStatus::Open);
+    report.payment_failure = Some(failure.clone());
+    let failed = InvoiceEvent::InvoicePaymentFailed {
+        failure,
+        at: at(20),
+    };
+    InvoiceTest::with(())
+        .given(vec![created(), finalized()])
+        .when(InvoiceCommand::ApplyProviderState(report.clone()))
+        .then_expect_events(vec![failed.clone()]);
+    InvoiceTest::with(())
+        .given(vec![created(), finalized(), failed])
+        .when(InvoiceCommand::ApplyProviderState(report))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_void_report_voids_an_open_invoice() {
+    InvoiceTest::with(())
+        .given(vec![created(), finalized()])
+        .when(InvoiceCommand::ApplyProviderState(provider_state(
+            InvoiceStatus::Void,
+        )))
+        .then_expect_events(vec![InvoiceEvent::InvoiceVoided { at: at(20) }]);
 }
 
 #[test]

@@ -8,7 +8,9 @@ mod events;
 #[cfg(test)]
 mod tests;
 
-pub use commands::{SubscriptionCommand, SubscriptionState, SubscriptionStripeFact};
+pub use commands::{
+    ProviderObservation, SubscriptionCommand, SubscriptionState, SubscriptionStripeFact,
+};
 pub use error::SubscriptionError;
 pub use events::SubscriptionEvent;
 
@@ -52,8 +54,12 @@ impl Aggregate for Subscription {
         _services: &Self::Services,
         sink: &EventSink<Self>,
     ) -> Result<(), Self::Error> {
-        let SubscriptionCommand::ApplyStripeEvent(fact) = command;
-        let events = self.decide_stripe_event(fact)?;
+        let events = match command {
+            SubscriptionCommand::ApplyStripeEvent(fact) => self.decide_stripe_event(fact)?,
+            SubscriptionCommand::RecordProviderState(observation) => {
+                self.decide_observation(observation)?
+            }
+        };
         crate::emit(self, sink, events).await;
         Ok(())
     }
@@ -92,6 +98,45 @@ impl Aggregate for Subscription {
 }
 
 impl Subscription {
+    /// The provider's answer to our own request: it records the subscription if no event did
+    /// yet, and otherwise changes it unless a newer state is already known or it has ended.
+    fn decide_observation(
+        &self,
+        observation: ProviderObservation,
+    ) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
+        let Some(recorded) = &self.recorded else {
+            return Ok(vec![SubscriptionEvent::SubscriptionRecorded {
+                customer_id: observation.customer_id,
+                stripe_subscription_id: observation.stripe_subscription_id,
+                state: observation.state,
+                at: observation.observed_at,
+            }]);
+        };
+        if recorded.stripe_subscription_id != observation.stripe_subscription_id
+            || recorded.customer_id != observation.customer_id
+        {
+            return Err(SubscriptionError::Mismatch);
+        }
+        let older = self
+            .last_change_at
+            .is_some_and(|last| observation.observed_at < last);
+        if recorded.state == observation.state
+            || TERMINAL.contains(&recorded.state.status.as_str())
+            || older
+        {
+            return Ok(vec![]);
+        }
+        Ok(vec![SubscriptionEvent::SubscriptionStateChanged {
+            state: observation.state,
+            at: observation.observed_at,
+        }])
+    }
+
+    /// The customer this subscription belongs to, once recorded.
+    pub fn customer_id(&self) -> Option<&str> {
+        self.recorded.as_ref().map(|r| r.customer_id.as_str())
+    }
+
     /// Whichever event arrives first records the subscription (an `updated` before its
     /// `created` included); after that only a newer state changes it, and a terminal status is
     /// never left.

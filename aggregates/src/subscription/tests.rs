@@ -19,7 +19,22 @@ fn state(status: &str) -> SubscriptionState {
         current_period_end: Some(1_782_592_000),
         trial_end: None,
         cancel_at_period_end: false,
+        plan: Some("particulier".into()),
+        amount: Some(990),
+        currency: Some("eur".into()),
+        interval: Some("month".into()),
+        canceled_at: None,
+        ended_at: None,
     }
+}
+
+fn observed(second: i64, status: &str) -> SubscriptionCommand {
+    SubscriptionCommand::RecordProviderState(ProviderObservation {
+        customer_id: "cust-1".into(),
+        stripe_subscription_id: "sub_1".into(),
+        state: state(status),
+        observed_at: at(second),
+    })
 }
 
 fn fact(id: &str, kind: &str, second: i64, status: &str) -> SubscriptionCommand {
@@ -145,4 +160,79 @@ fn a_canceled_subscription_is_never_revived_by_an_event() {
             created: at(60),
             reason: "the subscription is already canceled".into(),
         }]);
+}
+
+#[test]
+fn the_providers_answer_records_a_new_subscription() {
+    SubscriptionTest::with(())
+        .given_no_previous_events()
+        .when(observed(0, "trialing"))
+        .then_expect_events(vec![SubscriptionEvent::SubscriptionRecorded {
+            customer_id: "cust-1".into(),
+            stripe_subscription_id: "sub_1".into(),
+            state: state("trialing"),
+            at: at(0),
+        }]);
+}
+
+#[test]
+fn an_answer_after_the_webhook_with_the_same_state_records_nothing() {
+    SubscriptionTest::with(())
+        .given(vec![
+            applied("evt_1", "customer.subscription.created", 0),
+            recorded("active", 0),
+        ])
+        .when(observed(1, "active"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn an_answer_older_than_the_known_state_changes_nothing() {
+    SubscriptionTest::with(())
+        .given(vec![recorded("active", 5)])
+        .when(observed(3, "past_due"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn an_answer_never_revives_a_canceled_subscription() {
+    SubscriptionTest::with(())
+        .given(vec![recorded("canceled", 0)])
+        .when(observed(9, "active"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_newer_answer_changes_the_state() {
+    let mut cancelling = state("active");
+    cancelling.cancel_at_period_end = true;
+    SubscriptionTest::with(())
+        .given(vec![recorded("active", 0)])
+        .when(SubscriptionCommand::RecordProviderState(
+            ProviderObservation {
+                customer_id: "cust-1".into(),
+                stripe_subscription_id: "sub_1".into(),
+                state: cancelling.clone(),
+                observed_at: at(2),
+            },
+        ))
+        .then_expect_events(vec![SubscriptionEvent::SubscriptionStateChanged {
+            state: cancelling,
+            at: at(2),
+        }]);
+}
+
+#[test]
+fn an_answer_about_another_customer_is_refused() {
+    SubscriptionTest::with(())
+        .given(vec![recorded("active", 0)])
+        .when(SubscriptionCommand::RecordProviderState(
+            ProviderObservation {
+                customer_id: "cust-2".into(),
+                stripe_subscription_id: "sub_1".into(),
+                state: state("active"),
+                observed_at: at(2),
+            },
+        ))
+        .then_expect_error(SubscriptionError::Mismatch);
 }

@@ -71,6 +71,21 @@ const CARDS: &[(&str, &str, TestCard)] = &[
         },
     ),
     (
+        // Attaches to a customer, then every charge fails: what a card that later expires or
+        // is blocked does to a subscription.
+        "pm_card_chargeCustomerFail",
+        "4000000000000341",
+        TestCard {
+            payment_method: "pm_card_chargeCustomerFail",
+            brand: "visa",
+            last4: "0341",
+            behaviour: CardBehaviour::Declines {
+                decline_code: "generic_decline",
+                message: "Your card was declined.",
+            },
+        },
+    ),
+    (
         "pm_card_authenticationRequired",
         "4000000000003220",
         TestCard {

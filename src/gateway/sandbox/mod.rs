@@ -3,7 +3,9 @@
 //! ids look like Stripe's, it knows Stripe's test cards, and it reports every state change as a
 //! signed Stripe-format event from a durable outbox.
 
+mod billing;
 mod cards;
+pub mod clock;
 mod idempotency;
 mod objects;
 pub mod outbox;
@@ -18,8 +20,9 @@ use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::Notify;
 
 use super::{
-    decode, CustomerDetails, GatewayError, NewCustomer, NewPaymentIntent, PaymentGateway,
-    PaymentIntent, ProviderCustomer, Refund,
+    billing_decode, decode, CustomerDetails, GatewayError, NewCustomer, NewInvoice,
+    NewPaymentIntent, NewSubscription, PaymentGateway, PaymentIntent, PlanPrice, ProviderCustomer,
+    ProviderInvoice, ProviderSubscription, Refund,
 };
 use cards::CardBehaviour;
 
@@ -95,6 +98,31 @@ impl SandboxGateway {
         tx.commit().await?;
         self.outbox_wake.notify_one();
         decode::payment_intent(intent)
+    }
+
+    /// Runs a billing operation once per idempotency key, at sandbox-clock time.
+    async fn billing<F>(
+        &self,
+        key: &str,
+        request: Value,
+        operation: F,
+    ) -> Result<Value, GatewayError>
+    where
+        F: for<'c> FnOnce(
+                &'c mut SqliteConnection,
+                i64,
+            )
+                -> futures::future::BoxFuture<'c, Result<Value, GatewayError>>
+            + Send
+            + 'static,
+    {
+        self.idempotent(key, request, move |conn| {
+            Box::pin(async move {
+                let now = clock::now(conn).await?;
+                operation(conn, now).await
+            })
+        })
+        .await
     }
 
     /// Runs `operation` once per idempotency key, in one transaction with the events it queues.
@@ -198,7 +226,8 @@ async fn confirm(
             } else {
                 format!(
                     "No such PaymentMethod: '{payment_method}'. The sandbox knows pm_card_visa, \
-                     pm_card_chargeDeclined, pm_card_chargeDeclinedInsufficientFunds and \
+                     pm_card_chargeDeclined, pm_card_chargeDeclinedInsufficientFunds, \
+                     pm_card_chargeCustomerFail and \
                      pm_card_authenticationRequired."
                 )
             },
@@ -478,5 +507,182 @@ impl PaymentGateway for SandboxGateway {
             })
             .await?;
         decode::refund(response)
+    }
+
+    async fn set_default_payment_method(
+        &self,
+        provider_customer_id: &str,
+        payment_method: &str,
+        idempotency_key: &str,
+    ) -> Result<(), GatewayError> {
+        let request = json!({"op": "set_default_payment_method",
+                             "customer": provider_customer_id, "payment_method": payment_method});
+        let (customer, method) = (provider_customer_id.to_owned(), payment_method.to_owned());
+        self.billing(idempotency_key, request, move |conn, _| {
+            Box::pin(
+                async move { billing::set_default_payment_method(conn, &customer, &method).await },
+            )
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn ensure_price(&self, price: &PlanPrice) -> Result<PlanPrice, GatewayError> {
+        let mut price = price.clone();
+        if price.price_id.is_empty() {
+            price.price_id = format!("price_{}", price.plan_id);
+        }
+        Ok(price)
+    }
+
+    async fn create_subscription(
+        &self,
+        subscription: &NewSubscription,
+        idempotency_key: &str,
+    ) -> Result<ProviderSubscription, GatewayError> {
+        let request = json!({"op": "create_subscription",
+            "subscription_id": subscription.subscription_id,
+            "customer": subscription.provider_customer_id,
+            "price": subscription.price.price_id, "trial_days": subscription.trial_days});
+        let new = subscription.clone();
+        let object = self
+            .billing(idempotency_key, request, move |conn, now| {
+                Box::pin(async move { billing::create_subscription(conn, &new, now).await })
+            })
+            .await?;
+        billing_decode::subscription(&object)
+    }
+
+    async fn cancel_subscription(
+        &self,
+        subscription_id: &str,
+        at_period_end: bool,
+        idempotency_key: &str,
+    ) -> Result<ProviderSubscription, GatewayError> {
+        let request = json!({"op": "cancel_subscription", "id": subscription_id,
+                             "at_period_end": at_period_end});
+        let id = subscription_id.to_owned();
+        let object = self
+            .billing(idempotency_key, request, move |conn, now| {
+                Box::pin(async move {
+                    billing::cancel_subscription(conn, &id, at_period_end, now).await
+                })
+            })
+            .await?;
+        billing_decode::subscription(&object)
+    }
+
+    async fn resume_subscription(
+        &self,
+        subscription_id: &str,
+        idempotency_key: &str,
+    ) -> Result<ProviderSubscription, GatewayError> {
+        let request = json!({"op": "resume_subscription", "id": subscription_id});
+        let id = subscription_id.to_owned();
+        let object = self
+            .billing(idempotency_key, request, move |conn, _| {
+                Box::pin(async move { billing::resume_subscription(conn, &id).await })
+            })
+            .await?;
+        billing_decode::subscription(&object)
+    }
+
+    async fn change_subscription_price(
+        &self,
+        subscription_id: &str,
+        price: &PlanPrice,
+        idempotency_key: &str,
+    ) -> Result<ProviderSubscription, GatewayError> {
+        let request = json!({"op": "change_subscription_price", "id": subscription_id,
+                             "price": price.price_id});
+        let (id, price) = (subscription_id.to_owned(), price.clone());
+        let object = self
+            .billing(idempotency_key, request, move |conn, now| {
+                Box::pin(async move { billing::change_price(conn, &id, &price, now).await })
+            })
+            .await?;
+        billing_decode::subscription(&object)
+    }
+
+    async fn create_invoice(
+        &self,
+        invoice: &NewInvoice,
+        idempotency_key: &str,
+    ) -> Result<ProviderInvoice, GatewayError> {
+        let request = json!({"op": "create_invoice", "invoice_id": invoice.invoice_id,
+            "customer": invoice.provider_customer_id, "currency": invoice.currency,
+            "lines": invoice.lines, "memo": invoice.memo, "due_days": invoice.due_days,
+            "collection_method": invoice.collection_method});
+        let new = invoice.clone();
+        let object = self
+            .billing(idempotency_key, request, move |conn, now| {
+                Box::pin(async move { billing::create_invoice(conn, &new, now).await })
+            })
+            .await?;
+        billing_decode::invoice(&object)
+    }
+
+    async fn finalize_invoice(
+        &self,
+        invoice_id: &str,
+        idempotency_key: &str,
+    ) -> Result<ProviderInvoice, GatewayError> {
+        let request = json!({"op": "finalize_invoice", "id": invoice_id});
+        let id = invoice_id.to_owned();
+        let object = self
+            .billing(idempotency_key, request, move |conn, now| {
+                Box::pin(async move { billing::finalize_invoice(conn, &id, now).await })
+            })
+            .await?;
+        billing_decode::invoice(&object)
+    }
+
+    async fn pay_invoice(
+        &self,
+        invoice_id: &str,
+        payment_method: Option<&str>,
+        idempotency_key: &str,
+    ) -> Result<ProviderInvoice, GatewayError> {
+        let request = json!({"op": "pay_invoice", "id": invoice_id,
+                             "payment_method": payment_method});
+        let (id, method) = (invoice_id.to_owned(), payment_method.map(str::to_owned));
+        let object = self
+            .billing(idempotency_key, request, move |conn, now| {
+                Box::pin(
+                    async move { billing::pay_invoice(conn, &id, method.as_deref(), now).await },
+                )
+            })
+            .await?;
+        billing_decode::invoice(&object)
+    }
+
+    async fn void_invoice(
+        &self,
+        invoice_id: &str,
+        idempotency_key: &str,
+    ) -> Result<ProviderInvoice, GatewayError> {
+        let request = json!({"op": "void_invoice", "id": invoice_id});
+        let id = invoice_id.to_owned();
+        let object = self
+            .billing(idempotency_key, request, move |conn, now| {
+                Box::pin(async move { billing::void_invoice(conn, &id, now).await })
+            })
+            .await?;
+        billing_decode::invoice(&object)
+    }
+
+    async fn send_invoice(
+        &self,
+        invoice_id: &str,
+        idempotency_key: &str,
+    ) -> Result<ProviderInvoice, GatewayError> {
+        let request = json!({"op": "send_invoice", "id": invoice_id});
+        let id = invoice_id.to_owned();
+        let object = self
+            .billing(idempotency_key, request, move |conn, _| {
+                Box::pin(async move { billing::send_invoice(conn, &id).await })
+            })
+            .await?;
+        billing_decode::invoice(&object)
     }
 }

@@ -1,0 +1,66 @@
+//! The sandbox's test clock, like Stripe's test clocks: sandbox time is wall-clock time plus a
+//! stored offset. Moving it forward runs, in time order, everything that fell due on the way
+//! (trial ends, renewals, payment retries), each step in a transaction of its own with the
+//! webhooks it emits.
+
+use sqlx::SqliteConnection;
+
+use super::{billing, unix_now, SandboxGateway};
+use crate::gateway::GatewayError;
+
+/// Most steps one advance runs (a year of daily renewals for many subscriptions fits).
+const MAX_STEPS: usize = 100_000;
+
+/// Sandbox time now (Unix seconds).
+pub async fn now(conn: &mut SqliteConnection) -> Result<i64, GatewayError> {
+    let offset: i64 = sqlx::query_scalar("SELECT offset_seconds FROM sandbox_clock WHERE id = 1")
+        .fetch_one(conn)
+        .await?;
+    Ok(unix_now() + offset)
+}
+
+/// What an advance did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Advanced {
+    /// Sandbox time after the advance (Unix seconds).
+    pub now: i64,
+    /// Trial ends, renewals, cancellations and retries that ran.
+    pub steps: usize,
+}
+
+impl SandboxGateway {
+    /// Moves sandbox time forward by `seconds` and runs what fell due.
+    pub async fn advance_clock(&self, seconds: i64) -> Result<Advanced, GatewayError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query("UPDATE sandbox_clock SET offset_seconds = offset_seconds + ? WHERE id = 1")
+            .bind(seconds)
+            .execute(&mut *tx)
+            .await?;
+        let now = now(&mut tx).await?;
+        tx.commit().await?;
+        let steps = self.run_due().await?;
+        Ok(Advanced { now, steps })
+    }
+
+    /// Sandbox time now.
+    pub async fn clock_now(&self) -> Result<i64, GatewayError> {
+        let mut conn = self.pool.acquire().await?;
+        now(&mut conn).await
+    }
+
+    /// Runs every due step, earliest first, until nothing is due.
+    pub async fn run_due(&self) -> Result<usize, GatewayError> {
+        let mut steps = 0;
+        while steps < MAX_STEPS {
+            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let now = now(&mut tx).await?;
+            if !billing::run_next_due(&mut tx, now).await? {
+                break;
+            }
+            tx.commit().await?;
+            self.outbox_wake.notify_one();
+            steps += 1;
+        }
+        Ok(steps)
+    }
+}
