@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use aggregates::subscription::{ProviderObservation, SubscriptionCommand};
 use aggregates::ValidationError;
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use cqrs_es::AggregateError;
 use projections::{Projector, SubscriptionRow, Subscriptions};
 use sqlx::SqlitePool;
@@ -187,7 +187,9 @@ impl SubscriptionService {
             customer_id: customer_id.to_owned(),
             stripe_subscription_id: provider.id.clone(),
             state: subscription_state(provider, plan),
-            observed_at: Utc::now(),
+            // Stripe's event times are whole seconds: an event from the same second as this
+            // answer is not older than it.
+            observed_at: Utc::now().trunc_subsecs(0),
         });
         execute_with_retry(
             &self.cqrs,

@@ -2,6 +2,7 @@
 //! file and a real server on a loopback port.
 
 mod auth;
+mod billing;
 mod cli;
 mod errors;
 mod event_store;
