@@ -157,8 +157,9 @@ impl StripeGateway {
                     ..price.clone()
                 })
             }
-            // No Prices API (localstripe): a legacy Plan whose id is the lookup key.
-            Err(GatewayError::NoSuchPaymentIntent) => {
+            // No Prices API (localstripe answers a plain-text 404, which the client reports as
+            // an unreadable error): a legacy Plan whose id is the lookup key.
+            Err(GatewayError::NoSuchPaymentIntent | GatewayError::Provider(_)) => {
                 let existing = self
                     .call(&FormRequest::get(format!("/plans/{key}")), None)
                     .await;

@@ -702,3 +702,76 @@ async fn operators_can_list_and_requeue_inbox_events() {
     let refused = run(&["inbox", "retry"]);
     assert!(!refused.status.success());
 }
+
+#[tokio::test]
+async fn against_localstripe_our_api_subscribes_on_a_plan_and_the_first_invoice_is_paid() {
+    let localstripe = LocalStripe::start().await;
+    let app = spawn_app_with(&[
+        ("STRIPE_SECRET_KEY", LOCALSTRIPE_KEY),
+        ("STRIPE_API_BASE", &localstripe.url),
+        ("STRIPE_WEBHOOK_SECRET", SECRET),
+    ])
+    .await;
+    localstripe
+        .register_webhook(
+            "billstream",
+            &app.url("/api/webhooks/stripe"),
+            SECRET,
+            &[
+                "customer.subscription.created",
+                "customer.subscription.updated",
+                "invoice.created",
+                "invoice.payment_succeeded",
+                "invoice.payment_failed",
+            ],
+        )
+        .await;
+    let (token, _) = stripe_customer(&app, "api-subscriber@example.com").await;
+    let card = localstripe.card_payment_method("4242424242424242").await;
+
+    // No Prices API there: the plan's price is a legacy Plan created once by lookup key.
+    let response = app
+        .post_json(
+            "/api/subscriptions",
+            &json!({"plan": "professionnel", "payment_method": card, "trial_days": 0}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let created: Value = response.json().await.unwrap();
+    assert_eq!(created["status"], "active", "{created}");
+    assert_eq!(created["plan"], "professionnel");
+    assert_eq!(created["amount"], 2_990);
+    let (status, plan) = localstripe
+        .get("/v1/plans/billstream_professionnel_2990_eur_month")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+
+    let mut invoice = Value::Null;
+    for _ in 0..100 {
+        let invoices = app.get_json("/api/invoices/list", Some(&token)).await;
+        invoice = invoices["data"][0].clone();
+        if invoice["status"] == "paid" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(invoice["status"], "paid", "{invoice}");
+    assert_eq!(invoice["total"], 2_990);
+    assert_eq!(
+        invoice["stripe_subscription_id"],
+        created["stripe_subscription_id"]
+    );
+
+    // Cancelling at period end goes to Stripe and back.
+    let id = created["subscription_id"].as_str().unwrap();
+    let response = app
+        .post_json(
+            &format!("/api/subscriptions/{id}/cancel"),
+            &json!({"at_period_end": true}),
+            Some(&token),
+        )
+        .await;
+    let cancelling: Value = response.json().await.unwrap();
+    assert_eq!(cancelling["cancel_at_period_end"], true, "{cancelling}");
+}
