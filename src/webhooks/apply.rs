@@ -30,7 +30,7 @@ use crate::store::{execute_with_retry, CustomerCqrs, SubscriptionCqrs};
 pub enum ApplyError {
     #[error("the event's object is not what its type promises: {0}")]
     Malformed(String),
-    #[error("the payment this event is about is not recorded yet")]
+    #[error("the object this event is about is not recorded yet")]
     NotYetRecorded,
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
