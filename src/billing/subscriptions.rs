@@ -183,10 +183,11 @@ impl SubscriptionService {
             Some(price) => self.prices.plan_for_price(price).await,
             None => None,
         };
+        let state = subscription_state(provider, plan);
         let command = SubscriptionCommand::RecordProviderState(ProviderObservation {
             customer_id: customer_id.to_owned(),
             stripe_subscription_id: provider.id.clone(),
-            state: subscription_state(provider, plan),
+            state: state.clone(),
             // Stripe's event times are whole seconds: an event from the same second as this
             // answer is not older than it.
             observed_at: Utc::now().trunc_subsecs(0),
@@ -207,9 +208,15 @@ impl SubscriptionService {
             .catch_up()
             .await
             .map_err(AppError::internal)?;
-        Subscriptions::find(&self.pool, subscription_id)
+        let mut row = Subscriptions::find(&self.pool, subscription_id)
             .await?
-            .ok_or(AppError::NotFound)
+            .ok_or(AppError::NotFound)?;
+        // A webhook from the same second may have been applied after our answer (Stripe's
+        // times are whole seconds); the caller gets what the provider answered, and the view
+        // converges with the provider's next event.
+        row.status = state.status;
+        row.cancel_at_period_end = state.cancel_at_period_end;
+        Ok(row)
     }
 
     /// The caller's subscription (404 for anyone else's).

@@ -21,7 +21,8 @@ use super::envelope::StripeEvent;
 use super::inbox::InboxStatus;
 use crate::billing::{subscription_state, InvoiceService, PriceBook};
 use crate::error::AppError;
-use crate::gateway::{billing_decode, decode};
+use crate::gateway::billing_decode::{self, id_of};
+use crate::gateway::decode;
 use crate::payments::PaymentCqrs;
 use crate::store::{execute_with_retry, CustomerCqrs, SubscriptionCqrs};
 
@@ -100,11 +101,6 @@ pub struct EventApplier {
 
 fn stripe_time(seconds: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(seconds, 0).single().unwrap_or_default()
-}
-
-/// An id field that Stripe sends either as an id or as the expanded object.
-fn id_of(value: &Value) -> Option<&str> {
-    value.as_str().or_else(|| value["id"].as_str())
 }
 
 fn metadata(event: &StripeEvent) -> std::collections::HashMap<String, String> {
