@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use projections::Projector;
+use projections::{Projector, WriteGate};
 use rand::distr::Alphanumeric;
 use rand::Rng;
 use sqlx::SqlitePool;
@@ -23,6 +23,7 @@ use crate::gateway::sandbox::outbox::WebhookDelivery;
 use crate::gateway::sandbox::SandboxGateway;
 use crate::gateway::stripe::StripeGateway;
 use crate::gateway::{GatewayError, PaymentGateway};
+use crate::group_commit::{GroupCommit, GroupCommitSettings};
 use crate::http::{router, AppState, WebhookIntake};
 use crate::payments::PaymentService;
 use crate::plans::{CatalogError, PlanCatalog};
@@ -74,7 +75,18 @@ impl Application {
         let plans = Arc::new(PlanCatalog::load(config.plans_file.as_deref())?);
         let pool = db::connect(&config).await?;
         db::migrate(&pool).await?;
-        let projector = Arc::new(Projector::with_all_projections(pool.clone()));
+        let gate = WriteGate::new();
+        let writer = GroupCommit::start(
+            &pool,
+            gate.clone(),
+            GroupCommitSettings {
+                window: config.database_commit_window,
+                ..GroupCommitSettings::default()
+            },
+        )
+        .await?;
+        let projector =
+            Arc::new(Projector::with_all_projections(pool.clone()).with_write_gate(gate.clone()));
         let listener = TcpListener::bind(config.bind_addr)
             .await
             .map_err(|source| StartupError::Bind {
@@ -90,18 +102,28 @@ impl Application {
             gateway,
             sandbox,
             webhook_delivery,
-        } = select_gateway(&config, &pool, local_addr, &webhook_secret)?;
+        } = select_gateway(&config, &pool, &gate, local_addr, &webhook_secret)?;
         let jwt = Arc::new(JwtKeys::new(jwt_secret(&config).as_bytes(), config.jwt_ttl));
         let hasher = Arc::new(PasswordHasher::new(config.bcrypt_cost));
         hasher.clone().warm_up();
         let customers = Arc::new(CustomerService::new(
-            Arc::new(store::cqrs_for(pool.clone(), Some(projector.clone()), ())),
+            Arc::new(store::cqrs_for(
+                pool.clone(),
+                &writer,
+                Some(projector.clone()),
+                (),
+            )),
             pool.clone(),
             gateway.clone(),
             hasher,
             projector.clone(),
         ));
-        let payment_cqrs = Arc::new(store::cqrs_for(pool.clone(), Some(projector.clone()), ()));
+        let payment_cqrs = Arc::new(store::cqrs_for(
+            pool.clone(),
+            &writer,
+            Some(projector.clone()),
+            (),
+        ));
         let payments = Arc::new(PaymentService::new(
             payment_cqrs.clone(),
             pool.clone(),
@@ -110,8 +132,12 @@ impl Application {
             sandbox.is_some(),
         ));
         let prices = Arc::new(PriceBook::new(plans.clone(), gateway.clone()));
-        let subscription_cqrs =
-            Arc::new(store::cqrs_for(pool.clone(), Some(projector.clone()), ()));
+        let subscription_cqrs = Arc::new(store::cqrs_for(
+            pool.clone(),
+            &writer,
+            Some(projector.clone()),
+            (),
+        ));
         let subscriptions = Arc::new(SubscriptionService::new(
             pool.clone(),
             gateway.clone(),
@@ -122,17 +148,27 @@ impl Application {
         let invoices = Arc::new(InvoiceService::new(
             pool.clone(),
             gateway,
-            Arc::new(store::cqrs_for(pool.clone(), Some(projector.clone()), ())),
+            Arc::new(store::cqrs_for(
+                pool.clone(),
+                &writer,
+                Some(projector.clone()),
+                (),
+            )),
             projector.clone(),
         ));
-        let inbox = Inbox::new(pool.clone());
+        let inbox = Inbox::new(pool.clone(), writer.clone());
         let inbox_wake = Arc::new(Notify::new());
         let inbox_worker = InboxWorker::new(
             inbox.clone(),
             Arc::new(EventApplier::new(
                 pool.clone(),
                 payment_cqrs,
-                Arc::new(store::cqrs_for(pool.clone(), Some(projector.clone()), ())),
+                Arc::new(store::cqrs_for(
+                    pool.clone(),
+                    &writer,
+                    Some(projector.clone()),
+                    (),
+                )),
                 subscription_cqrs,
                 invoices.clone(),
                 prices,
@@ -217,12 +253,13 @@ struct GatewaySetup {
 fn select_gateway(
     config: &Config,
     pool: &SqlitePool,
+    gate: &WriteGate,
     local_addr: SocketAddr,
     webhook_secret: &Secret,
 ) -> Result<GatewaySetup, StartupError> {
     match config.mode() {
         Mode::Sandbox => {
-            let sandbox = SandboxGateway::new(pool.clone());
+            let sandbox = SandboxGateway::new(pool.clone()).with_write_gate(gate.clone());
             let target = config
                 .sandbox_webhook_url
                 .clone()

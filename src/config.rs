@@ -60,6 +60,8 @@ pub enum Mode {
 pub struct Config {
     pub database_url: String,
     pub database_synchronous: Synchronous,
+    /// How long the group-commit writer waits for more concurrent writes before committing.
+    pub database_commit_window: Duration,
     pub bind_addr: SocketAddr,
     pub jwt_secret: Option<Secret>,
     pub jwt_ttl: Duration,
@@ -119,6 +121,20 @@ impl Config {
             Some(v) if v.eq_ignore_ascii_case("full") => Synchronous::Full,
             Some(v) if v.eq_ignore_ascii_case("normal") => Synchronous::Normal,
             Some(_) => return Err(invalid("DATABASE_SYNCHRONOUS", "expected full or normal")),
+        };
+        let database_commit_window = match get("DATABASE_COMMIT_WINDOW_US") {
+            None => Duration::from_micros(500),
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|us| *us <= 100_000)
+                .map(Duration::from_micros)
+                .ok_or_else(|| {
+                    invalid(
+                        "DATABASE_COMMIT_WINDOW_US",
+                        "expected microseconds from 0 to 100000",
+                    )
+                })?,
         };
         let bind_addr = get("BIND_ADDR")
             .unwrap_or_else(|| "127.0.0.1:8080".into())
@@ -180,6 +196,7 @@ impl Config {
         let config = Self {
             database_url: get("DATABASE_URL").unwrap_or_else(|| "sqlite://billstream.db".into()),
             database_synchronous,
+            database_commit_window,
             bind_addr,
             jwt_secret: get("JWT_SECRET").map(Secret::new),
             jwt_ttl: Duration::from_secs(jwt_ttl_seconds),

@@ -72,6 +72,12 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
+impl From<crate::webhooks::InboxError> for AppError {
+    fn from(error: crate::webhooks::InboxError) -> Self {
+        Self::internal(error)
+    }
+}
+
 impl From<GatewayError> for AppError {
     fn from(error: GatewayError) -> Self {
         match error {

@@ -11,12 +11,10 @@ use aggregates::payment::{
 };
 use aggregates::ValidationError;
 use chrono::Utc;
-use cqrs_es::persist::PersistedEventStore;
-use cqrs_es::{AggregateError, CqrsFramework};
+use cqrs_es::AggregateError;
 use projections::{CustomerProfiles, HistoryQuery, PaymentRow, Payments, Projector};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sqlite_es::SqliteEventRepository;
 use sqlx::SqlitePool;
 use uuid::Uuid;
 
@@ -25,7 +23,7 @@ use crate::gateway::{GatewayError, NewPaymentIntent, PaymentGateway};
 use crate::store::{command_metadata, execute_with_retry};
 
 /// Commands on payments.
-pub type PaymentCqrs = CqrsFramework<Payment, PersistedEventStore<SqliteEventRepository, Payment>>;
+pub type PaymentCqrs = crate::store::Cqrs<Payment>;
 
 /// A payment request as the client sent it, not yet validated.
 #[derive(Debug, Clone, Serialize)]

@@ -1,4 +1,5 @@
-//! The write side: cqrs-es frameworks over the sqlite-es event repository.
+//! The write side: cqrs-es frameworks over the event repository (sqlite-es reads,
+//! group-committed appends).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,19 +11,25 @@ use async_trait::async_trait;
 use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, CqrsFramework, EventEnvelope, Query};
 use projections::Projector;
-use sqlite_es::SqliteEventRepository;
 use sqlx::SqlitePool;
 
+use crate::event_repository::GroupCommitEventRepository;
+use crate::group_commit::GroupCommit;
+
+/// The event store of aggregate `A`.
+pub type EventStore<A> = PersistedEventStore<GroupCommitEventRepository, A>;
+
+/// The command framework of aggregate `A`.
+pub type Cqrs<A> = CqrsFramework<A, EventStore<A>>;
+
 /// Commands on invoices.
-pub type InvoiceCqrs = CqrsFramework<Invoice, PersistedEventStore<SqliteEventRepository, Invoice>>;
+pub type InvoiceCqrs = Cqrs<Invoice>;
 
 /// Commands on subscriptions.
-pub type SubscriptionCqrs =
-    CqrsFramework<Subscription, PersistedEventStore<SqliteEventRepository, Subscription>>;
+pub type SubscriptionCqrs = Cqrs<Subscription>;
 
 /// Commands on customers.
-pub type CustomerCqrs =
-    CqrsFramework<Customer, PersistedEventStore<SqliteEventRepository, Customer>>;
+pub type CustomerCqrs = Cqrs<Customer>;
 
 /// After every commit, brings the read models up to date before the command returns, so a
 /// client reads its own writes. A failure here loses nothing: the events are committed and the
@@ -38,13 +45,16 @@ impl<A: Aggregate> Query<A> for CatchUpProjections {
     }
 }
 
-/// A framework for aggregate `A` whose commits are followed by a projector catch-up.
+/// A framework for aggregate `A`, appending through `writer`, whose commits are followed by a
+/// projector catch-up.
 pub fn cqrs_for<A: Aggregate + 'static>(
     pool: SqlitePool,
+    writer: &GroupCommit,
     projector: Option<Arc<Projector>>,
     services: A::Services,
-) -> CqrsFramework<A, PersistedEventStore<SqliteEventRepository, A>> {
-    let store = PersistedEventStore::new_event_store(SqliteEventRepository::new(pool));
+) -> Cqrs<A> {
+    let store =
+        PersistedEventStore::new_event_store(GroupCommitEventRepository::new(pool, writer.clone()));
     let queries: Vec<Box<dyn Query<A>>> = projector
         .map(|projector| Box::new(CatchUpProjections(projector)) as Box<dyn Query<A>>)
         .into_iter()
@@ -58,7 +68,7 @@ const CONFLICT_RETRIES: usize = 3;
 /// Executes a command, retrying when a concurrent command on the same aggregate committed
 /// first: the aggregate then decides again on the winner's events (duplicates record nothing).
 pub async fn execute_with_retry<A: Aggregate>(
-    cqrs: &CqrsFramework<A, PersistedEventStore<SqliteEventRepository, A>>,
+    cqrs: &Cqrs<A>,
     aggregate_id: &str,
     command: A::Command,
     metadata: HashMap<String, String>,

@@ -209,3 +209,142 @@ mod tests {
         assert_eq!(check(&header), Err(SignatureError::NoMatch));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const TOLERANCE: i64 = 300;
+
+    /// A value for one `scheme=value` part: numbers of every size, hex and not, anything.
+    fn part_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<i64>().prop_map(|n| n.to_string()),
+            "[+-]?[0-9]{15,60}",
+            "[0-9a-fA-F]{0,130}",
+            "[0-9a-zA-Z]{0,70}",
+            ".{0,40}",
+        ]
+    }
+
+    /// `t=…,v1=…`-looking headers with arbitrary parts, and arbitrary strings.
+    fn any_header() -> impl Strategy<Value = String> {
+        let scheme = prop_oneof![
+            Just("t".to_owned()),
+            Just("v1".to_owned()),
+            Just("v0".to_owned()),
+            ".{0,4}",
+        ];
+        let separator = prop_oneof![Just("="), Just(""), Just("=="), Just(" = ")];
+        let part = (scheme, separator, part_value()).prop_map(|(s, sep, v)| format!("{s}{sep}{v}"));
+        prop_oneof![
+            ".*",
+            "\\PC*",
+            prop::collection::vec(part, 0..6).prop_map(|parts| parts.join(",")),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn verify_never_panics_on_arbitrary_headers_and_bodies(
+            header in prop::option::of(any_header()),
+            body in prop::collection::vec(any::<u8>(), 0..256),
+            secrets in prop::collection::vec(".{0,40}", 0..3),
+            tolerance in any::<i64>(),
+            now in any::<i64>(),
+        ) {
+            let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+            // Only that it returns; a garbage header must never verify against nothing.
+            let verdict = verify(header.as_deref(), &body, &secrets, tolerance, now);
+            if header.is_none() {
+                prop_assert_eq!(&verdict, &Err(SignatureError::Missing));
+            }
+            if secrets.is_empty() {
+                prop_assert!(verdict.is_err());
+            }
+        }
+
+        #[test]
+        fn a_correctly_signed_header_always_verifies(
+            secret in ".{0,64}",
+            others in prop::collection::vec(".{1,40}", 0..3),
+            position in any::<prop::sample::Index>(),
+            timestamp in -1_000_000_000_000i64..1_000_000_000_000,
+            skew in -TOLERANCE..=TOLERANCE,
+            body in prop::collection::vec(any::<u8>(), 0..512),
+        ) {
+            let header = signature_header(&secret, timestamp, &body);
+            let mut secrets: Vec<&str> = others.iter().map(String::as_str).collect();
+            secrets.insert(position.index(secrets.len() + 1), &secret);
+            prop_assert_eq!(
+                verify(Some(&header), &body, &secrets, TOLERANCE, timestamp + skew),
+                Ok(())
+            );
+        }
+
+        #[test]
+        fn any_single_byte_change_to_the_body_fails(
+            secret in ".{0,64}",
+            timestamp in 0i64..4_000_000_000,
+            body in prop::collection::vec(any::<u8>(), 1..512),
+            at in any::<prop::sample::Index>(),
+            flip in 1u8..=255,
+        ) {
+            let header = signature_header(&secret, timestamp, &body);
+            let mut tampered = body.clone();
+            tampered[at.index(body.len())] ^= flip;
+            prop_assert_eq!(
+                verify(Some(&header), &tampered, &[&secret], TOLERANCE, timestamp),
+                Err(SignatureError::NoMatch)
+            );
+        }
+
+        #[test]
+        fn any_single_byte_change_to_the_signature_fails(
+            secret in ".{0,64}",
+            timestamp in 0i64..4_000_000_000,
+            body in prop::collection::vec(any::<u8>(), 0..256),
+            at in any::<prop::sample::Index>(),
+            flip in 1u8..=255,
+        ) {
+            let mut signature = sign(&secret, timestamp, &body);
+            let index = at.index(signature.len());
+            signature[index] ^= flip;
+            let header = format!("t={timestamp},v1={}", hex::encode(&signature));
+            prop_assert_eq!(
+                verify(Some(&header), &body, &[&secret], TOLERANCE, timestamp),
+                Err(SignatureError::NoMatch)
+            );
+        }
+
+        #[test]
+        fn any_single_character_change_to_the_header_fails(
+            secret in ".{0,64}",
+            timestamp in 0i64..4_000_000_000,
+            body in prop::collection::vec(any::<u8>(), 0..256),
+            at in any::<prop::sample::Index>(),
+            replacement in b' '..=b'~',
+        ) {
+            let header = signature_header(&secret, timestamp, &body);
+            let mut bytes = header.clone().into_bytes();
+            let index = at.index(bytes.len());
+            let original = bytes[index];
+            let in_signature = index >= header.find(",v1=").expect("a v1 part") + 4;
+            // Hex digits are case-insensitive: `A` for `a` is the same signature.
+            prop_assume!(if in_signature {
+                !replacement.eq_ignore_ascii_case(&original)
+            } else {
+                replacement != original
+            });
+            bytes[index] = replacement;
+            let tampered = String::from_utf8(bytes).expect("ASCII stays UTF-8");
+            prop_assert!(
+                verify(Some(&tampered), &body, &[&secret], TOLERANCE, timestamp).is_err(),
+                "{} verified",
+                tampered
+            );
+        }
+    }
+}

@@ -12,6 +12,7 @@ pub mod invoices;
 pub mod payments;
 pub mod projector;
 pub mod subscriptions;
+pub mod write_gate;
 
 pub use billing_stats::{monthly_recurring_revenue, BillingStats};
 pub use customer_profiles::{Credentials, CustomerProfile, CustomerProfiles};
@@ -21,3 +22,4 @@ pub use invoices::{InvoiceRow, InvoiceStats, Invoices};
 pub use payments::{HistoryQuery, PaymentRow, Payments};
 pub use projector::{Projection, Projector, ReplayReport};
 pub use subscriptions::{SubscriptionRow, Subscriptions};
+pub use write_gate::{WriteGate, WriteTurn};

@@ -8,7 +8,7 @@ use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::Mutex;
 
 use crate::event_log::{self, StoredEvent};
-use crate::ProjectionError;
+use crate::{ProjectionError, WriteGate};
 
 /// A read model fed by the log.
 #[async_trait]
@@ -48,6 +48,8 @@ pub struct Projector {
     /// Serialises catch-ups and replays: two runs must never apply the same event.
     running: Mutex<()>,
     batch_size: i64,
+    /// Shared with the process's other writers, so a catch-up queues for its turn.
+    gate: WriteGate,
 }
 
 impl Projector {
@@ -61,7 +63,14 @@ impl Projector {
             projections,
             running: Mutex::new(()),
             batch_size: Self::DEFAULT_BATCH_SIZE,
+            gate: WriteGate::new(),
         }
+    }
+
+    /// Takes write turns from `gate`, shared with the process's other writers.
+    pub fn with_write_gate(mut self, gate: WriteGate) -> Self {
+        self.gate = gate;
+        self
     }
 
     /// A projector over every read model billstream has.
@@ -94,6 +103,7 @@ impl Projector {
             };
             // IMMEDIATE: take the write lock up front, so a projection that reads before it
             // writes cannot find its snapshot outdated half-way through.
+            let _turn = self.gate.turn().await;
             let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
             for (projection, checkpoint) in self.projections.iter().zip(checkpoints) {
                 for event in events.iter().filter(|event| event.position > checkpoint) {
@@ -127,6 +137,7 @@ impl Projector {
     ) -> Result<ReplayReport, ProjectionError> {
         let _running = self.running.lock().await;
         let started = Instant::now();
+        let _turn = self.gate.turn().await;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let head = event_log::head_position(&mut tx).await?;
         for projection in &self.projections {

@@ -46,11 +46,13 @@ impl std::fmt::Debug for PlainPassword {
 #[error("password hashing failed: {0}")]
 pub struct HashingError(String);
 
-/// bcrypt at the configured cost, run on the blocking pool behind a small semaphore: a burst of
-/// logins queues here instead of taking every core from the requests that do not hash.
+/// bcrypt at the configured cost, run on `max(1, cores - 1)` dedicated threads of lowered
+/// scheduling priority: a burst of logins queues here, and while it hashes, the requests that
+/// do not hash (webhooks, payments) still get the CPU first.
 pub struct PasswordHasher {
     cost: u32,
     permits: Arc<Semaphore>,
+    jobs: std::sync::mpsc::SyncSender<HashJob>,
     /// A hash of nothing in particular, verified when an e-mail is unknown so that a missing
     /// account takes as long to refuse as a wrong password.
     decoy: OnceCell<String>,
@@ -60,9 +62,11 @@ impl PasswordHasher {
     /// A hasher using at most `max(1, cores - 1)` cores at a time.
     pub fn new(cost: u32) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = cores.saturating_sub(1).max(1);
         Self {
             cost,
-            permits: Arc::new(Semaphore::new(cores.saturating_sub(1).max(1))),
+            permits: Arc::new(Semaphore::new(threads)),
+            jobs: spawn_hashing_threads(threads),
             decoy: OnceCell::new(),
         }
     }
@@ -122,10 +126,63 @@ impl PasswordHasher {
             .acquire()
             .await
             .map_err(|error| HashingError(error.to_string()))?;
-        tokio::task::spawn_blocking(work)
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: HashJob = Box::new(move || {
+            let _ = reply.send(work().map_err(|error| HashingError(error.to_string())));
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| HashingError("the hashing threads have stopped".to_owned()))?;
+        answer
             .await
-            .map_err(|error| HashingError(error.to_string()))?
-            .map_err(|error| HashingError(error.to_string()))
+            .map_err(|_| HashingError("a hashing thread failed".to_owned()))?
+    }
+}
+
+type HashJob = Box<dyn FnOnce() + Send>;
+
+/// How much lower than the service's other threads the hashing threads run (`nice` steps: at
+/// 10, Linux gives a busy request thread about ten times the CPU of a hashing thread).
+const HASHING_NICENESS: libc::c_int = 10;
+
+/// Starts the hashing threads; they end when the hasher is dropped.
+fn spawn_hashing_threads(threads: usize) -> std::sync::mpsc::SyncSender<HashJob> {
+    let (jobs, queue) = std::sync::mpsc::sync_channel::<HashJob>(threads);
+    let queue = Arc::new(std::sync::Mutex::new(queue));
+    for index in 0..threads {
+        let queue = queue.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("bcrypt-{index}"))
+            .spawn(move || {
+                lower_this_threads_priority();
+                loop {
+                    let job = match queue.lock() {
+                        Ok(queue) => queue.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                }
+            });
+        if let Err(error) = spawned {
+            tracing::error!(%error, "cannot start a password hashing thread");
+        }
+    }
+    jobs
+}
+
+/// Lowers the calling thread's priority (Linux schedules threads individually). Failure only
+/// means hashing competes at normal priority.
+fn lower_this_threads_priority() {
+    // SAFETY: plain syscalls on the calling thread's own id; no memory is shared.
+    let outcome = unsafe {
+        let thread_id = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, thread_id, HASHING_NICENESS)
+    };
+    if outcome != 0 {
+        tracing::debug!("could not lower the hashing thread's priority");
     }
 }
 

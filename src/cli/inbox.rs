@@ -5,7 +5,9 @@ use serde_json::json;
 
 use crate::config::Config;
 use crate::db;
+use crate::group_commit::{GroupCommit, GroupCommitSettings};
 use crate::webhooks::Inbox;
+use projections::WriteGate;
 
 /// Inspect or re-queue stored Stripe events.
 #[derive(Debug, Args)]
@@ -44,7 +46,9 @@ pub enum InboxCommand {
 pub async fn run(config: &Config, args: InboxArgs) -> anyhow::Result<()> {
     let pool = db::connect(config).await?;
     db::migrate(&pool).await?;
-    let inbox = Inbox::new(pool);
+    let writer =
+        GroupCommit::start(&pool, WriteGate::new(), GroupCommitSettings::default()).await?;
+    let inbox = Inbox::new(pool, writer);
     match args.command {
         InboxCommand::List { status, limit } => {
             for entry in inbox.list(status.as_deref(), limit).await? {

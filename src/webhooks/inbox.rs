@@ -8,6 +8,7 @@ use serde::Serialize;
 use sqlx::{FromRow, SqlitePool};
 
 use super::envelope::StripeEvent;
+use crate::group_commit::{GroupCommit, GroupCommitError};
 
 /// Where an event stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,13 +66,24 @@ pub enum Stored {
     Duplicate,
 }
 
+/// Why the inbox could not record something.
+#[derive(Debug, thiserror::Error)]
+pub enum InboxError {
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Write(#[from] GroupCommitError),
+}
+
 /// Failures before an event is parked.
 pub const MAX_ATTEMPTS: i64 = 8;
 
-/// The inbox table.
+/// The inbox table. Its writes on the hot path (storing a delivery, recording an outcome) are
+/// group-committed with the service's other writes.
 #[derive(Clone)]
 pub struct Inbox {
     pool: SqlitePool,
+    writer: GroupCommit,
 }
 
 fn unix_millis() -> i64 {
@@ -79,29 +91,52 @@ fn unix_millis() -> i64 {
 }
 
 impl Inbox {
-    pub fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+    /// Reads through `pool`, writes through `writer`.
+    pub fn new(pool: SqlitePool, writer: GroupCommit) -> Self {
+        Self { pool, writer }
     }
 
-    /// Commits a verified event (the raw body, as delivered) unless its id is already stored.
-    pub async fn store(&self, event: &StripeEvent, raw: &[u8]) -> Result<Stored, sqlx::Error> {
-        let inserted = sqlx::query(
-            "INSERT INTO stripe_inbox
-               (event_id, type, object_id, object_type, created, livemode, payload, received_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (event_id) DO NOTHING",
-        )
-        .bind(&event.id)
-        .bind(&event.kind)
-        .bind(event.object_id())
-        .bind(event.object_type())
-        .bind(event.created)
-        .bind(event.livemode)
-        .bind(String::from_utf8_lossy(raw).as_ref())
-        .bind(chrono::Utc::now().to_rfc3339())
-        .execute(&self.pool)
-        .await?;
-        Ok(if inserted.rows_affected() == 1 {
+    /// Commits a verified event (the raw body, as delivered) unless its id is already stored;
+    /// returns once the row is durable.
+    pub async fn store(&self, event: &StripeEvent, raw: &[u8]) -> Result<Stored, InboxError> {
+        let row = (
+            event.id.clone(),
+            event.kind.clone(),
+            event.object_id().map(str::to_owned),
+            event.object_type().map(str::to_owned),
+            event.created,
+            event.livemode,
+            String::from_utf8_lossy(raw).into_owned(),
+            chrono::Utc::now().to_rfc3339(),
+        );
+        let inserted = self
+            .writer
+            .run(Box::new(move |conn| {
+                Box::pin(async move {
+                    let (id, kind, object_id, object_type, created, livemode, payload, received) =
+                        row;
+                    sqlx::query(
+                        "INSERT INTO stripe_inbox
+                           (event_id, type, object_id, object_type, created, livemode, payload,
+                            received_at)
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                         ON CONFLICT (event_id) DO NOTHING",
+                    )
+                    .bind(id)
+                    .bind(kind)
+                    .bind(object_id)
+                    .bind(object_type)
+                    .bind(created)
+                    .bind(livemode)
+                    .bind(payload)
+                    .bind(received)
+                    .execute(conn)
+                    .await
+                    .map(|done| done.rows_affected())
+                })
+            }))
+            .await?;
+        Ok(if inserted == 1 {
             Stored::New
         } else {
             Stored::Duplicate
@@ -126,38 +161,55 @@ impl Inbox {
     }
 
     /// Records how processing ended.
-    pub async fn finish(&self, seq: i64, status: InboxStatus) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE stripe_inbox SET status = ?, attempts = attempts + 1, last_error = NULL,
-                    processed_at = ? WHERE seq = ?",
-        )
-        .bind(status.as_str())
-        .bind(chrono::Utc::now().to_rfc3339())
-        .bind(seq)
-        .execute(&self.pool)
-        .await?;
+    pub async fn finish(&self, seq: i64, status: InboxStatus) -> Result<(), InboxError> {
+        let processed_at = chrono::Utc::now().to_rfc3339();
+        self.writer
+            .run(Box::new(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "UPDATE stripe_inbox SET status = ?, attempts = attempts + 1,
+                                last_error = NULL, processed_at = ? WHERE seq = ?",
+                    )
+                    .bind(status.as_str())
+                    .bind(processed_at)
+                    .bind(seq)
+                    .execute(conn)
+                    .await
+                    .map(|_| ())
+                })
+            }))
+            .await?;
         Ok(())
     }
 
     /// Records a failure: retried later with backoff, or parked after `MAX_ATTEMPTS`.
-    pub async fn fail(&self, entry: &InboxEntry, error: &str) -> Result<InboxStatus, sqlx::Error> {
+    pub async fn fail(&self, entry: &InboxEntry, error: &str) -> Result<InboxStatus, InboxError> {
         let attempts = entry.attempts + 1;
         let status = if attempts >= MAX_ATTEMPTS {
             InboxStatus::Parked
         } else {
             InboxStatus::Pending
         };
-        sqlx::query(
-            "UPDATE stripe_inbox SET status = ?, attempts = ?, last_error = ?, next_attempt_at = ?
-              WHERE seq = ?",
-        )
-        .bind(status.as_str())
-        .bind(attempts)
-        .bind(error)
-        .bind(unix_millis() + backoff(attempts).as_millis() as i64)
-        .bind(entry.seq)
-        .execute(&self.pool)
-        .await?;
+        let (seq, error) = (entry.seq, error.to_owned());
+        let next_attempt_at = unix_millis() + backoff(attempts).as_millis() as i64;
+        self.writer
+            .run(Box::new(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "UPDATE stripe_inbox SET status = ?, attempts = ?, last_error = ?,
+                                next_attempt_at = ? WHERE seq = ?",
+                    )
+                    .bind(status.as_str())
+                    .bind(attempts)
+                    .bind(error)
+                    .bind(next_attempt_at)
+                    .bind(seq)
+                    .execute(conn)
+                    .await
+                    .map(|_| ())
+                })
+            }))
+            .await?;
         Ok(status)
     }
 

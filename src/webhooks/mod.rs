@@ -8,5 +8,5 @@ pub mod worker;
 
 pub use apply::EventApplier;
 pub use envelope::StripeEvent;
-pub use inbox::{Inbox, InboxStatus, Stored};
+pub use inbox::{Inbox, InboxError, InboxStatus, Stored};
 pub use worker::InboxWorker;

@@ -11,7 +11,7 @@ use cqrs_es::{AggregateError, EventStore};
 
 use crate::helpers::{open_pool, spawn_app};
 
-fn register(email: &str) -> CustomerCommand {
+pub fn register(email: &str) -> CustomerCommand {
     CustomerCommand::Register(RegisterCustomer {
         email: Email::parse(email).unwrap(),
         name: CustomerName::parse("Someone").unwrap(),
@@ -22,7 +22,7 @@ fn register(email: &str) -> CustomerCommand {
     })
 }
 
-fn rename(name: &str) -> CustomerCommand {
+pub fn rename(name: &str) -> CustomerCommand {
     CustomerCommand::UpdateProfile(UpdateProfile {
         name: Some(CustomerName::parse(name).unwrap()),
         phone: FieldUpdate::Keep,
@@ -34,7 +34,8 @@ fn rename(name: &str) -> CustomerCommand {
 async fn positions_are_gap_free_and_follow_commit_order_across_aggregates() {
     let dir = tempfile::tempdir().unwrap();
     let pool = open_pool(&dir.path().join("db.sqlite")).await;
-    let cqrs = store::cqrs_for::<Customer>(pool.clone(), None, ());
+    let cqrs =
+        store::cqrs_for::<Customer>(pool.clone(), &crate::helpers::writer(&pool).await, None, ());
     let mut expected = vec![];
     for (i, id) in ["c", "a", "b", "a", "c", "b"].iter().enumerate() {
         let exists: bool = expected.iter().any(|(agg, _)| agg == id);
@@ -58,7 +59,8 @@ async fn positions_are_gap_free_and_follow_commit_order_across_aggregates() {
 async fn of_two_commands_on_one_aggregate_version_only_the_first_commits() {
     let dir = tempfile::tempdir().unwrap();
     let pool = open_pool(&dir.path().join("db.sqlite")).await;
-    let cqrs = store::cqrs_for::<Customer>(pool.clone(), None, ());
+    let cqrs =
+        store::cqrs_for::<Customer>(pool.clone(), &crate::helpers::writer(&pool).await, None, ());
     cqrs.execute("ada", register("ada@example.com"))
         .await
         .unwrap();
@@ -87,7 +89,8 @@ async fn of_two_commands_on_one_aggregate_version_only_the_first_commits() {
 async fn a_second_registration_of_an_email_is_a_conflict_in_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let pool = open_pool(&dir.path().join("db.sqlite")).await;
-    let cqrs = store::cqrs_for::<Customer>(pool.clone(), None, ());
+    let cqrs =
+        store::cqrs_for::<Customer>(pool.clone(), &crate::helpers::writer(&pool).await, None, ());
     cqrs.execute("first", register("same@example.com"))
         .await
         .unwrap();

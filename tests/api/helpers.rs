@@ -99,6 +99,17 @@ async fn start(config: Config, db_path: &Path) -> TestApp {
 }
 
 /// A pool on a test database, for assertions on stored state.
+/// A group-commit writer over `pool`, as the service runs one.
+pub async fn writer(pool: &SqlitePool) -> billstream::group_commit::GroupCommit {
+    billstream::group_commit::GroupCommit::start(
+        pool,
+        projections::WriteGate::new(),
+        billstream::group_commit::GroupCommitSettings::default(),
+    )
+    .await
+    .unwrap()
+}
+
 pub async fn open_pool(db_path: &Path) -> SqlitePool {
     let config = test_config(db_path, &[]);
     let pool = billstream::db::connect(&config).await.expect("db opens");

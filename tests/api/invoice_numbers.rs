@@ -40,7 +40,8 @@ fn due() -> NaiveDate {
 async fn setup() -> (tempfile::TempDir, SqlitePool, InvoiceCqrs) {
     let dir = tempfile::tempdir().unwrap();
     let pool = open_pool(&dir.path().join("numbers.db")).await;
-    let cqrs = store::cqrs_for::<Invoice>(pool.clone(), None, ());
+    let cqrs =
+        store::cqrs_for::<Invoice>(pool.clone(), &crate::helpers::writer(&pool).await, None, ());
     (dir, pool, cqrs)
 }
 

@@ -2,11 +2,13 @@
 //! file and a real server on a loopback port.
 
 mod auth;
+mod bad_input;
 mod billing;
 mod cli;
 mod errors;
 mod event_store;
 mod gateway_contract;
+mod group_commit;
 mod helpers;
 mod invoice_numbers;
 mod localstripe;

@@ -18,7 +18,8 @@ async fn events_appended_while_the_projector_was_stopped_appear_after_start() {
     let db_path = dir.path().join("billstream.db");
     // Given events committed with no projector running (a crash right after the append).
     let pool = open_pool(&db_path).await;
-    let cqrs = store::cqrs_for::<Customer>(pool.clone(), None, ());
+    let cqrs =
+        store::cqrs_for::<Customer>(pool.clone(), &crate::helpers::writer(&pool).await, None, ());
     let hash = bcrypt::hash("correct horse", 4).unwrap();
     for (id, email) in [("c-1", "one@example.com"), ("c-2", "two@example.com")] {
         cqrs.execute(

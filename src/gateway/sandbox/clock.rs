@@ -31,13 +31,19 @@ pub struct Advanced {
 impl SandboxGateway {
     /// Moves sandbox time forward by `seconds` and runs what fell due.
     pub async fn advance_clock(&self, seconds: i64) -> Result<Advanced, GatewayError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query("UPDATE sandbox_clock SET offset_seconds = offset_seconds + ? WHERE id = 1")
+        // The turn ends with this block: `run_due` takes turns of its own.
+        let now = {
+            let (_turn, mut tx) = self.begin_write().await?;
+            sqlx::query(
+                "UPDATE sandbox_clock SET offset_seconds = offset_seconds + ? WHERE id = 1",
+            )
             .bind(seconds)
             .execute(&mut *tx)
             .await?;
-        let now = now(&mut tx).await?;
-        tx.commit().await?;
+            let now = now(&mut tx).await?;
+            tx.commit().await?;
+            now
+        };
         let steps = self.run_due().await?;
         Ok(Advanced { now, steps })
     }
@@ -52,7 +58,7 @@ impl SandboxGateway {
     pub async fn run_due(&self) -> Result<usize, GatewayError> {
         let mut steps = 0;
         while steps < MAX_STEPS {
-            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let (_turn, mut tx) = self.begin_write().await?;
             let now = now(&mut tx).await?;
             if !billing::run_next_due(&mut tx, now).await? {
                 break;

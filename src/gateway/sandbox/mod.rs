@@ -13,6 +13,7 @@ pub mod outbox;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use projections::{WriteGate, WriteTurn};
 use rand::distr::Alphanumeric;
 use rand::Rng;
 use serde_json::{json, Value};
@@ -30,6 +31,8 @@ use cards::CardBehaviour;
 #[derive(Clone)]
 pub struct SandboxGateway {
     pool: SqlitePool,
+    /// Shared with the service's other writers (see `projections::WriteGate`).
+    gate: WriteGate,
     /// Wakes the webhook delivery worker when an event is queued.
     outbox_wake: Arc<Notify>,
 }
@@ -53,8 +56,24 @@ impl SandboxGateway {
     pub fn new(pool: SqlitePool) -> Self {
         Self {
             pool,
+            gate: WriteGate::new(),
             outbox_wake: Arc::new(Notify::new()),
         }
+    }
+
+    /// Takes write turns from `gate`, shared with the service's other writers.
+    pub fn with_write_gate(mut self, gate: WriteGate) -> Self {
+        self.gate = gate;
+        self
+    }
+
+    /// Waits for a write turn, then begins a transaction holding SQLite's write lock.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<(WriteTurn<'_>, sqlx::Transaction<'static, sqlx::Sqlite>), sqlx::Error> {
+        let turn = self.gate.turn().await;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok((turn, tx))
     }
 
     /// What the webhook delivery worker waits on.
@@ -69,7 +88,7 @@ impl SandboxGateway {
         payment_intent_id: &str,
         success: bool,
     ) -> Result<PaymentIntent, GatewayError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (_turn, mut tx) = self.begin_write().await?;
         let mut intent = load_intent(&mut tx, payment_intent_id).await?;
         if intent["status"] != "requires_action" {
             return Err(GatewayError::UnexpectedState(format!(
@@ -139,7 +158,7 @@ impl SandboxGateway {
                 -> futures::future::BoxFuture<'c, Result<Value, GatewayError>>
             + Send,
     {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (_turn, mut tx) = self.begin_write().await?;
         if let Some(response) = idempotency::remembered(&mut tx, key, &request).await? {
             return Ok(response);
         }
@@ -404,7 +423,7 @@ impl PaymentGateway for SandboxGateway {
     }
 
     async fn delete_customer(&self, provider_customer_id: &str) -> Result<(), GatewayError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (_turn, mut tx) = self.begin_write().await?;
         let deleted =
             sqlx::query("UPDATE sandbox_customers SET deleted = 1 WHERE id = ? AND deleted = 0")
                 .bind(provider_customer_id)

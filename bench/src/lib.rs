@@ -1,0 +1,10 @@
+//! Shared parts of billstream's benchmarks and reliability harness: the service under test as
+//! a child process, closed-loop load, signed Stripe events, the machine's description.
+
+pub mod api;
+pub mod events;
+pub mod load;
+pub mod machine;
+pub mod profile;
+pub mod replay_log;
+pub mod service;
