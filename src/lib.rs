@@ -16,6 +16,7 @@ pub mod gateway;
 pub mod group_commit;
 pub mod http;
 pub mod invoice_numbering;
+pub mod keyed_locks;
 pub mod payments;
 pub mod pdf;
 pub mod plans;

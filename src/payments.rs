@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use crate::error::AppError;
 use crate::gateway::{GatewayError, NewPaymentIntent, PaymentGateway};
+use crate::keyed_locks::KeyedLocks;
 use crate::store::{command_metadata, execute_with_retry};
 
 /// Commands on payments.
@@ -60,6 +61,10 @@ pub struct PaymentService {
     projector: Arc<Projector>,
     /// Raw test card numbers are accepted only by the sandbox.
     accepts_card_numbers: bool,
+    /// One refund at a time per payment: a refund's provider idempotency key is derived from
+    /// the refunds already recorded, so two concurrent refunds would share a key and the
+    /// provider would answer both with the one refund it made.
+    refund_locks: KeyedLocks,
 }
 
 /// Idempotency keys namespace billstream payment ids derived from a client's key.
@@ -80,6 +85,7 @@ impl PaymentService {
             gateway,
             projector,
             accepts_card_numbers,
+            refund_locks: KeyedLocks::new(64),
         }
     }
 
@@ -215,6 +221,7 @@ impl PaymentService {
         amount: Option<i64>,
         request_id: Option<&str>,
     ) -> Result<PaymentRow, AppError> {
+        let _one_refund_at_a_time = self.refund_locks.lock(payment_id).await;
         let payment = self.owned(customer_id, payment_id).await?;
         if !matches!(payment.status.as_str(), "succeeded" | "partially_refunded") {
             return Err(AppError::InvalidState(format!(

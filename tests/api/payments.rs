@@ -361,6 +361,53 @@ async fn partial_then_full_refunds_never_exceed_the_captured_amount() {
 }
 
 #[tokio::test]
+async fn concurrent_refunds_are_each_made_once_and_never_exceed_the_payment() {
+    let app = spawn_app().await;
+    let token = customer(&app).await;
+    let created = app.create_intent(&token, 1_000, "eur").await;
+    let payment_id = created["payment_id"].as_str().unwrap().to_owned();
+    let intent = created["payment_intent_id"].as_str().unwrap().to_owned();
+    app.confirm(&token, &intent, "pm_card_visa").await;
+
+    // When ten refunds of 300 arrive at once.
+    let refund_url = format!("/api/payments/{payment_id}/refund");
+    let refunds = (0..10).map(|_| {
+        let (app, token, refund_url) = (&app, &token, &refund_url);
+        async move {
+            app.post_json(refund_url, &json!({"amount": 300}), Some(token))
+                .await
+                .status()
+        }
+    });
+    let statuses = futures::future::join_all(refunds).await;
+
+    // Then three are made (900 of 1000), the others are refused, and every acknowledged one
+    // is a distinct refund at the provider and in the read model.
+    let made = statuses.iter().filter(|status| status.is_success()).count();
+    assert_eq!(made, 3, "{statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .all(|status| status.is_success() || status.is_client_error()),
+        "{statuses:?}"
+    );
+    let provider_refunds: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sandbox_refunds WHERE payment_intent = ?")
+            .bind(&intent)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(provider_refunds, 3);
+    let (status, refunded): (String, i64) =
+        sqlx::query_as("SELECT status, refunded_amount FROM payments WHERE payment_id = ?")
+            .bind(&payment_id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), refunded), ("partially_refunded", 900));
+}
+
+#[tokio::test]
 async fn an_unpaid_payment_cannot_be_refunded() {
     let app = spawn_app().await;
     let token = customer(&app).await;

@@ -11,6 +11,8 @@ use crate::client;
 const AMOUNT: i64 = 1_000;
 const REFUND: i64 = 300;
 const REQUESTS: usize = 50;
+/// Tries per refund request while the payment is not captured yet (or is fully refunded).
+const REFUND_ATTEMPTS: usize = 15;
 
 /// What the contention rounds found.
 pub struct ContentionReport {
@@ -61,12 +63,19 @@ pub async fn run(spec: &ServiceSpec, rounds: usize) -> anyhow::Result<Contention
                             .map_or(0, |(status, _)| status),
                     )
                 } else {
-                    (
-                        false,
-                        client::refund(client, base, customer, payment_id, REFUND)
+                    // A refund that comes before the capture is refused; try again (bounded)
+                    // so the refunds also race each other and the late confirms.
+                    let mut status = 0;
+                    for _ in 0..REFUND_ATTEMPTS {
+                        status = client::refund(client, base, customer, payment_id, REFUND)
                             .await
-                            .unwrap_or(0),
-                    )
+                            .unwrap_or(0);
+                        if (200..300).contains(&status) || status >= 500 || status == 0 {
+                            break;
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    }
+                    (false, status)
                 }
             }
         }))
@@ -124,6 +133,10 @@ pub async fn run(spec: &ServiceSpec, rounds: usize) -> anyhow::Result<Contention
             format!("provider refunded {provider_refunded}, billstream {refunded}"),
         );
         check(confirms >= 1, "no confirm succeeded".to_owned());
+        check(
+            refunds >= 1,
+            "no refund succeeded: the refunds did not race".to_owned(),
+        );
     }
     service.stop()?;
     Ok(ContentionReport {

@@ -78,8 +78,13 @@ async fn main() -> anyhow::Result<()> {
         "crash: {} rounds of kill -9 under load…",
         sizes.crash_rounds
     );
+    let started = std::time::Instant::now();
     let crash = crash::run(&spec("crash")?, sizes.crash_rounds, seed).await?;
     sections.push(crash.markdown());
+    eprintln!(
+        "  crash done after {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     eprintln!(
         "storm: {} deliveries over {} objects…",
@@ -93,6 +98,10 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
     sections.push(storm.markdown());
+    eprintln!(
+        "  storm done after {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     eprintln!(
         "contention: {} rounds of 50 concurrent confirms and refunds…",
@@ -100,6 +109,10 @@ async fn main() -> anyhow::Result<()> {
     );
     let contention = contention::run(&spec("contention")?, sizes.contention_rounds).await?;
     sections.push(contention.markdown());
+    eprintln!(
+        "  contention done after {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     let command = if args.quick {
         format!(

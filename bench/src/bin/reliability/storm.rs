@@ -92,7 +92,7 @@ pub async fn run(
                 intended.insert(
                     intent,
                     Intended {
-                        status: "succeeded",
+                        status: "partially_refunded",
                         refunded: REFUND_STEP * (EVENTS_PER_OBJECT as i64 - 2),
                     },
                 );
@@ -111,7 +111,7 @@ pub async fn run(
                 intended.insert(
                     intent,
                     Intended {
-                        status: "succeeded",
+                        status: "partially_refunded",
                         refunded: REFUND_STEP * (EVENTS_PER_OBJECT as i64 - 1),
                     },
                 );
