@@ -119,26 +119,31 @@ impl PersistedEventRepository for GroupCommitEventRepository {
             .iter()
             .map(EventRow::from_event)
             .collect::<Result<Vec<_>, _>>()?;
-        self.writer
-            .run(Box::new(move |conn| {
-                Box::pin(async move {
-                    for row in &rows {
-                        sqlx::query(INSERT_EVENT)
-                            .bind(A::TYPE)
-                            .bind(&row.aggregate_id)
-                            .bind(row.sequence)
-                            .bind(&row.event_type)
-                            .bind(&row.event_version)
-                            .bind(&row.payload)
-                            .bind(&row.metadata)
-                            .execute(&mut *conn)
-                            .await?;
-                    }
-                    Ok(())
-                })
-            }))
-            .await
-            .map_err(persistence_error)
+        // One event is one statement (its triggers included), which fails or commits whole.
+        let single = rows.len() == 1;
+        let work: crate::group_commit::JobWork<()> = Box::new(move |conn| {
+            Box::pin(async move {
+                for row in &rows {
+                    sqlx::query(INSERT_EVENT)
+                        .bind(A::TYPE)
+                        .bind(&row.aggregate_id)
+                        .bind(row.sequence)
+                        .bind(&row.event_type)
+                        .bind(&row.event_version)
+                        .bind(&row.payload)
+                        .bind(&row.metadata)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Ok(())
+            })
+        });
+        let appended = if single {
+            self.writer.run_statement(work).await
+        } else {
+            self.writer.run(work).await
+        };
+        appended.map_err(persistence_error)
     }
 
     async fn stream_events<A: Aggregate>(

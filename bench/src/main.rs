@@ -43,6 +43,9 @@ struct Args {
     /// Size of the replayed log (default: 1,000,000; 20,000 with --quick).
     #[arg(long)]
     replay_events: Option<u64>,
+    /// Keep the run's databases, logs and profiles (their directory is printed).
+    #[arg(long)]
+    keep: bool,
     /// Internal: serve the hello-world reference on this port.
     #[arg(long, hide = true)]
     serve_hello: Option<u16>,
@@ -309,7 +312,15 @@ async fn run(args: Args) -> anyhow::Result<()> {
         &format!("raw full scan of the {events}-event log (ORDER BY position)"),
         Figure::rate(scan, "rows/s"),
     );
-    let (status, elapsed, peak_rss) = run_measured(spec.cli_command(&["replay"]))?;
+    let mut replay_profile = None;
+    let (status, elapsed, peak_rss) = run_measured(spec.cli_command(&["replay"]), |pid| {
+        if args.perf {
+            replay_profile = Profile::start(pid, work.path(), "replay");
+        }
+    })?;
+    if let Some(hottest) = replay_profile.and_then(|profile| profile.finish(25)) {
+        report.profile("replay (the replay process)", hottest);
+    }
     ensure!(status.success(), "replay failed: {status}");
     let replay_rate = events as f64 / elapsed.as_secs_f64();
     report.measure(
@@ -330,6 +341,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     std::fs::write(&args.output, markdown)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
     eprintln!("written to {}", args.output.display());
+    if args.keep {
+        eprintln!("kept the run's files in {}", work.keep().display());
+    }
     Ok(())
 }
 

@@ -193,30 +193,45 @@ impl Drop for Service {
     }
 }
 
-/// Runs `command` to completion; returns its wall time and peak resident memory (bytes).
+/// Runs `command` to completion; returns its exit status, wall time and peak resident memory
+/// (bytes). `watch` is called with the child's pid once it runs (to attach a profiler).
+///
+/// The peak is the kernel's `VmHWM` of the child, sampled every 10 ms until it exits (it only
+/// grows, so the last sample is the peak but for the final 10 ms). `wait4`'s `ru_maxrss` would
+/// be wrong here: a child started with vfork reports its parent's peak.
 pub fn run_measured(
     mut command: Command,
+    watch: impl FnOnce(u32),
 ) -> anyhow::Result<(std::process::ExitStatus, Duration, u64)> {
     let started = Instant::now();
-    let child = command
+    let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
-    let pid = child.id() as libc::pid_t;
-    let mut status: libc::c_int = 0;
-    // SAFETY: zeroed rusage is a valid out-parameter; wait4 reaps the child we just spawned.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let elapsed = started.elapsed();
-    if reaped != pid {
-        bail!("wait4 failed: {}", std::io::Error::last_os_error());
+    watch(child.id());
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Some(kib) = std::fs::read_to_string(&status_file)
+            .ok()
+            .and_then(|status| high_water_kib(&status))
+        {
+            peak = peak.max(kib * 1024);
+        }
+        if let Some(status) = child.try_wait()? {
+            return Ok((status, started.elapsed(), peak));
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
-    std::mem::forget(child); // already reaped
-    use std::os::unix::process::ExitStatusExt;
-    Ok((
-        std::process::ExitStatus::from_raw(status),
-        elapsed,
-        // ru_maxrss is in KiB on Linux.
-        usage.ru_maxrss as u64 * 1024,
-    ))
+}
+
+/// `VmHWM` from a `/proc/<pid>/status`, in KiB.
+fn high_water_kib(status: &str) -> Option<u64> {
+    status
+        .lines()
+        .find(|line| line.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }

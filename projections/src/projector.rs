@@ -109,8 +109,8 @@ impl Projector {
                 for event in events.iter().filter(|event| event.position > checkpoint) {
                     projection.apply(&mut tx, event).await?;
                 }
-                save_checkpoint(&mut tx, projection.name(), last).await?;
             }
+            self.save_checkpoints(&mut tx, last).await?;
             tx.commit().await?;
             applied += events.len() as u64;
             if (events.len() as i64) < self.batch_size {
@@ -163,14 +163,35 @@ impl Projector {
             position = last;
             on_progress(position, head);
         }
-        for projection in &self.projections {
-            save_checkpoint(&mut tx, projection.name(), position).await?;
-        }
+        self.save_checkpoints(&mut tx, position).await?;
         tx.commit().await?;
         Ok(ReplayReport {
             events: events_applied,
             elapsed: started.elapsed(),
         })
+    }
+
+    /// Sets every projection's checkpoint to `position`, in one statement (each statement is a
+    /// round trip to SQLite's thread).
+    async fn save_checkpoints(
+        &self,
+        conn: &mut SqliteConnection,
+        position: i64,
+    ) -> Result<(), sqlx::Error> {
+        if self.projections.is_empty() {
+            return Ok(());
+        }
+        let rows = vec!["(?, ?)"; self.projections.len()].join(", ");
+        let sql = format!(
+            "INSERT INTO projection_checkpoints (projection, position) VALUES {rows}
+             ON CONFLICT (projection) DO UPDATE SET position = excluded.position"
+        );
+        let mut query = sqlx::query(&sql);
+        for projection in &self.projections {
+            query = query.bind(projection.name()).bind(position);
+        }
+        query.execute(conn).await?;
+        Ok(())
     }
 
     /// Each projection's checkpoint, in the order of `self.projections` (0 when it has none).
@@ -192,20 +213,4 @@ impl Projector {
             })
             .collect())
     }
-}
-
-async fn save_checkpoint(
-    conn: &mut SqliteConnection,
-    projection: &str,
-    position: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO projection_checkpoints (projection, position) VALUES (?1, ?2)
-         ON CONFLICT (projection) DO UPDATE SET position = excluded.position",
-    )
-    .bind(projection)
-    .bind(position)
-    .execute(conn)
-    .await?;
-    Ok(())
 }

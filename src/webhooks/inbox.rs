@@ -111,7 +111,7 @@ impl Inbox {
         );
         let inserted = self
             .writer
-            .run(Box::new(move |conn| {
+            .run_statement(Box::new(move |conn| {
                 Box::pin(async move {
                     let (id, kind, object_id, object_type, created, livemode, payload, received) =
                         row;
@@ -164,7 +164,7 @@ impl Inbox {
     pub async fn finish(&self, seq: i64, status: InboxStatus) -> Result<(), InboxError> {
         let processed_at = chrono::Utc::now().to_rfc3339();
         self.writer
-            .run(Box::new(move |conn| {
+            .run_statement(Box::new(move |conn| {
                 Box::pin(async move {
                     sqlx::query(
                         "UPDATE stripe_inbox SET status = ?, attempts = attempts + 1,
@@ -193,7 +193,7 @@ impl Inbox {
         let (seq, error) = (entry.seq, error.to_owned());
         let next_attempt_at = unix_millis() + backoff(attempts).as_millis() as i64;
         self.writer
-            .run(Box::new(move |conn| {
+            .run_statement(Box::new(move |conn| {
                 Box::pin(async move {
                     sqlx::query(
                         "UPDATE stripe_inbox SET status = ?, attempts = ?, last_error = ?,

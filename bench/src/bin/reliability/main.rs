@@ -12,6 +12,7 @@ use billstream_bench::machine;
 use billstream_bench::service::{build_service_binary, free_port, workspace_root, ServiceSpec};
 use clap::Parser;
 
+mod bad_input;
 mod client;
 mod contention;
 mod crash;
@@ -114,6 +115,10 @@ async fn main() -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
 
+    eprintln!("bad input: the property tests…");
+    let bad_input = bad_input::run()?;
+    sections.push(bad_input.markdown());
+
     let command = if args.quick {
         format!(
             "cargo run -p billstream-bench --bin reliability -- --quick --output {}",
@@ -130,21 +135,16 @@ async fn main() -> anyhow::Result<()> {
         "- Run: {}\n- Machine: {}\n- Command: `{command}` (seed {seed})\n- Losses found: {}\n\n",
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
         machine::describe(work.path()),
-        crash.losses + storm.losses + contention.losses,
+        crash.losses + storm.losses + contention.losses + bad_input.losses,
     ));
     for section in sections {
         out.push_str(&section);
         out.push('\n');
     }
-    out.push_str(BAD_INPUT);
     print!("{out}");
     std::fs::write(&args.output, &out)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
-    let losses = crash.losses + storm.losses + contention.losses;
+    let losses = crash.losses + storm.losses + contention.losses + bad_input.losses;
     anyhow::ensure!(losses == 0, "{losses} losses or duplicates found");
     Ok(())
 }
-
-const BAD_INPUT: &str = "## Bad input\n\nProperty tests run with the test suite (`cargo test --workspace`): see the \
-bad-input section of this file's history and `tests/api/bad_input.rs`, `src/webhook_signature.rs` and \
-`src/webhooks/envelope.rs`.\n";
