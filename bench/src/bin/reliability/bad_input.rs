@@ -62,8 +62,7 @@ pub fn run() -> anyhow::Result<BadInputReport> {
         .map(str::to_owned)
         .collect();
     let number_before = |line: &str, word: &str| -> usize {
-        line.split(',')
-            .chain(line.split(':'))
+        line.split([',', ':'])
             .find_map(|part| part.trim().strip_suffix(word)?.trim().parse().ok())
             .unwrap_or(0)
     };
