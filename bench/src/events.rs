@@ -23,23 +23,31 @@ pub fn payment_succeeded(
     )
 }
 
-/// A `charge.refunded` of `refunded` on the intent's charge.
+/// A `charge.refunded` on the intent's charge after the refunds of `refunds` (their amounts,
+/// oldest first), all listed as Stripe lists them.
 pub fn charge_refunded(
     event_id: &str,
     intent: &str,
     customer: &str,
     amount: i64,
-    refunded: i64,
+    refunds: &[i64],
     created: i64,
 ) -> String {
     let charge = format!("ch_{}", intent.trim_start_matches("pi_"));
+    let list: Vec<Value> = refunds
+        .iter()
+        .enumerate()
+        .map(|(n, refund)| {
+            json!({"id": format!("re_{charge}_{}", n + 1), "amount": refund, "status": "succeeded"})
+        })
+        .collect();
     envelope(
         event_id,
         "charge.refunded",
         created,
         json!({"id": charge, "object": "charge", "amount": amount, "amount_captured": amount,
-               "amount_refunded": refunded, "customer": customer, "payment_intent": intent,
-               "refunds": {"data": [{"id": format!("re_{charge}"), "amount": refunded}]}}),
+               "amount_refunded": refunds.iter().sum::<i64>(), "customer": customer,
+               "payment_intent": intent, "refunds": {"data": list}}),
     )
 }
 

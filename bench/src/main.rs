@@ -488,7 +488,7 @@ async fn webhook_ingest(
                     &intent,
                     &customer.stripe_customer_id,
                     1000,
-                    100,
+                    &[100],
                     now + 1,
                 )
             }

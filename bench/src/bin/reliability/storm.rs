@@ -11,7 +11,6 @@ use billstream_bench::service::{Service, ServiceSpec};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use serde_json::json;
 
 use crate::client;
 
@@ -212,13 +211,14 @@ pub async fn run(
     })
 }
 
-/// `charge.refunded` after `refunds` partial refunds of `REFUND_STEP`, listing them all.
+/// `charge.refunded` after `refunds` partial refunds of `REFUND_STEP`.
 fn refunded(event_id: &str, intent: &str, customer: &str, refunds: usize, created: i64) -> String {
-    let charge = format!("ch_{}", intent.trim_start_matches("pi_"));
-    let list: Vec<_> = (1..=refunds).map(|r| json!({"id": format!("re_{charge}_{r}"), "amount": REFUND_STEP, "status": "succeeded"})).collect();
-    json!({"id": event_id, "object": "event", "type": "charge.refunded", "created": created, "livemode": false,
-           "data": {"object": {"id": charge, "object": "charge", "amount": AMOUNT, "amount_captured": AMOUNT,
-               "amount_refunded": REFUND_STEP * refunds as i64, "customer": customer, "payment_intent": intent,
-               "refunds": {"data": list}}}})
-    .to_string()
+    events::charge_refunded(
+        event_id,
+        intent,
+        customer,
+        AMOUNT,
+        &vec![REFUND_STEP; refunds],
+        created,
+    )
 }
