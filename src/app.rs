@@ -1,4 +1,4 @@
-//! Builds the service from its configuration: database, projector, gateway, HTTP router. Used
+//! Builds the service from its configuration: database, projector, provider, HTTP router. Used
 //! by `main` and by the integration tests.
 
 use std::future::Future;
@@ -15,20 +15,22 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::auth::{JwtKeys, PasswordHasher};
-use crate::billing::{InvoiceService, PriceBook, SubscriptionService};
 use crate::config::Secret;
 use crate::config::{Config, Mode};
-use crate::customers::CustomerService;
-use crate::gateway::sandbox::outbox::WebhookDelivery;
-use crate::gateway::sandbox::SandboxGateway;
-use crate::gateway::stripe::StripeGateway;
-use crate::gateway::{GatewayError, PaymentGateway};
-use crate::group_commit::{GroupCommit, GroupCommitSettings};
 use crate::http::{router, AppState, WebhookIntake};
-use crate::payments::PaymentService;
-use crate::plans::{CatalogError, PlanCatalog};
-use crate::webhooks::{EventApplier, Inbox, InboxWorker};
-use crate::{db, store};
+use crate::inbox::{EventApplier, Inbox, InboxWorker};
+use crate::provider::sandbox::outbox::WebhookDelivery;
+use crate::provider::sandbox::SandboxProvider;
+use crate::provider::stripe::StripeProvider;
+use crate::provider::{PaymentProvider, ProviderError};
+use crate::store::group_commit::{GroupCommit, GroupCommitSettings};
+use crate::store::{self, pool as db};
+use crate::usecases::customers::CustomerService;
+use crate::usecases::invoices::InvoiceService;
+use crate::usecases::payments::PaymentService;
+use crate::usecases::plans::PriceBook;
+use crate::usecases::plans::{CatalogError, PlanCatalog};
+use crate::usecases::subscriptions::SubscriptionService;
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +46,7 @@ pub enum StartupError {
         source: std::io::Error,
     },
     #[error("cannot set up the payment provider: {0}")]
-    Gateway(#[from] GatewayError),
+    Gateway(#[from] ProviderError),
     #[error(transparent)]
     Plans(#[from] CatalogError),
 }
@@ -60,7 +62,7 @@ pub struct Application {
     /// Applies stored Stripe events.
     inbox_worker: InboxWorker,
     /// Runs what falls due on the sandbox's clock as wall time passes (sandbox mode only).
-    sandbox: Option<SandboxGateway>,
+    sandbox: Option<SandboxProvider>,
 }
 
 /// How often the sandbox looks for renewals and retries that fell due in real time.
@@ -98,11 +100,11 @@ impl Application {
             source,
         })?;
         let webhook_secret = webhook_signing_secret(&config);
-        let GatewaySetup {
-            gateway,
+        let ProviderSetup {
+            provider,
             sandbox,
             webhook_delivery,
-        } = select_gateway(&config, &pool, &gate, local_addr, &webhook_secret)?;
+        } = select_provider(&config, &pool, &gate, local_addr, &webhook_secret)?;
         let jwt = Arc::new(JwtKeys::new(jwt_secret(&config).as_bytes(), config.jwt_ttl));
         let hasher = Arc::new(PasswordHasher::new(config.bcrypt_cost));
         hasher.clone().warm_up();
@@ -114,7 +116,7 @@ impl Application {
                 (),
             )),
             pool.clone(),
-            gateway.clone(),
+            provider.clone(),
             hasher,
             projector.clone(),
         ));
@@ -127,11 +129,11 @@ impl Application {
         let payments = Arc::new(PaymentService::new(
             payment_cqrs.clone(),
             pool.clone(),
-            gateway.clone(),
+            provider.clone(),
             projector.clone(),
             sandbox.is_some(),
         ));
-        let prices = Arc::new(PriceBook::new(plans.clone(), gateway.clone()));
+        let prices = Arc::new(PriceBook::new(plans.clone(), provider.clone()));
         let subscription_cqrs = Arc::new(store::cqrs_for(
             pool.clone(),
             &writer,
@@ -140,14 +142,14 @@ impl Application {
         ));
         let subscriptions = Arc::new(SubscriptionService::new(
             pool.clone(),
-            gateway.clone(),
+            provider.clone(),
             subscription_cqrs.clone(),
             prices.clone(),
             projector.clone(),
         ));
         let invoices = Arc::new(InvoiceService::new(
             pool.clone(),
-            gateway,
+            provider,
             Arc::new(store::cqrs_for(
                 pool.clone(),
                 &writer,
@@ -242,24 +244,24 @@ impl Application {
     }
 }
 
-/// The payment gateway for the configured mode; in sandbox mode also the sandbox itself (for
+/// The payment provider for the configured mode; in sandbox mode also the sandbox itself (for
 /// its `/sandbox` routes) and the worker that delivers its webhooks.
-struct GatewaySetup {
-    gateway: Arc<dyn PaymentGateway>,
-    sandbox: Option<SandboxGateway>,
+struct ProviderSetup {
+    provider: Arc<dyn PaymentProvider>,
+    sandbox: Option<SandboxProvider>,
     webhook_delivery: Option<WebhookDelivery>,
 }
 
-fn select_gateway(
+fn select_provider(
     config: &Config,
     pool: &SqlitePool,
     gate: &WriteGate,
     local_addr: SocketAddr,
     webhook_secret: &Secret,
-) -> Result<GatewaySetup, StartupError> {
+) -> Result<ProviderSetup, StartupError> {
     match config.mode() {
         Mode::Sandbox => {
-            let sandbox = SandboxGateway::new(pool.clone()).with_write_gate(gate.clone());
+            let sandbox = SandboxProvider::new(pool.clone()).with_write_gate(gate.clone());
             let target = config
                 .sandbox_webhook_url
                 .clone()
@@ -270,8 +272,8 @@ fn select_gateway(
                 webhook_secret.clone(),
                 sandbox.outbox_wake(),
             );
-            Ok(GatewaySetup {
-                gateway: Arc::new(sandbox.clone()),
+            Ok(ProviderSetup {
+                provider: Arc::new(sandbox.clone()),
                 sandbox: Some(sandbox),
                 webhook_delivery: Some(delivery),
             })
@@ -281,9 +283,9 @@ fn select_gateway(
                 .stripe_secret_key
                 .as_ref()
                 .expect("Stripe mode has a key");
-            let stripe = StripeGateway::new(key, &config.stripe_api_base)?;
-            Ok(GatewaySetup {
-                gateway: Arc::new(stripe),
+            let stripe = StripeProvider::new(key, &config.stripe_api_base)?;
+            Ok(ProviderSetup {
+                provider: Arc::new(stripe),
                 sandbox: None,
                 webhook_delivery: None,
             })
@@ -399,7 +401,7 @@ pub async fn shutdown_signal() {
 }
 
 /// Lets the sandbox renew and retry as real time passes, as Stripe would.
-fn spawn_sandbox_clock_loop(sandbox: SandboxGateway) -> JoinHandle<()> {
+fn spawn_sandbox_clock_loop(sandbox: SandboxProvider) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(SANDBOX_CLOCK_POLL);
         loop {

@@ -5,7 +5,7 @@ use aggregates::customer::CustomerError;
 use aggregates::ValidationError;
 use cqrs_es::AggregateError;
 
-use crate::gateway::GatewayError;
+use crate::provider::ProviderError;
 
 /// Why an application operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +42,7 @@ pub enum AppError {
     IdempotencyKeyReused,
     /// The payment provider failed or is unreachable.
     #[error("the payment provider could not complete the request")]
-    PaymentProvider(#[source] GatewayError),
+    PaymentProvider(#[source] ProviderError),
     /// Anything the caller did not cause. Logged; never shown.
     #[error("internal error: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -72,21 +72,21 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
-impl From<crate::webhooks::InboxError> for AppError {
-    fn from(error: crate::webhooks::InboxError) -> Self {
+impl From<crate::inbox::InboxError> for AppError {
+    fn from(error: crate::inbox::InboxError) -> Self {
         Self::internal(error)
     }
 }
 
-impl From<GatewayError> for AppError {
-    fn from(error: GatewayError) -> Self {
+impl From<ProviderError> for AppError {
+    fn from(error: ProviderError) -> Self {
         match error {
-            GatewayError::InvalidPaymentMethod(message) => {
+            ProviderError::InvalidPaymentMethod(message) => {
                 Self::Validation(ValidationError::new("payment_method", message))
             }
-            GatewayError::UnexpectedState(message) => Self::InvalidState(message),
-            GatewayError::IdempotencyKeyReused => Self::Conflict,
-            GatewayError::NoPaymentMethod => Self::Validation(ValidationError::new(
+            ProviderError::UnexpectedState(message) => Self::InvalidState(message),
+            ProviderError::IdempotencyKeyReused => Self::Conflict,
+            ProviderError::NoPaymentMethod => Self::Validation(ValidationError::new(
                 "payment_method",
                 "there is no payment method to charge: give one (e.g. pm_card_visa)",
             )),

@@ -1,6 +1,6 @@
 //! Signed Stripe events as Stripe would deliver them to billstream.
 
-use billstream::webhook_signature::signature_header;
+use billstream::provider::stripe::signature::signature_header;
 use serde_json::{json, Value};
 
 use crate::service::WEBHOOK_SECRET;

@@ -7,7 +7,7 @@ use projections::{event_log, EventFilter};
 use serde_json::{json, Value};
 
 use crate::config::Config;
-use crate::db;
+use crate::store::pool as db;
 
 /// Filters for `billstream events`.
 #[derive(Debug, Args)]

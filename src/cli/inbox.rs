@@ -4,9 +4,9 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use crate::config::Config;
-use crate::db;
-use crate::group_commit::{GroupCommit, GroupCommitSettings};
-use crate::webhooks::Inbox;
+use crate::inbox::Inbox;
+use crate::store::group_commit::{GroupCommit, GroupCommitSettings};
+use crate::store::pool as db;
 use projections::WriteGate;
 
 /// Inspect or re-queue stored Stripe events.

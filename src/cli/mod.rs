@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::app::{shutdown_signal, Application};
 use crate::config::Config;
-use crate::db;
+use crate::store::pool as db;
 
 /// billstream: an event-sourced billing service.
 #[derive(Debug, Parser)]

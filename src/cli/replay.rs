@@ -6,7 +6,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use projections::Projector;
 
 use crate::config::Config;
-use crate::db;
+use crate::store::pool as db;
 
 /// Rebuilds all projections with a progress bar and prints the rate at the end.
 pub async fn run(config: &Config) -> anyhow::Result<()> {

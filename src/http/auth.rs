@@ -13,8 +13,8 @@ use super::error::ApiError;
 use super::extract::{AuthenticatedCustomer, RequestId};
 use super::json::ApiJson;
 use super::AppState;
-use crate::customers::{ProfileChange, Registration};
 use crate::error::AppError;
+use crate::usecases::customers::{ProfileChange, Registration};
 
 /// The routes under `/api/auth`.
 pub fn routes() -> Router<AppState> {

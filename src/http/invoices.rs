@@ -15,9 +15,9 @@ use super::extract::{AuthenticatedCustomer, IdempotencyKey, RequestId};
 use super::json::ApiJson;
 use super::payments::parse_limit;
 use super::AppState;
-use crate::billing::invoices::{InvoiceAction, RequestedLine};
-use crate::billing::NewInvoiceRequest;
 use crate::error::AppError;
+use crate::usecases::invoices::NewInvoiceRequest;
+use crate::usecases::invoices::{InvoiceAction, RequestedLine};
 
 /// The routes under `/api/invoices`.
 pub fn routes() -> Router<AppState> {

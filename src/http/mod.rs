@@ -36,14 +36,15 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::auth::JwtKeys;
-use crate::billing::{InvoiceService, SubscriptionService};
 use crate::config::Secret;
-use crate::customers::CustomerService;
-use crate::gateway::sandbox::SandboxGateway;
-use crate::payments::PaymentService;
+use crate::inbox::Inbox;
 use crate::pdf::Seller;
-use crate::plans::PlanCatalog;
-use crate::webhooks::Inbox;
+use crate::provider::sandbox::SandboxProvider;
+use crate::usecases::customers::CustomerService;
+use crate::usecases::invoices::InvoiceService;
+use crate::usecases::payments::PaymentService;
+use crate::usecases::plans::PlanCatalog;
+use crate::usecases::subscriptions::SubscriptionService;
 use error::error_response;
 
 /// The largest request body accepted (64 KiB).
@@ -58,7 +59,7 @@ pub struct AppState {
     pub payments: Arc<PaymentService>,
     pub jwt: Arc<JwtKeys>,
     /// Present in sandbox mode, for the `/sandbox` routes.
-    pub sandbox: Option<SandboxGateway>,
+    pub sandbox: Option<SandboxProvider>,
     pub stripe_publishable_key: Option<String>,
     pub webhooks: WebhookIntake,
     pub plans: Arc<PlanCatalog>,

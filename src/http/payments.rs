@@ -14,7 +14,7 @@ use super::error::ApiError;
 use super::extract::{AuthenticatedCustomer, IdempotencyKey, RequestId};
 use super::json::ApiJson;
 use super::AppState;
-use crate::payments::{CreatedIntent, NewPayment};
+use crate::usecases::payments::{CreatedIntent, NewPayment};
 
 /// The routes under `/api/payments`.
 pub fn routes() -> Router<AppState> {

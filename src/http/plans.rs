@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::Json;
 
 use super::AppState;
-use crate::plans::Plan;
+use crate::usecases::plans::Plan;
 
 /// `[{id, name, amount, currency, interval, trial_days, features}]`.
 pub async fn list(State(state): State<AppState>) -> Json<Vec<Plan>> {

@@ -1,5 +1,5 @@
 //! `/sandbox/*`: what a customer's bank would decide in Stripe's test mode. Mounted only when
-//! the sandbox is the gateway.
+//! the sandbox is the provider.
 
 use axum::extract::{Path, State};
 use axum::routing::post;
@@ -11,7 +11,7 @@ use super::error::ApiError;
 use super::json::ApiJson;
 use super::AppState;
 use crate::error::AppError;
-use crate::gateway::GatewayError;
+use crate::provider::ProviderError;
 
 /// The routes under `/sandbox`.
 pub fn routes() -> Router<AppState> {
@@ -88,7 +88,7 @@ async fn authenticate(
         .authenticate_payment_intent(&payment_intent_id, body.success)
         .await
         .map_err(|error| match error {
-            GatewayError::NoSuchPaymentIntent => AppError::NotFound,
+            ProviderError::NoSuchPaymentIntent => AppError::NotFound,
             other => other.into(),
         })?;
     Ok(Json(json!({

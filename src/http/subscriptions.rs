@@ -11,8 +11,8 @@ use super::error::ApiError;
 use super::extract::{AuthenticatedCustomer, IdempotencyKey, RequestId};
 use super::json::ApiJson;
 use super::AppState;
-use crate::billing::subscriptions::SubscribeRequest;
 use crate::error::AppError;
+use crate::usecases::subscriptions::SubscribeRequest;
 
 /// The routes under `/api/subscriptions`.
 pub fn routes() -> Router<AppState> {

@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use super::error::ApiError;
 use super::AppState;
 use crate::error::AppError;
-use crate::webhook_signature;
-use crate::webhooks::{Stored, StripeEvent};
+use crate::inbox::{Stored, StripeEvent};
+use crate::provider::stripe::signature as webhook_signature;
 
 /// The largest webhook body accepted (1 MiB).
 pub const MAX_WEBHOOK_BYTES: usize = 1024 * 1024;

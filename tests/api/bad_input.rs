@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use billstream::webhook_signature::signature_header;
+use billstream::provider::stripe::signature::signature_header;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestError, TestRunner};
 use reqwest::header::{HeaderValue, CONTENT_TYPE};

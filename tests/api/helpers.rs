@@ -100,11 +100,11 @@ async fn start(config: Config, db_path: &Path) -> TestApp {
 
 /// A pool on a test database, for assertions on stored state.
 /// A group-commit writer over `pool`, as the service runs one.
-pub async fn writer(pool: &SqlitePool) -> billstream::group_commit::GroupCommit {
-    billstream::group_commit::GroupCommit::start(
+pub async fn writer(pool: &SqlitePool) -> billstream::store::group_commit::GroupCommit {
+    billstream::store::group_commit::GroupCommit::start(
         pool,
         projections::WriteGate::new(),
-        billstream::group_commit::GroupCommitSettings::default(),
+        billstream::store::group_commit::GroupCommitSettings::default(),
     )
     .await
     .unwrap()
@@ -112,8 +112,12 @@ pub async fn writer(pool: &SqlitePool) -> billstream::group_commit::GroupCommit 
 
 pub async fn open_pool(db_path: &Path) -> SqlitePool {
     let config = test_config(db_path, &[]);
-    let pool = billstream::db::connect(&config).await.expect("db opens");
-    billstream::db::migrate(&pool).await.expect("db migrates");
+    let pool = billstream::store::pool::connect(&config)
+        .await
+        .expect("db opens");
+    billstream::store::pool::migrate(&pool)
+        .await
+        .expect("db migrates");
     pool
 }
 

@@ -6,8 +6,8 @@ use aggregates::invoice::{
     CollectionMethod, CreateInvoice, Invoice, InvoiceCommand, InvoiceError, InvoiceLine,
 };
 use aggregates::money::Currency;
-use billstream::invoice_numbering::{finalize_with_next_number, NumberingError};
 use billstream::store::{self, InvoiceCqrs};
+use billstream::usecases::invoices::numbering::{finalize_with_next_number, NumberingError};
 use chrono::{NaiveDate, TimeZone, Utc};
 use sqlx::SqlitePool;
 

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
-use billstream::webhook_signature::sign;
+use billstream::provider::stripe::signature::sign;
 use serde_json::Value;
 
 use crate::helpers::spawn_app_with;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use billstream::webhook_signature::signature_header;
+use billstream::provider::stripe::signature::signature_header;
 use futures::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -178,7 +178,7 @@ async fn bad_signatures_are_refused_and_store_nothing() {
     )
     .to_string();
     let v1 = |secret: &str, t: i64| {
-        hex::encode(billstream::webhook_signature::sign(
+        hex::encode(billstream::provider::stripe::signature::sign(
             secret,
             t,
             body.as_bytes(),

@@ -1,0 +1,252 @@
+//! The durable inbox of Stripe events: stored before they are acknowledged, applied after,
+//! retried with backoff, parked after too many failures, re-queued by operators.
+
+use std::time::Duration;
+
+use rand::Rng;
+use serde::Serialize;
+use sqlx::{FromRow, SqlitePool};
+
+use super::StripeEvent;
+use crate::store::group_commit::{GroupCommit, GroupCommitError};
+
+/// Where an event stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboxStatus {
+    /// Waiting to be applied (or to be retried).
+    Pending,
+    /// Applied to its aggregate (possibly as a recorded stale event).
+    Applied,
+    /// A type billstream does not act on; kept for the record.
+    Ignored,
+    /// About a Stripe customer billstream does not know.
+    UnknownCustomer,
+    /// A type whose aggregate this version does not have yet; kept to be applied later.
+    Deferred,
+    /// Failed too often; waits for an operator (`billstream inbox retry`).
+    Parked,
+}
+
+impl InboxStatus {
+    /// The stored spelling.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Applied => "applied",
+            Self::Ignored => "ignored",
+            Self::UnknownCustomer => "unknown_customer",
+            Self::Deferred => "deferred",
+            Self::Parked => "parked",
+        }
+    }
+}
+
+/// One stored event.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct InboxEntry {
+    pub seq: i64,
+    pub event_id: String,
+    #[sqlx(rename = "type")]
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub object_id: Option<String>,
+    pub created: i64,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub received_at: String,
+    #[serde(skip)]
+    pub payload: String,
+}
+
+/// Whether a delivery was new.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    New,
+    Duplicate,
+}
+
+/// Why the inbox could not record something.
+#[derive(Debug, thiserror::Error)]
+pub enum InboxError {
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Write(#[from] GroupCommitError),
+}
+
+/// Failures before an event is parked.
+pub const MAX_ATTEMPTS: i64 = 8;
+
+/// The inbox table. Its writes on the hot path (storing a delivery, recording an outcome) are
+/// group-committed with the service's other writes.
+#[derive(Clone)]
+pub struct Inbox {
+    pool: SqlitePool,
+    writer: GroupCommit,
+}
+
+fn unix_millis() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl Inbox {
+    /// Reads through `pool`, writes through `writer`.
+    pub fn new(pool: SqlitePool, writer: GroupCommit) -> Self {
+        Self { pool, writer }
+    }
+
+    /// Commits a verified event (the raw body, as delivered) unless its id is already stored;
+    /// returns once the row is durable.
+    pub async fn store(&self, event: &StripeEvent, raw: &[u8]) -> Result<Stored, InboxError> {
+        let row = (
+            event.id.clone(),
+            event.kind.clone(),
+            event.object_id().map(str::to_owned),
+            event.object_type().map(str::to_owned),
+            event.created,
+            event.livemode,
+            String::from_utf8_lossy(raw).into_owned(),
+            chrono::Utc::now().to_rfc3339(),
+        );
+        let inserted = self
+            .writer
+            .run_statement(Box::new(move |conn| {
+                Box::pin(async move {
+                    let (id, kind, object_id, object_type, created, livemode, payload, received) =
+                        row;
+                    sqlx::query(
+                        "INSERT INTO stripe_inbox
+                           (event_id, type, object_id, object_type, created, livemode, payload,
+                            received_at)
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                         ON CONFLICT (event_id) DO NOTHING",
+                    )
+                    .bind(id)
+                    .bind(kind)
+                    .bind(object_id)
+                    .bind(object_type)
+                    .bind(created)
+                    .bind(livemode)
+                    .bind(payload)
+                    .bind(received)
+                    .execute(conn)
+                    .await
+                    .map(|done| done.rows_affected())
+                })
+            }))
+            .await?;
+        Ok(if inserted == 1 {
+            Stored::New
+        } else {
+            Stored::Duplicate
+        })
+    }
+
+    /// Pending events that are due, oldest Stripe time first (so the events of one object come
+    /// in the order Stripe created them), arrival order breaking ties.
+    pub async fn due(&self, limit: i64) -> Result<Vec<InboxEntry>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT seq, event_id, type, object_id, created, status, attempts, last_error,
+                    received_at, payload
+               FROM stripe_inbox
+              WHERE status = 'pending' AND next_attempt_at <= ?
+              ORDER BY created, seq
+              LIMIT ?",
+        )
+        .bind(unix_millis())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// Records how processing ended.
+    pub async fn finish(&self, seq: i64, status: InboxStatus) -> Result<(), InboxError> {
+        let processed_at = chrono::Utc::now().to_rfc3339();
+        self.writer
+            .run_statement(Box::new(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "UPDATE stripe_inbox SET status = ?, attempts = attempts + 1,
+                                last_error = NULL, processed_at = ? WHERE seq = ?",
+                    )
+                    .bind(status.as_str())
+                    .bind(processed_at)
+                    .bind(seq)
+                    .execute(conn)
+                    .await
+                    .map(|_| ())
+                })
+            }))
+            .await?;
+        Ok(())
+    }
+
+    /// Records a failure: retried later with backoff, or parked after `MAX_ATTEMPTS`.
+    pub async fn fail(&self, entry: &InboxEntry, error: &str) -> Result<InboxStatus, InboxError> {
+        let attempts = entry.attempts + 1;
+        let status = if attempts >= MAX_ATTEMPTS {
+            InboxStatus::Parked
+        } else {
+            InboxStatus::Pending
+        };
+        let (seq, error) = (entry.seq, error.to_owned());
+        let next_attempt_at = unix_millis() + backoff(attempts).as_millis() as i64;
+        self.writer
+            .run_statement(Box::new(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "UPDATE stripe_inbox SET status = ?, attempts = ?, last_error = ?,
+                                next_attempt_at = ? WHERE seq = ?",
+                    )
+                    .bind(status.as_str())
+                    .bind(attempts)
+                    .bind(error)
+                    .bind(next_attempt_at)
+                    .bind(seq)
+                    .execute(conn)
+                    .await
+                    .map(|_| ())
+                })
+            }))
+            .await?;
+        Ok(status)
+    }
+
+    /// Events in a status (all when `None`), newest first.
+    pub async fn list(
+        &self,
+        status: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<InboxEntry>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT seq, event_id, type, object_id, created, status, attempts, last_error,
+                    received_at, payload
+               FROM stripe_inbox WHERE (?1 IS NULL OR status = ?1)
+              ORDER BY seq DESC LIMIT ?2",
+        )
+        .bind(status)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// Puts events back in the queue: one by id, or every event in `status`. Returns how many.
+    pub async fn requeue(&self, event_id: Option<&str>, status: &str) -> Result<u64, sqlx::Error> {
+        let requeued = sqlx::query(
+            "UPDATE stripe_inbox SET status = 'pending', attempts = 0, next_attempt_at = 0
+              WHERE (?1 IS NOT NULL AND event_id = ?1) OR (?1 IS NULL AND status = ?2)",
+        )
+        .bind(event_id)
+        .bind(status)
+        .execute(&self.pool)
+        .await?;
+        Ok(requeued.rows_affected())
+    }
+}
+
+/// 1 s, 2 s, 4 s … capped at 10 minutes, with jitter.
+fn backoff(attempts: i64) -> Duration {
+    let base = Duration::from_secs(1u64 << attempts.clamp(0, 10)).min(Duration::from_secs(600));
+    base.mul_f64(rand::rng().random_range(0.8..1.2))
+}

@@ -1,0 +1,97 @@
+//! The write side: cqrs-es frameworks over the event repository (sqlite-es reads,
+//! group-committed appends).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aggregates::customer::Customer;
+use aggregates::invoice::Invoice;
+use aggregates::subscription::Subscription;
+use async_trait::async_trait;
+use cqrs_es::persist::PersistedEventStore;
+use cqrs_es::{Aggregate, CqrsFramework, EventEnvelope, Query};
+use projections::Projector;
+use sqlx::SqlitePool;
+
+use crate::store::event_repository::GroupCommitEventRepository;
+use crate::store::group_commit::GroupCommit;
+
+/// The event store of aggregate `A`.
+pub type EventStore<A> = PersistedEventStore<GroupCommitEventRepository, A>;
+
+/// The command framework of aggregate `A`.
+pub type Cqrs<A> = CqrsFramework<A, EventStore<A>>;
+
+/// Commands on invoices.
+pub type InvoiceCqrs = Cqrs<Invoice>;
+
+/// Commands on subscriptions.
+pub type SubscriptionCqrs = Cqrs<Subscription>;
+
+/// Commands on customers.
+pub type CustomerCqrs = Cqrs<Customer>;
+
+/// After every commit, brings the read models up to date before the command returns, so a
+/// client reads its own writes. A failure here loses nothing: the events are committed and the
+/// projector's next run (or the next start) applies them from its checkpoint.
+pub struct CatchUpProjections(pub Arc<Projector>);
+
+#[async_trait]
+impl<A: Aggregate> Query<A> for CatchUpProjections {
+    async fn dispatch(&self, aggregate_id: &str, _events: &[EventEnvelope<A>]) {
+        if let Err(error) = self.0.catch_up().await {
+            tracing::error!(%error, aggregate_type = A::TYPE, aggregate_id, "projector catch-up failed; will retry");
+        }
+    }
+}
+
+/// A framework for aggregate `A`, appending through `writer`, whose commits are followed by a
+/// projector catch-up.
+pub fn cqrs_for<A: Aggregate + 'static>(
+    pool: SqlitePool,
+    writer: &GroupCommit,
+    projector: Option<Arc<Projector>>,
+    services: A::Services,
+) -> Cqrs<A> {
+    let store =
+        PersistedEventStore::new_event_store(GroupCommitEventRepository::new(pool, writer.clone()));
+    let queries: Vec<Box<dyn Query<A>>> = projector
+        .map(|projector| Box::new(CatchUpProjections(projector)) as Box<dyn Query<A>>)
+        .into_iter()
+        .collect();
+    CqrsFramework::new(store, queries, services)
+}
+
+/// How often a command is retried when a concurrent command on the same aggregate won the race.
+const CONFLICT_RETRIES: usize = 3;
+
+/// Executes a command, retrying when a concurrent command on the same aggregate committed
+/// first: the aggregate then decides again on the winner's events (duplicates record nothing).
+pub async fn execute_with_retry<A: Aggregate>(
+    cqrs: &Cqrs<A>,
+    aggregate_id: &str,
+    command: A::Command,
+    metadata: HashMap<String, String>,
+) -> Result<(), cqrs_es::AggregateError<A::Error>>
+where
+    A::Command: Clone,
+{
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match cqrs
+            .execute_with_metadata(aggregate_id, command.clone(), metadata.clone())
+            .await
+        {
+            Err(cqrs_es::AggregateError::AggregateConflict) if attempts < CONFLICT_RETRIES => {}
+            outcome => return outcome,
+        }
+    }
+}
+
+/// Metadata stored with each event: where the command came from.
+pub fn command_metadata(request_id: Option<&str>) -> HashMap<String, String> {
+    request_id
+        .map(|id| HashMap::from([("request_id".to_owned(), id.to_owned())]))
+        .unwrap_or_default()
+}

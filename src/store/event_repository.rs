@@ -1,0 +1,159 @@
+//! The event store's repository: sqlite-es for reads, the group-commit writer for appends.
+//!
+//! Appends are the same rows sqlite-es writes (its schema, its statement), so sqlite-es reads
+//! them back unchanged; they merely share a transaction with other concurrent writes. An
+//! append that loses the optimistic-lock race (the aggregate's next sequence number is
+//! already taken) or a uniqueness claim made by a trigger fails its primary key, is rolled
+//! back alone and surfaces as cqrs-es's conflict, exactly as with sqlite-es.
+
+use cqrs_es::persist::{
+    PersistedEventRepository, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot,
+};
+use cqrs_es::Aggregate;
+use serde_json::Value;
+use sqlite_es::SqliteEventRepository;
+use sqlx::SqlitePool;
+
+use crate::store::group_commit::{GroupCommit, GroupCommitError};
+
+/// SQLite's extended result code for a primary-key violation.
+const PRIMARY_KEY_VIOLATION: &str = "1555";
+
+/// sqlite-es's append statement, column for column.
+const INSERT_EVENT: &str = "INSERT INTO events
+  (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+  VALUES (?, ?, ?, ?, ?, ?, ?)";
+
+/// Event repository whose appends are group-committed.
+pub struct GroupCommitEventRepository {
+    reads: SqliteEventRepository,
+    writer: GroupCommit,
+}
+
+impl GroupCommitEventRepository {
+    /// Reads through `pool`, appends through `writer`.
+    pub fn new(pool: SqlitePool, writer: GroupCommit) -> Self {
+        Self {
+            reads: SqliteEventRepository::new(pool),
+            writer,
+        }
+    }
+}
+
+/// One event, serialised for its row.
+struct EventRow {
+    aggregate_id: String,
+    sequence: i64,
+    event_type: String,
+    event_version: String,
+    payload: String,
+    metadata: String,
+}
+
+impl EventRow {
+    fn from_event(event: &SerializedEvent) -> Result<Self, PersistenceError> {
+        let json = |value: &Value| {
+            serde_json::to_string(value)
+                .map_err(|error| PersistenceError::DeserializationError(Box::new(error)))
+        };
+        Ok(Self {
+            aggregate_id: event.aggregate_id.clone(),
+            sequence: i64::try_from(event.sequence)
+                .map_err(|error| PersistenceError::UnknownError(Box::new(error)))?,
+            event_type: event.event_type.clone(),
+            event_version: event.event_version.clone(),
+            payload: json(&event.payload)?,
+            metadata: json(&event.metadata)?,
+        })
+    }
+}
+
+fn persistence_error(error: GroupCommitError) -> PersistenceError {
+    match error {
+        GroupCommitError::Rejected(sqlx::Error::Database(database))
+            if database.code().as_deref() == Some(PRIMARY_KEY_VIOLATION) =>
+        {
+            PersistenceError::OptimisticLockError
+        }
+        GroupCommitError::Rejected(error) => PersistenceError::UnknownError(Box::new(error)),
+        other => PersistenceError::ConnectionError(Box::new(other)),
+    }
+}
+
+impl PersistedEventRepository for GroupCommitEventRepository {
+    async fn get_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<Vec<SerializedEvent>, PersistenceError> {
+        self.reads.get_events::<A>(aggregate_id).await
+    }
+
+    async fn get_last_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+        last_sequence: usize,
+    ) -> Result<Vec<SerializedEvent>, PersistenceError> {
+        self.reads
+            .get_last_events::<A>(aggregate_id, last_sequence)
+            .await
+    }
+
+    async fn get_snapshot<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<Option<SerializedSnapshot>, PersistenceError> {
+        self.reads.get_snapshot::<A>(aggregate_id).await
+    }
+
+    async fn persist<A: Aggregate>(
+        &self,
+        events: &[SerializedEvent],
+        snapshot_update: Option<(String, Value, usize)>,
+    ) -> Result<(), PersistenceError> {
+        if snapshot_update.is_some() {
+            // Snapshots are not used by billstream's stores; should one be configured, sqlite-es
+            // keeps events and snapshot in one transaction of its own.
+            return self.reads.persist::<A>(events, snapshot_update).await;
+        }
+        let rows = events
+            .iter()
+            .map(EventRow::from_event)
+            .collect::<Result<Vec<_>, _>>()?;
+        // One event is one statement (its triggers included), which fails or commits whole.
+        let single = rows.len() == 1;
+        let work: crate::store::group_commit::JobWork<()> = Box::new(move |conn| {
+            Box::pin(async move {
+                for row in &rows {
+                    sqlx::query(INSERT_EVENT)
+                        .bind(A::TYPE)
+                        .bind(&row.aggregate_id)
+                        .bind(row.sequence)
+                        .bind(&row.event_type)
+                        .bind(&row.event_version)
+                        .bind(&row.payload)
+                        .bind(&row.metadata)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Ok(())
+            })
+        });
+        let appended = if single {
+            self.writer.run_statement(work).await
+        } else {
+            self.writer.run(work).await
+        };
+        appended.map_err(persistence_error)
+    }
+
+    async fn stream_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<ReplayStream, PersistenceError> {
+        self.reads.stream_events::<A>(aggregate_id).await
+    }
+
+    async fn stream_all_events<A: Aggregate>(&self) -> Result<ReplayStream, PersistenceError> {
+        self.reads.stream_all_events::<A>().await
+    }
+}
