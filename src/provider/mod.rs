@@ -61,8 +61,7 @@ pub trait PaymentProvider: Send + Sync {
     /// Refunds `amount` minor units of a succeeded intent.
     async fn create_refund(
         &self,
-        payment_intent_id: &str,
-        amount: i64,
+        refund: &NewRefund,
         idempotency_key: &str,
     ) -> Result<Refund, ProviderError>;
 

@@ -130,10 +130,22 @@ impl PaymentIntent {
     }
 }
 
+/// A refund to make: billstream's refund id travels in the provider's metadata, so the
+/// provider's later news of it (a `charge.refunded` event) names the request it settles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRefund {
+    /// billstream's id of the refund request.
+    pub refund_id: String,
+    pub payment_intent_id: String,
+    pub amount: i64,
+}
+
 /// A refund the provider made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refund {
     pub id: String,
     pub amount: i64,
     pub status: String,
+    /// billstream's refund id, when billstream asked for the refund.
+    pub billstream_refund_id: Option<String>,
 }

@@ -1,7 +1,6 @@
 //! The write side: cqrs-es frameworks over the event repository (sqlite-es reads,
 //! group-committed appends).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use aggregates::customer::Customer;
@@ -60,38 +59,4 @@ pub fn cqrs_for<A: Aggregate + 'static>(
         .into_iter()
         .collect();
     CqrsFramework::new(store, queries, services)
-}
-
-/// How often a command is retried when a concurrent command on the same aggregate won the race.
-const CONFLICT_RETRIES: usize = 3;
-
-/// Executes a command, retrying when a concurrent command on the same aggregate committed
-/// first: the aggregate then decides again on the winner's events (duplicates record nothing).
-pub async fn execute_with_retry<A: Aggregate>(
-    cqrs: &Cqrs<A>,
-    aggregate_id: &str,
-    command: A::Command,
-    metadata: HashMap<String, String>,
-) -> Result<(), cqrs_es::AggregateError<A::Error>>
-where
-    A::Command: Clone,
-{
-    let mut attempts = 0;
-    loop {
-        attempts += 1;
-        match cqrs
-            .execute_with_metadata(aggregate_id, command.clone(), metadata.clone())
-            .await
-        {
-            Err(cqrs_es::AggregateError::AggregateConflict) if attempts < CONFLICT_RETRIES => {}
-            outcome => return outcome,
-        }
-    }
-}
-
-/// Metadata stored with each event: where the command came from.
-pub fn command_metadata(request_id: Option<&str>) -> HashMap<String, String> {
-    request_id
-        .map(|id| HashMap::from([("request_id".to_owned(), id.to_owned())]))
-        .unwrap_or_default()
 }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use sqlite_es::SqliteEventRepository;
 use sqlx::SqlitePool;
 
-use crate::store::group_commit::{GroupCommit, GroupCommitError};
+use super::group_commit::{GroupCommit, GroupCommitError};
 
 /// SQLite's extended result code for a primary-key violation.
 const PRIMARY_KEY_VIOLATION: &str = "1555";

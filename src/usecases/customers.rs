@@ -17,7 +17,8 @@ use uuid::Uuid;
 use crate::auth::{PasswordHasher, PlainPassword};
 use crate::error::AppError;
 use crate::provider::{CustomerDetails, NewCustomer, PaymentProvider};
-use crate::store::{command_metadata, CustomerCqrs};
+use crate::store::CustomerCqrs;
+use crate::usecases::common::command_metadata;
 
 /// A registration as the client sent it, not yet validated.
 #[derive(Debug)]

@@ -20,8 +20,8 @@ use uuid::Uuid;
 
 use crate::error::AppError;
 use crate::keyed_locks::KeyedLocks;
-use crate::provider::{NewPaymentIntent, PaymentProvider, ProviderError};
-use crate::store::{command_metadata, execute_with_retry};
+use crate::provider::{NewPaymentIntent, NewRefund, PaymentProvider, ProviderError};
+use crate::usecases::common::{command_metadata, execute_with_retry};
 
 /// Commands on payments.
 pub type PaymentCqrs = crate::store::Cqrs<Payment>;
@@ -244,7 +244,14 @@ impl PaymentService {
         );
         let refund = match self
             .provider
-            .create_refund(&payment.payment_intent_id, amount, &key)
+            .create_refund(
+                &NewRefund {
+                    refund_id: format!("{payment_id}-{}", payment.refund_count + 1),
+                    payment_intent_id: payment.payment_intent_id.clone(),
+                    amount,
+                },
+                &key,
+            )
             .await
         {
             Ok(refund) => refund,

@@ -14,12 +14,13 @@ use sqlx::SqlitePool;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
-use super::common::provider_customer;
+use super::common::stripe_customer_id;
 use super::plans::PriceBook;
 use super::provider_state::subscription_state;
 use crate::error::AppError;
 use crate::provider::{NewSubscription, PaymentProvider, ProviderSubscription};
-use crate::store::{command_metadata, execute_with_retry, SubscriptionCqrs};
+use crate::store::SubscriptionCqrs;
+use crate::usecases::common::{command_metadata, execute_with_retry};
 
 /// Statuses in which a subscription still bills (or may again).
 const LIVE: &[&str] = &[
@@ -96,7 +97,7 @@ impl SubscriptionService {
                 ValidationError::new("payment_method", "must be a payment method id").into(),
             );
         }
-        let provider_customer = provider_customer(&self.pool, customer_id).await?;
+        let provider_customer = stripe_customer_id(&self.pool, customer_id).await?;
         let key = format!("default-pm-{customer_id}-{}", Uuid::new_v4());
         self.provider
             .set_default_payment_method(&provider_customer, payment_method, &key)
@@ -155,7 +156,7 @@ impl SubscriptionService {
         if let Some(method) = &request.payment_method {
             self.set_payment_method(customer_id, method).await?;
         }
-        let provider_customer = provider_customer(&self.pool, customer_id).await?;
+        let provider_customer = stripe_customer_id(&self.pool, customer_id).await?;
         let price = self.prices.price(&plan).await?;
         let created = self
             .provider

@@ -9,8 +9,8 @@ use billstream::config::Secret;
 use billstream::provider::sandbox::SandboxProvider;
 use billstream::provider::stripe::StripeProvider;
 use billstream::provider::{
-    CustomerDetails, IntentStatus, NewCustomer, NewPaymentIntent, PaymentIntent, PaymentProvider,
-    ProviderError,
+    CustomerDetails, IntentStatus, NewCustomer, NewPaymentIntent, NewRefund, PaymentIntent,
+    PaymentProvider, ProviderError,
 };
 use uuid::Uuid;
 
@@ -229,7 +229,14 @@ async fn refunds_take_part_of_a_captured_amount(backend: &dyn Backend) {
         .expect("confirmed");
     let refund = backend
         .provider()
-        .create_refund(&created.id, 1_000, &key())
+        .create_refund(
+            &NewRefund {
+                refund_id: "refund-contract-1".into(),
+                payment_intent_id: created.id.clone(),
+                amount: 1_000,
+            },
+            &key(),
+        )
         .await
         .expect("refunded");
     assert!(refund.id.starts_with("re_"), "{}", refund.id);

@@ -22,8 +22,8 @@ use tokio::sync::Notify;
 
 use super::stripe::{billing_decode, decode};
 use super::{
-    CustomerDetails, NewCustomer, NewInvoice, NewPaymentIntent, NewSubscription, PaymentIntent,
-    PaymentProvider, PlanPrice, ProviderCustomer, ProviderError, ProviderInvoice,
+    CustomerDetails, NewCustomer, NewInvoice, NewPaymentIntent, NewRefund, NewSubscription,
+    PaymentIntent, PaymentProvider, PlanPrice, ProviderCustomer, ProviderError, ProviderInvoice,
     ProviderSubscription, Refund,
 };
 use cards::CardBehaviour;
@@ -286,10 +286,10 @@ async fn confirm(
 
 async fn refund(
     conn: &mut SqliteConnection,
-    payment_intent_id: &str,
-    amount: i64,
+    new: &NewRefund,
     key: &str,
 ) -> Result<Value, ProviderError> {
+    let (payment_intent_id, amount) = (new.payment_intent_id.as_str(), new.amount);
     let intent = load_intent(conn, payment_intent_id).await?;
     if intent["status"] != "succeeded" {
         return Err(ProviderError::UnexpectedState(
@@ -313,7 +313,7 @@ async fn refund(
             captured - refunded
         )));
     }
-    let refund = objects::refund(&intent, amount);
+    let refund = objects::refund(&intent, amount, &new.refund_id);
     charge["amount_refunded"] = json!(refunded + amount);
     charge["refunded"] = json!(refunded + amount == captured);
     if let Some(list) = charge["refunds"]["data"].as_array_mut() {
@@ -511,19 +511,19 @@ impl PaymentProvider for SandboxProvider {
 
     async fn create_refund(
         &self,
-        payment_intent_id: &str,
-        amount: i64,
+        new: &NewRefund,
         idempotency_key: &str,
     ) -> Result<Refund, ProviderError> {
         let request = json!({
             "op": "create_refund",
-            "payment_intent": payment_intent_id,
-            "amount": amount,
+            "payment_intent": new.payment_intent_id,
+            "amount": new.amount,
+            "refund_id": new.refund_id,
         });
-        let (id, key) = (payment_intent_id.to_owned(), idempotency_key.to_owned());
+        let (new, key) = (new.clone(), idempotency_key.to_owned());
         let response = self
             .idempotent(idempotency_key, request, move |conn| {
-                Box::pin(async move { refund(conn, &id, amount, &key).await })
+                Box::pin(async move { refund(conn, &new, &key).await })
             })
             .await?;
         decode::refund(response)

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::{stripe_like_id, unix_now};
+use crate::provider::stripe::decode;
 use crate::provider::NewPaymentIntent;
 
 /// A fresh PaymentIntent awaiting its payment method.
@@ -64,7 +65,7 @@ pub fn charge(intent: &Value, payment_method: &str) -> Value {
 }
 
 /// A refund of `amount` against `intent`.
-pub fn refund(intent: &Value, amount: i64) -> Value {
+pub fn refund(intent: &Value, amount: i64, billstream_refund_id: &str) -> Value {
     json!({
         "id": stripe_like_id("re"),
         "object": "refund",
@@ -74,6 +75,7 @@ pub fn refund(intent: &Value, amount: i64) -> Value {
         "currency": intent["currency"],
         "payment_intent": intent["id"],
         "status": "succeeded",
+        "metadata": {decode::REFUND_ID_METADATA: billstream_refund_id},
     })
 }
 

@@ -20,12 +20,12 @@ use stripe_core::payment_intent::{
 use stripe_core::refund::CreateRefund;
 use stripe_types::Currency;
 
-use super::decode;
+use super::decode::{self, REFUND_ID_METADATA};
 use crate::config::Secret;
 use crate::provider::{
-    ChargeError, CustomerDetails, NewCustomer, NewInvoice, NewPaymentIntent, NewSubscription,
-    PaymentIntent, PaymentProvider, PlanPrice, ProviderCustomer, ProviderError, ProviderInvoice,
-    ProviderSubscription, Refund,
+    ChargeError, CustomerDetails, NewCustomer, NewInvoice, NewPaymentIntent, NewRefund,
+    NewSubscription, PaymentIntent, PaymentProvider, PlanPrice, ProviderCustomer, ProviderError,
+    ProviderInvoice, ProviderSubscription, Refund,
 };
 
 /// Attempts per request, including the first.
@@ -343,13 +343,16 @@ impl PaymentProvider for StripeProvider {
     #[tracing::instrument(skip_all)]
     async fn create_refund(
         &self,
-        payment_intent_id: &str,
-        amount: i64,
+        refund: &NewRefund,
         idempotency_key: &str,
     ) -> Result<Refund, ProviderError> {
         let request = CreateRefund::new()
-            .payment_intent(payment_intent_id)
-            .amount(amount);
+            .payment_intent(refund.payment_intent_id.as_str())
+            .amount(refund.amount)
+            .metadata(HashMap::from([(
+                REFUND_ID_METADATA.to_owned(),
+                refund.refund_id.clone(),
+            )]));
         decode::refund(self.call(&request, Some(idempotency_key)).await?)
     }
 

@@ -2,6 +2,8 @@
 //! Stripe adds and of older shapes (localstripe's). Shared by the Stripe adapter and the sandbox.
 
 use serde::Deserialize;
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 use crate::provider::{ChargeError, IntentStatus, PaymentIntent, ProviderError, Refund};
@@ -38,7 +40,12 @@ struct WireRefund {
     amount: i64,
     #[serde(default)]
     status: Option<String>,
+    #[serde(default)]
+    metadata: Option<HashMap<String, Value>>,
 }
+
+/// The metadata key that carries billstream's refund id on a provider refund.
+pub const REFUND_ID_METADATA: &str = "billstream_refund_id";
 
 fn malformed(what: &str, error: impl std::fmt::Display) -> ProviderError {
     ProviderError::Provider(format!(
@@ -81,6 +88,12 @@ pub fn refund(value: Value) -> Result<Refund, ProviderError> {
         id: wire.id,
         amount: wire.amount,
         status: wire.status.unwrap_or_else(|| "succeeded".into()),
+        billstream_refund_id: wire.metadata.and_then(|metadata| {
+            metadata
+                .get(REFUND_ID_METADATA)?
+                .as_str()
+                .map(str::to_owned)
+        }),
     })
 }
 

@@ -23,8 +23,9 @@ use uuid::Uuid;
 use crate::error::AppError;
 use crate::pdf::{self, InvoiceDocument, Seller};
 use crate::provider::{NewInvoice, PaymentProvider, ProviderInvoice};
-use crate::store::{command_metadata, InvoiceCqrs};
-use crate::usecases::common::provider_customer;
+use crate::store::InvoiceCqrs;
+use crate::usecases::common::command_metadata;
+use crate::usecases::common::stripe_customer_id;
 use crate::usecases::payments::{decode_cursor, encode_cursor};
 use crate::usecases::provider_state::invoice_state;
 use crate::usecases::provider_state::unix_time;
@@ -271,7 +272,7 @@ impl InvoiceService {
         request_id: Option<&str>,
     ) -> Result<InvoiceRow, AppError> {
         let valid = validate(&request)?;
-        let provider_customer = provider_customer(&self.pool, customer_id).await?;
+        let provider_customer = stripe_customer_id(&self.pool, customer_id).await?;
         let invoice_id = match &request.idempotency_key {
             Some(key) => Uuid::new_v5(
                 &FROM_IDEMPOTENCY_KEY,
