@@ -2,8 +2,13 @@
 //! status codes in one place (`http::error`).
 
 use aggregates::customer::CustomerError;
+use aggregates::invoice::InvoiceError;
+use aggregates::payment::PaymentError;
+use aggregates::subscription::SubscriptionError;
 use aggregates::ValidationError;
 use cqrs_es::AggregateError;
+
+use crate::usecases::invoices::numbering::NumberingError;
 
 use crate::provider::ProviderError;
 
@@ -55,14 +60,95 @@ impl AppError {
     }
 }
 
+/// A command refused by its aggregate: a broken rule is the caller's (4xx), a lost race is a
+/// conflict, and anything else is ours (500, logged).
+fn from_command<E: std::error::Error + Send + Sync + 'static>(
+    error: AggregateError<E>,
+    rule: impl FnOnce(E) -> AppError,
+) -> AppError {
+    match error {
+        AggregateError::UserError(broken) => rule(broken),
+        AggregateError::AggregateConflict => AppError::Conflict,
+        other => AppError::internal(other),
+    }
+}
+
+impl From<CustomerError> for AppError {
+    fn from(error: CustomerError) -> Self {
+        match error {
+            CustomerError::NotRegistered => Self::NotFound,
+            CustomerError::AlreadyRegistered => Self::Conflict,
+        }
+    }
+}
+
+impl From<PaymentError> for AppError {
+    fn from(error: PaymentError) -> Self {
+        match error {
+            PaymentError::NotCreated | PaymentError::UnknownRefund => Self::NotFound,
+            PaymentError::AlreadyCreated => Self::IdempotencyKeyReused,
+            PaymentError::AlreadyFinal(_) | PaymentError::NotRefundable(_) => {
+                Self::InvalidState(error.to_string())
+            }
+            PaymentError::RefundExceedsCaptured { .. } => {
+                Self::Validation(ValidationError::new("amount", error.to_string()))
+            }
+        }
+    }
+}
+
+impl From<SubscriptionError> for AppError {
+    fn from(error: SubscriptionError) -> Self {
+        match error {
+            SubscriptionError::NotFound => Self::NotFound,
+            SubscriptionError::AlreadyRequested => Self::IdempotencyKeyReused,
+            SubscriptionError::Mismatch | SubscriptionError::NotLive => {
+                Self::InvalidState(error.to_string())
+            }
+        }
+    }
+}
+
+impl From<InvoiceError> for AppError {
+    fn from(error: InvoiceError) -> Self {
+        match error {
+            InvoiceError::NotCreated => Self::NotFound,
+            other => Self::InvalidState(other.to_string()),
+        }
+    }
+}
+
+impl From<NumberingError> for AppError {
+    fn from(error: NumberingError) -> Self {
+        match error {
+            NumberingError::Invoice(error) => error.into(),
+            NumberingError::Contention => Self::Conflict,
+            NumberingError::Store(reason) => Self::internal(std::io::Error::other(reason)),
+        }
+    }
+}
+
 impl From<AggregateError<CustomerError>> for AppError {
     fn from(error: AggregateError<CustomerError>) -> Self {
-        match error {
-            AggregateError::UserError(CustomerError::NotRegistered) => Self::NotFound,
-            AggregateError::UserError(CustomerError::AlreadyRegistered)
-            | AggregateError::AggregateConflict => Self::Conflict,
-            other => Self::internal(other),
-        }
+        from_command(error, Self::from)
+    }
+}
+
+impl From<AggregateError<PaymentError>> for AppError {
+    fn from(error: AggregateError<PaymentError>) -> Self {
+        from_command(error, Self::from)
+    }
+}
+
+impl From<AggregateError<SubscriptionError>> for AppError {
+    fn from(error: AggregateError<SubscriptionError>) -> Self {
+        from_command(error, Self::from)
+    }
+}
+
+impl From<AggregateError<InvoiceError>> for AppError {
+    fn from(error: AggregateError<InvoiceError>) -> Self {
+        from_command(error, Self::from)
     }
 }
 

@@ -14,7 +14,6 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod inbox;
-pub mod keyed_locks;
 pub mod pdf;
 pub mod provider;
 pub mod store;

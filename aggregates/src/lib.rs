@@ -10,6 +10,7 @@ pub mod money;
 pub mod payment;
 pub mod subscription;
 pub mod validation;
+pub mod values;
 
 pub use validation::ValidationError;
 

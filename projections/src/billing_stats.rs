@@ -7,10 +7,11 @@ use sqlx::SqliteExecutor;
 /// Queries over the read models.
 pub struct BillingStats;
 
-/// A subscription that counts towards MRR: its price per interval.
+/// A subscription's price per interval, with its status (the domain decides which count).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct RecurringPrice {
+pub struct SubscriptionPrice {
     pub currency: String,
+    pub status: String,
     pub interval: String,
     pub amount: i64,
 }
@@ -40,14 +41,13 @@ impl BillingStats {
             .await
     }
 
-    /// The prices of the subscriptions that bring recurring revenue (active or past due).
-    pub async fn recurring_prices(
+    /// Every priced subscription: currency, status, interval and amount.
+    pub async fn subscription_prices(
         db: impl SqliteExecutor<'_>,
-    ) -> Result<Vec<RecurringPrice>, sqlx::Error> {
+    ) -> Result<Vec<SubscriptionPrice>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT currency, interval, amount FROM subscriptions
-              WHERE status IN ('active', 'past_due')
-                AND currency IS NOT NULL AND interval IS NOT NULL AND amount IS NOT NULL",
+            "SELECT currency, status, interval, amount FROM subscriptions
+              WHERE currency IS NOT NULL AND interval IS NOT NULL AND amount IS NOT NULL",
         )
         .fetch_all(db)
         .await
@@ -115,48 +115,5 @@ impl BillingStats {
         )
         .fetch_all(db)
         .await
-    }
-}
-
-/// Monthly recurring revenue of prices in one currency, in minor units: monthly prices as they
-/// are, others scaled to a month (a year is 12 months, a week 52/12 of a month, a day 365/12),
-/// summed exactly and rounded half up once.
-pub fn monthly_recurring_revenue(prices: &[RecurringPrice]) -> i64 {
-    // Sum in twelfths of a month so every interval is an integer.
-    let twelfths: i64 = prices
-        .iter()
-        .map(|price| match price.interval.as_str() {
-            "year" => price.amount,
-            "week" => price.amount * 52,
-            "day" => price.amount * 365,
-            _ => price.amount * 12,
-        })
-        .sum();
-    (twelfths + 6) / 12
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn price(interval: &str, amount: i64) -> RecurringPrice {
-        RecurringPrice {
-            currency: "eur".into(),
-            interval: interval.into(),
-            amount,
-        }
-    }
-
-    #[test]
-    fn mrr_normalises_every_interval_to_a_month() {
-        assert_eq!(monthly_recurring_revenue(&[price("month", 990)]), 990);
-        // 9900 a year is 825 a month.
-        assert_eq!(
-            monthly_recurring_revenue(&[price("month", 990), price("year", 9_900)]),
-            1_815
-        );
-        // 100 a week is 433.33… a month.
-        assert_eq!(monthly_recurring_revenue(&[price("week", 100)]), 433);
-        assert_eq!(monthly_recurring_revenue(&[]), 0);
     }
 }

@@ -60,6 +60,16 @@ pub struct InvoiceStats {
     pub total_overdue: i64,
 }
 
+impl InvoiceRow {
+    /// What remains to pay, as the Invoice aggregate's rule says for this status.
+    pub fn amount_due(&self) -> i64 {
+        match aggregates::invoice::InvoiceStatus::parse(&self.status) {
+            Some(status) => status.amount_due(self.total, self.amount_paid),
+            None => (self.total - self.amount_paid).max(0),
+        }
+    }
+}
+
 /// The invoices projection and its queries.
 pub struct Invoices;
 

@@ -229,6 +229,10 @@ impl Projection for Payments {
             }
             // Bookkeeping of Stripe events: their effects arrive as the events that follow.
             PaymentEvent::RefundAttributed { .. }
+            // A request and its verdict; the refunded money is counted by `PaymentRefunded`.
+            | PaymentEvent::RefundRequested { .. }
+            | PaymentEvent::RefundSucceeded { .. }
+            | PaymentEvent::RefundFailed { .. }
             | PaymentEvent::StripeEventApplied { .. }
             | PaymentEvent::StaleStripeEventIgnored { .. } => {}
         }

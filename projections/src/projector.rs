@@ -82,6 +82,7 @@ impl Projector {
                 Arc::new(crate::Payments),
                 Arc::new(crate::Subscriptions),
                 Arc::new(crate::Invoices),
+                Arc::new(crate::PendingRequests),
             ],
         )
     }
@@ -93,18 +94,22 @@ impl Projector {
         let _running = self.running.lock().await;
         let mut applied = 0;
         loop {
-            let mut conn = self.pool.acquire().await?;
-            let checkpoints = self.load_checkpoints(&mut conn).await?;
-            let from = checkpoints.iter().copied().min().unwrap_or(0);
-            let events = event_log::read_after(&mut conn, from, self.batch_size).await?;
-            drop(conn);
-            let Some(last) = events.last().map(|event| event.position) else {
+            // A cheap look first: most calls find nothing to do and take no write lock.
+            if self.is_caught_up().await? {
                 break;
-            };
-            // IMMEDIATE: take the write lock up front, so a projection that reads before it
-            // writes cannot find its snapshot outdated half-way through.
+            }
+            // IMMEDIATE: take the write lock before reading the checkpoints, so that another
+            // projector — in this process or another one on the same database — cannot apply
+            // the same events: it waits for this commit and then reads the new checkpoints.
             let _turn = self.gate.turn().await;
             let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let checkpoints = self.load_checkpoints(&mut tx).await?;
+            let from = checkpoints.iter().copied().min().unwrap_or(0);
+            let events = event_log::read_after(&mut tx, from, self.batch_size).await?;
+            let Some(last) = events.last().map(|event| event.position) else {
+                tx.commit().await?;
+                break;
+            };
             for (projection, checkpoint) in self.projections.iter().zip(checkpoints) {
                 for event in events.iter().filter(|event| event.position > checkpoint) {
                     projection.apply(&mut tx, event).await?;

@@ -166,7 +166,13 @@ impl Projection for Subscriptions {
             SubscriptionEvent::SubscriptionStateChanged { state, at } => {
                 write_state(conn, id, &state, &format_timestamp(&at)).await?;
             }
-            SubscriptionEvent::StripeEventApplied { .. }
+            // Requests and their claims: the row appears with the provider's first answer.
+            SubscriptionEvent::SubscriptionRequested { .. }
+            | SubscriptionEvent::SubscriptionRequestFailed { .. }
+            | SubscriptionEvent::PlanChangeRequested { .. }
+            | SubscriptionEvent::PlanChangeFailed { .. }
+            | SubscriptionEvent::SubscriptionEnded { .. }
+            | SubscriptionEvent::StripeEventApplied { .. }
             | SubscriptionEvent::StaleStripeEventIgnored { .. } => {}
         }
         Ok(())

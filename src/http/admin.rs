@@ -9,7 +9,6 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use projections::{monthly_recurring_revenue, BillingStats};
 use serde::Serialize;
 
 use super::error::ApiError;
@@ -73,7 +72,7 @@ async fn create_invoice(
     Ok((StatusCode::CREATED, Json(row.into())))
 }
 
-#[derive(Serialize, Default)]
+#[derive(Serialize)]
 struct MonthRevenue {
     month: String,
     invoices: i64,
@@ -108,65 +107,7 @@ async fn stats(
     _operator: Operator,
     State(state): State<AppState>,
 ) -> Result<Json<StatsBody>, ApiError> {
-    let pool = &state.pool;
-    let prices = BillingStats::recurring_prices(pool)
-        .await
-        .map_err(AppError::from)?;
-    // currency → month → revenue
-    let mut revenue: BTreeMap<String, BTreeMap<String, MonthRevenue>> = BTreeMap::new();
-    let mut add = |currency: &str, month: &str, apply: &dyn Fn(&mut MonthRevenue)| {
-        let entry = revenue
-            .entry(currency.to_owned())
-            .or_default()
-            .entry(month.to_owned())
-            .or_insert_with(|| MonthRevenue {
-                month: month.to_owned(),
-                ..MonthRevenue::default()
-            });
-        apply(entry);
-    };
-    for row in BillingStats::invoice_revenue_by_month(pool)
-        .await
-        .map_err(AppError::from)?
-    {
-        add(&row.currency, &row.month, &|m| m.invoices += row.amount);
-    }
-    for row in BillingStats::payments_received_by_month(pool)
-        .await
-        .map_err(AppError::from)?
-    {
-        add(&row.currency, &row.month, &|m| m.payments += row.amount);
-    }
-    for row in BillingStats::refunds_by_month(pool)
-        .await
-        .map_err(AppError::from)?
-    {
-        add(&row.currency, &row.month, &|m| m.refunds += row.amount);
-    }
-    for price in &prices {
-        revenue.entry(price.currency.clone()).or_default();
-    }
-    let currencies = revenue
-        .into_iter()
-        .map(|(currency, months)| {
-            let in_currency: Vec<_> = prices
-                .iter()
-                .filter(|price| price.currency == currency)
-                .cloned()
-                .collect();
-            CurrencyFigures {
-                mrr: monthly_recurring_revenue(&in_currency),
-                revenue_by_month: months
-                    .into_values()
-                    .map(|mut month| {
-                        month.net = month.invoices + month.payments - month.refunds;
-                        month
-                    })
-                    .collect(),
-                currency,
-            }
-        })
-        .collect();
+    let stats = state.stats.operator().await?;
     let counts = |rows: Vec<projections::billing_stats::MonthlyCount>| {
         rows.into_iter()
             .map(|row| MonthCount {
@@ -176,21 +117,27 @@ async fn stats(
             .collect()
     };
     Ok(Json(StatsBody {
-        currencies,
-        subscriptions_by_status: BillingStats::subscriptions_by_status(pool)
-            .await
-            .map_err(AppError::from)?
+        currencies: stats
+            .currencies
             .into_iter()
+            .map(|figures| CurrencyFigures {
+                currency: figures.currency,
+                mrr: figures.mrr,
+                revenue_by_month: figures
+                    .revenue_by_month
+                    .into_iter()
+                    .map(|month| MonthRevenue {
+                        month: month.month,
+                        invoices: month.invoices,
+                        payments: month.payments,
+                        refunds: month.refunds,
+                        net: month.net,
+                    })
+                    .collect(),
+            })
             .collect(),
-        new_customers_by_month: counts(
-            BillingStats::new_customers_by_month(pool)
-                .await
-                .map_err(AppError::from)?,
-        ),
-        churned_subscriptions_by_month: counts(
-            BillingStats::churned_by_month(pool)
-                .await
-                .map_err(AppError::from)?,
-        ),
+        subscriptions_by_status: stats.subscriptions_by_status,
+        new_customers_by_month: counts(stats.new_customers_by_month),
+        churned_subscriptions_by_month: counts(stats.churned_subscriptions_by_month),
     }))
 }

@@ -7,6 +7,7 @@ use axum::http::request::Parts;
 use super::error::ApiError;
 use super::AppState;
 use crate::error::AppError;
+use crate::usecases::common::idempotency::validate_client_key;
 
 /// The customer a valid bearer token names.
 #[derive(Debug, Clone)]
@@ -73,16 +74,8 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
         let Some(value) = parts.headers.get("idempotency-key") else {
             return Ok(Self(None));
         };
-        let key = value
-            .to_str()
-            .ok()
-            .filter(|key| !key.is_empty() && key.len() <= 255)
-            .ok_or_else(|| {
-                aggregates::ValidationError::new(
-                    "Idempotency-Key",
-                    "must be 1 to 255 printable ASCII characters",
-                )
-            })?;
+        let key = value.to_str().unwrap_or_default();
+        validate_client_key(key)?;
         Ok(Self(Some(key.to_owned())))
     }
 }

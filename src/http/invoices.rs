@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use projections::{InvoiceRow, Invoices};
+use projections::InvoiceRow;
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
@@ -15,9 +15,9 @@ use super::extract::{AuthenticatedCustomer, IdempotencyKey, RequestId};
 use super::json::ApiJson;
 use super::payments::parse_limit;
 use super::AppState;
-use crate::error::AppError;
 use crate::usecases::invoices::NewInvoiceRequest;
-use crate::usecases::invoices::{InvoiceAction, RequestedLine};
+use crate::usecases::invoices::RequestedLine;
+use aggregates::invoice::InvoiceAction;
 
 /// The routes under `/api/invoices`.
 pub fn routes() -> Router<AppState> {
@@ -127,10 +127,7 @@ pub(super) struct InvoiceBody {
 impl From<InvoiceRow> for InvoiceBody {
     fn from(row: InvoiceRow) -> Self {
         let lines: Vec<InvoiceLine> = serde_json::from_str(&row.lines).unwrap_or_default();
-        let amount_due = match row.status.as_str() {
-            "paid" | "void" => 0,
-            _ => (row.total - row.amount_paid).max(0),
-        };
+        let amount_due = row.amount_due();
         Self {
             pdf_url: row
                 .pdf_url
@@ -323,7 +320,7 @@ async fn list(
     Query(params): Query<ListParams>,
 ) -> Result<Json<ListBody>, ApiError> {
     let limit = parse_limit(params.limit.as_deref())?;
-    let (rows, next_cursor) = state
+    let page = state
         .invoices
         .list(
             &auth.customer_id,
@@ -333,8 +330,8 @@ async fn list(
         )
         .await?;
     Ok(Json(ListBody {
-        data: rows.into_iter().map(InvoiceBody::from).collect(),
-        next_cursor,
+        data: page.data.into_iter().map(InvoiceBody::from).collect(),
+        next_cursor: page.next_cursor,
     }))
 }
 
@@ -342,10 +339,7 @@ async fn stats(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,
 ) -> Result<Json<StatsBody>, ApiError> {
-    let today = state.today().await.to_string();
-    let rows = Invoices::stats(&state.pool, &auth.customer_id, &today)
-        .await
-        .map_err(AppError::from)?;
+    let rows = state.stats.customer_invoices(&auth.customer_id).await?;
     Ok(Json(StatsBody {
         data: rows
             .into_iter()

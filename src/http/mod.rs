@@ -44,6 +44,7 @@ use crate::usecases::customers::CustomerService;
 use crate::usecases::invoices::InvoiceService;
 use crate::usecases::payments::PaymentService;
 use crate::usecases::plans::PlanCatalog;
+use crate::usecases::stats::StatsService;
 use crate::usecases::subscriptions::SubscriptionService;
 use error::error_response;
 
@@ -65,25 +66,11 @@ pub struct AppState {
     pub plans: Arc<PlanCatalog>,
     pub subscriptions: Arc<SubscriptionService>,
     pub invoices: Arc<InvoiceService>,
+    pub stats: Arc<StatsService>,
     /// The admin API's bearer token; `None` disables the admin API.
     pub operator_token: Option<Secret>,
     /// Who issues the invoices.
     pub seller: Arc<Seller>,
-}
-
-impl AppState {
-    /// Today's date for due-date comparisons: the sandbox clock's in sandbox mode.
-    pub async fn today(&self) -> chrono::NaiveDate {
-        let now = match &self.sandbox {
-            Some(sandbox) => sandbox
-                .clock_now()
-                .await
-                .ok()
-                .and_then(|seconds| chrono::DateTime::from_timestamp(seconds, 0)),
-            None => None,
-        };
-        now.unwrap_or_else(chrono::Utc::now).date_naive()
-    }
 }
 
 /// What the webhook endpoint needs.

@@ -172,6 +172,7 @@ async fn refund(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,
     request_id: RequestId,
+    IdempotencyKey(idempotency_key): IdempotencyKey,
     Path(payment_id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<PaymentBody>, ApiError> {
@@ -183,6 +184,7 @@ async fn refund(
             &auth.customer_id,
             &payment_id,
             amount,
+            idempotency_key.as_deref(),
             request_id.as_deref(),
         )
         .await?;
@@ -214,7 +216,7 @@ async fn history(
         )
         .await?;
     Ok(Json(HistoryBody {
-        data: page.payments.into_iter().map(PaymentBody::from).collect(),
+        data: page.data.into_iter().map(PaymentBody::from).collect(),
         next_cursor: page.next_cursor,
     }))
 }

@@ -8,7 +8,9 @@ use aggregates::customer::{
     CustomerCommand, CustomerName, CustomerStripeFact, Phone, StripeCustomerChange,
 };
 use aggregates::money::{Amount, Currency};
-use aggregates::payment::{ChargeFact, CreatePayment, PaymentCommand, PaymentStripeFact};
+use aggregates::payment::{
+    ChargeFact, ChargeRefund, CreatePayment, PaymentCommand, PaymentStripeFact,
+};
 use aggregates::subscription::{SubscriptionCommand, SubscriptionStripeFact};
 use chrono::{DateTime, TimeZone, Utc};
 use cqrs_es::AggregateError;
@@ -260,10 +262,13 @@ impl EventApplier {
                         !matches!(refund["status"].as_str(), Some("failed" | "canceled"))
                     })
                     .filter_map(|refund| {
-                        Some((
-                            refund["id"].as_str()?.to_owned(),
-                            refund["amount"].as_i64()?,
-                        ))
+                        Some(ChargeRefund {
+                            refund_id: refund["id"].as_str()?.to_owned(),
+                            amount: refund["amount"].as_i64()?,
+                            request_id: refund["metadata"]["billstream_refund_id"]
+                                .as_str()
+                                .map(str::to_owned),
+                        })
                     })
                     .collect()
             })

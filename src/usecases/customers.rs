@@ -5,20 +5,19 @@
 use std::sync::Arc;
 
 use aggregates::customer::{
-    ChangePassword, CustomerCommand, CustomerName, Email, FieldUpdate, Phone, RegisterCustomer,
-    UpdateProfile,
+    ChangePassword, Customer, CustomerCommand, CustomerName, Email, FieldUpdate, Phone,
+    RegisterCustomer, UpdateProfile,
 };
 use chrono::Utc;
 use cqrs_es::AggregateError;
-use projections::{CustomerProfile, CustomerProfiles, Projector};
+use projections::{CustomerProfile, CustomerProfiles};
 use sqlx::SqlitePool;
-use uuid::Uuid;
 
 use crate::auth::{PasswordHasher, PlainPassword};
 use crate::error::AppError;
 use crate::provider::{CustomerDetails, NewCustomer, PaymentProvider};
-use crate::store::CustomerCqrs;
-use crate::usecases::common::command_metadata;
+use crate::usecases::common::idempotency::{one_off_provider_key, provider_key, Subject};
+use crate::usecases::common::{command_metadata, Commands};
 
 /// A registration as the client sent it, not yet validated.
 #[derive(Debug)]
@@ -38,28 +37,25 @@ pub struct ProfileChange {
 
 /// Customer accounts.
 pub struct CustomerService {
-    cqrs: Arc<CustomerCqrs>,
+    commands: Commands<Customer>,
     pool: SqlitePool,
     provider: Arc<dyn PaymentProvider>,
     hasher: Arc<PasswordHasher>,
-    projector: Arc<Projector>,
 }
 
 impl CustomerService {
     /// Wires the service.
     pub fn new(
-        cqrs: Arc<CustomerCqrs>,
+        commands: Commands<Customer>,
         pool: SqlitePool,
         provider: Arc<dyn PaymentProvider>,
         hasher: Arc<PasswordHasher>,
-        projector: Arc<Projector>,
     ) -> Self {
         Self {
-            cqrs,
+            commands,
             pool,
             provider,
             hasher,
-            projector,
         }
     }
 
@@ -85,7 +81,7 @@ impl CustomerService {
             .await
             .map_err(AppError::internal)?;
 
-        let customer_id = Uuid::new_v4().to_string();
+        let customer_id = uuid::Uuid::new_v4().to_string();
         let provider_customer = self
             .provider
             .create_customer(
@@ -95,7 +91,7 @@ impl CustomerService {
                     name: name.as_str().to_owned(),
                     phone: phone.as_ref().map(|p| p.as_str().to_owned()),
                 },
-                &format!("billstream-customer-create-{customer_id}"),
+                &provider_key(Subject::Customer, &customer_id, "create"),
             )
             .await?;
 
@@ -107,12 +103,15 @@ impl CustomerService {
             stripe_customer_id: provider_customer.id.clone(),
             registered_at: Utc::now(),
         });
+        // One attempt: a conflict here is another registration of the same address (a new
+        // aggregate has no other writer), which no retry can win.
         match self
-            .cqrs
+            .commands
+            .cqrs()
             .execute_with_metadata(&customer_id, command, command_metadata(request_id))
             .await
         {
-            Ok(()) => {}
+            Ok(()) => self.commands.catch_up().await,
             Err(AggregateError::AggregateConflict) => {
                 // Another registration took the address between our check and our commit.
                 // Undo the provider customer we created for nothing.
@@ -214,9 +213,11 @@ impl CustomerService {
         });
         for _ in 0..3 {
             let outcome = self
-                .cqrs
+                .commands
+                .cqrs()
                 .execute_with_metadata(customer_id, command.clone(), command_metadata(request_id))
                 .await;
+            self.commands.catch_up().await;
             let Err(AggregateError::AggregateConflict) = outcome else {
                 outcome?;
                 return self.profile(customer_id).await;
@@ -224,10 +225,6 @@ impl CustomerService {
             // Something committed first: Stripe's echo of the very change we pushed (then the
             // change is done), webhook bookkeeping that changed nothing visible (then try
             // again), or another update (then that one won).
-            self.projector
-                .catch_up()
-                .await
-                .map_err(AppError::internal)?;
             let now = self.profile(customer_id).await?;
             if now.name == details.name && now.phone == details.phone {
                 return Ok(now);
@@ -273,8 +270,8 @@ impl CustomerService {
             password_hash,
             changed_at: Utc::now(),
         });
-        self.cqrs
-            .execute_with_metadata(customer_id, command, command_metadata(request_id))
+        self.commands
+            .execute(customer_id, command, command_metadata(request_id))
             .await?;
         Ok(())
     }
@@ -298,7 +295,7 @@ impl CustomerService {
         stripe_customer_id: &str,
         details: &CustomerDetails,
     ) -> Result<(), AppError> {
-        let key = format!("billstream-customer-update-{}", Uuid::new_v4());
+        let key = one_off_provider_key(Subject::Customer, stripe_customer_id, "update");
         self.provider
             .update_customer(stripe_customer_id, details, &key)
             .await?;

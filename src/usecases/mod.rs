@@ -3,10 +3,13 @@
 //! port with idempotency keys derived from billstream's ids, and answers from the read models.
 //! May import the domain, the projections, `store` and the `provider` port — never HTTP.
 
+pub mod clock;
 pub mod common;
 pub mod customers;
 pub mod invoices;
 pub mod payments;
 pub mod plans;
 pub mod provider_state;
+pub mod repair;
+pub mod stats;
 pub mod subscriptions;

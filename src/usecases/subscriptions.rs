@@ -1,42 +1,29 @@
 //! Subscribing, cancelling, resuming and changing plans. The provider runs the subscription;
-//! each answer it gives is recorded on the Subscription aggregate (and its webhooks keep it in
+//! billstream's requests are first recorded on the Subscription aggregate — which claims the
+//! plan, so a customer never holds two live subscriptions to one plan, whatever the number of
+//! processes — and each answer the provider gives is recorded after (its webhooks keep it in
 //! step afterwards).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use aggregates::subscription::{ProviderObservation, SubscriptionCommand};
+use aggregates::subscription::{
+    ProviderObservation, RequestSubscription, Subscription, SubscriptionCommand,
+};
+use aggregates::values::{CardNumbers, PaymentMethodId};
 use aggregates::ValidationError;
 use chrono::{SubsecRound, Utc};
-use cqrs_es::AggregateError;
-use projections::{Projector, SubscriptionRow, Subscriptions};
+use projections::{SubscriptionRow, Subscriptions};
 use sqlx::SqlitePool;
-use tokio::sync::Mutex;
-use uuid::Uuid;
 
-use super::common::stripe_customer_id;
-use super::plans::PriceBook;
+use super::common::idempotency::{one_off_provider_key, provider_key, DerivedId, Subject};
+use super::common::{command_metadata, owned_by, stripe_customer_id, CommandMetadata, Commands};
+use super::plans::{Plan, PriceBook};
 use super::provider_state::subscription_state;
 use crate::error::AppError;
-use crate::provider::{NewSubscription, PaymentProvider, ProviderSubscription};
-use crate::store::SubscriptionCqrs;
-use crate::usecases::common::{command_metadata, execute_with_retry};
-
-/// Statuses in which a subscription still bills (or may again).
-const LIVE: &[&str] = &[
-    "trialing",
-    "active",
-    "incomplete",
-    "past_due",
-    "unpaid",
-    "paused",
-];
+use crate::provider::{NewSubscription, PaymentProvider, ProviderError, ProviderSubscription};
 
 /// Longest trial accepted (two years).
 const MAX_TRIAL_DAYS: u32 = 730;
-
-/// Namespace of subscription ids derived from an Idempotency-Key.
-const FROM_IDEMPOTENCY_KEY: Uuid = Uuid::from_u128(0x51b2_8c0e_6a1d_4f73_9e25_b4c8_07d3_1a66);
 
 /// A subscription request, as the API received it.
 #[derive(Debug, Clone)]
@@ -51,39 +38,26 @@ pub struct SubscribeRequest {
 pub struct SubscriptionService {
     pool: SqlitePool,
     provider: Arc<dyn PaymentProvider>,
-    cqrs: Arc<SubscriptionCqrs>,
+    commands: Commands<Subscription>,
     prices: Arc<PriceBook>,
-    projector: Arc<Projector>,
-    /// One subscription change per customer at a time: the "one live subscription per plan"
-    /// check and the provider call must not interleave.
-    customer_locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    card_numbers: CardNumbers,
 }
 
 impl SubscriptionService {
     pub fn new(
         pool: SqlitePool,
         provider: Arc<dyn PaymentProvider>,
-        cqrs: Arc<SubscriptionCqrs>,
+        commands: Commands<Subscription>,
         prices: Arc<PriceBook>,
-        projector: Arc<Projector>,
+        card_numbers: CardNumbers,
     ) -> Self {
         Self {
             pool,
             provider,
-            cqrs,
+            commands,
             prices,
-            projector,
-            customer_locks: Mutex::new(HashMap::new()),
+            card_numbers,
         }
-    }
-
-    async fn lock_for(&self, customer_id: &str) -> Arc<Mutex<()>> {
-        self.customer_locks
-            .lock()
-            .await
-            .entry(customer_id.to_owned())
-            .or_default()
-            .clone()
     }
 
     /// Makes `payment_method` the card the customer's subscriptions and invoices are charged to.
@@ -92,15 +66,11 @@ impl SubscriptionService {
         customer_id: &str,
         payment_method: &str,
     ) -> Result<(), AppError> {
-        if payment_method.trim().is_empty() || payment_method.len() > 255 {
-            return Err(
-                ValidationError::new("payment_method", "must be a payment method id").into(),
-            );
-        }
-        let provider_customer = stripe_customer_id(&self.pool, customer_id).await?;
-        let key = format!("default-pm-{customer_id}-{}", Uuid::new_v4());
+        let payment_method = PaymentMethodId::parse(payment_method, self.card_numbers)?;
+        let stripe_customer = stripe_customer_id(&self.pool, customer_id).await?;
+        let key = one_off_provider_key(Subject::Customer, customer_id, "default-payment-method");
         self.provider
-            .set_default_payment_method(&provider_customer, payment_method, &key)
+            .set_default_payment_method(&stripe_customer, payment_method.as_str(), &key)
             .await?;
         Ok(())
     }
@@ -112,14 +82,7 @@ impl SubscriptionService {
         request: SubscribeRequest,
         request_id: Option<&str>,
     ) -> Result<SubscriptionRow, AppError> {
-        let plan = self
-            .prices
-            .catalog()
-            .find(&request.plan)
-            .cloned()
-            .ok_or_else(|| {
-                ValidationError::new("plan", "is not a plan of the catalog (see GET /api/plans)")
-            })?;
+        let plan = self.plan(&request.plan)?;
         let trial_days = match request.trial_days {
             None => plan.trial_days,
             Some(days) if (0..=i64::from(MAX_TRIAL_DAYS)).contains(&days) => days as u32,
@@ -131,47 +94,200 @@ impl SubscriptionService {
                 .into())
             }
         };
-        let subscription_id = match &request.idempotency_key {
-            Some(key) => Uuid::new_v5(
-                &FROM_IDEMPOTENCY_KEY,
-                format!("{customer_id}/{key}").as_bytes(),
-            ),
-            None => Uuid::new_v4(),
+        if let Some(method) = &request.payment_method {
+            PaymentMethodId::parse(method, self.card_numbers)?;
         }
-        .to_string();
-        let lock = self.lock_for(customer_id).await;
-        let _guard = lock.lock().await;
+        let subscription_id = DerivedId::SubscriptionFromClientKey
+            .for_request(customer_id, request.idempotency_key.as_deref());
         if let Some(existing) = Subscriptions::find(&self.pool, &subscription_id).await? {
-            return Ok(existing);
+            return owned_by(Some(existing), customer_id);
         }
-        let live = Subscriptions::for_customer(&self.pool, customer_id)
+        // A quick answer for the common case; the claim below is what actually decides.
+        if plan_holder(&self.pool, customer_id, &plan.id)
             .await?
-            .into_iter()
-            .any(|row| {
-                row.plan.as_deref() == Some(plan.id.as_str()) && LIVE.contains(&row.status.as_str())
-            });
-        if live {
+            .is_some_and(|holder| holder != subscription_id)
+        {
             return Err(AppError::AlreadySubscribed);
         }
-        if let Some(method) = &request.payment_method {
-            self.set_payment_method(customer_id, method).await?;
-        }
-        let provider_customer = stripe_customer_id(&self.pool, customer_id).await?;
-        let price = self.prices.price(&plan).await?;
-        let created = self
-            .provider
-            .create_subscription(
-                &NewSubscription {
-                    subscription_id: subscription_id.clone(),
-                    stripe_customer_id: provider_customer,
-                    price,
-                    trial_days: Some(trial_days),
-                },
-                &format!("subscription-create-{subscription_id}"),
-            )
-            .await?;
-        self.record(customer_id, &subscription_id, &created, request_id)
+        // The plan is claimed here, in the transaction that records the request.
+        let metadata = command_metadata(request_id);
+        let command = SubscriptionCommand::Request(RequestSubscription {
+            customer_id: customer_id.to_owned(),
+            plan: plan.id.clone(),
+            trial_days,
+            at: Utc::now(),
+        });
+        if let Err(error) = self
+            .commands
+            .execute(&subscription_id, command, metadata.clone())
             .await
+        {
+            return Err(self.claim_or(customer_id, &plan.id, error.into()).await);
+        }
+        if let Some(method) = &request.payment_method {
+            if let Err(error) = self.set_payment_method(customer_id, method).await {
+                self.fail_request(&subscription_id, &error, metadata).await;
+                return Err(error);
+            }
+        }
+        self.complete_request(customer_id, &subscription_id, metadata)
+            .await
+    }
+
+    /// Asks the provider for the subscription billstream requested, with the key derived from
+    /// its id (so a retry after a crash finds the subscription made the first time), and
+    /// records the answer. A refusal releases the plan's claim.
+    pub(crate) async fn complete_request(
+        &self,
+        customer_id: &str,
+        subscription_id: &str,
+        metadata: CommandMetadata,
+    ) -> Result<SubscriptionRow, AppError> {
+        let subscription = self.commands.load(subscription_id).await?;
+        let Some((plan_id, trial_days, _)) = subscription.unanswered_request() else {
+            return self.read(subscription_id).await;
+        };
+        let plan = self.plan(plan_id)?;
+        let created = async {
+            let stripe_customer = stripe_customer_id(&self.pool, customer_id).await?;
+            let price = self.prices.price(&plan).await?;
+            let new = NewSubscription {
+                subscription_id: subscription_id.to_owned(),
+                stripe_customer_id: stripe_customer,
+                price,
+                trial_days: Some(trial_days),
+            };
+            let key = provider_key(Subject::Subscription, subscription_id, "create");
+            Ok::<_, AppError>(self.provider.create_subscription(&new, &key).await?)
+        }
+        .await;
+        match created {
+            Ok(answer) => {
+                self.record(customer_id, subscription_id, &answer, metadata)
+                    .await
+            }
+            Err(error) => {
+                if is_refusal(&error) {
+                    self.fail_request(subscription_id, &error, metadata).await;
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// The caller's subscription (404 for anyone else's).
+    pub async fn owned(
+        &self,
+        customer_id: &str,
+        subscription_id: &str,
+    ) -> Result<SubscriptionRow, AppError> {
+        owned_by(
+            Subscriptions::find(&self.pool, subscription_id).await?,
+            customer_id,
+        )
+    }
+
+    /// Cancels now, or at the end of the current period.
+    pub async fn cancel(
+        &self,
+        customer_id: &str,
+        subscription_id: &str,
+        at_period_end: bool,
+        request_id: Option<&str>,
+    ) -> Result<SubscriptionRow, AppError> {
+        let row = self.owned(customer_id, subscription_id).await?;
+        let key = one_off_provider_key(Subject::Subscription, subscription_id, "cancel");
+        let answer = self
+            .provider
+            .cancel_subscription(&row.stripe_subscription_id, at_period_end, &key)
+            .await?;
+        self.record(
+            customer_id,
+            subscription_id,
+            &answer,
+            command_metadata(request_id),
+        )
+        .await
+    }
+
+    /// Undoes a cancellation at period end.
+    pub async fn resume(
+        &self,
+        customer_id: &str,
+        subscription_id: &str,
+        request_id: Option<&str>,
+    ) -> Result<SubscriptionRow, AppError> {
+        let row = self.owned(customer_id, subscription_id).await?;
+        let key = one_off_provider_key(Subject::Subscription, subscription_id, "resume");
+        let answer = self
+            .provider
+            .resume_subscription(&row.stripe_subscription_id, &key)
+            .await?;
+        self.record(
+            customer_id,
+            subscription_id,
+            &answer,
+            command_metadata(request_id),
+        )
+        .await
+    }
+
+    /// Moves to another plan (prorated by the provider). The claim moves first: a customer who
+    /// already holds the other plan elsewhere is refused before the provider is asked.
+    pub async fn change_plan(
+        &self,
+        customer_id: &str,
+        subscription_id: &str,
+        plan_id: &str,
+        request_id: Option<&str>,
+    ) -> Result<SubscriptionRow, AppError> {
+        let plan = self.plan(plan_id)?;
+        let row = self.owned(customer_id, subscription_id).await?;
+        if row.plan.as_deref() == Some(plan.id.as_str()) {
+            return Ok(row);
+        }
+        let metadata = command_metadata(request_id);
+        let command = SubscriptionCommand::RequestPlanChange {
+            plan: plan.id.clone(),
+            at: Utc::now(),
+        };
+        if let Err(error) = self
+            .commands
+            .execute(subscription_id, command, metadata.clone())
+            .await
+        {
+            return Err(self.claim_or(customer_id, &plan.id, error.into()).await);
+        }
+        let changed = async {
+            let price = self.prices.price(&plan).await?;
+            let key = one_off_provider_key(Subject::Subscription, subscription_id, "change-plan");
+            Ok::<_, AppError>(
+                self.provider
+                    .change_subscription_price(&row.stripe_subscription_id, &price, &key)
+                    .await?,
+            )
+        }
+        .await;
+        match changed {
+            Ok(answer) => {
+                self.record(customer_id, subscription_id, &answer, metadata)
+                    .await
+            }
+            Err(error) => {
+                let command = SubscriptionCommand::FailPlanChange {
+                    reason: error.to_string(),
+                    at: Utc::now(),
+                };
+                if let Err(undo) = self
+                    .commands
+                    .execute(subscription_id, command, metadata)
+                    .await
+                {
+                    tracing::error!(error = %undo, "could not move a plan's claim back");
+                }
+                Err(error)
+            }
+        }
     }
 
     /// Records the provider's answer and returns the subscription as the API shows it.
@@ -180,7 +296,7 @@ impl SubscriptionService {
         customer_id: &str,
         subscription_id: &str,
         provider: &ProviderSubscription,
-        request_id: Option<&str>,
+        metadata: CommandMetadata,
     ) -> Result<SubscriptionRow, AppError> {
         let plan = match &provider.price_id {
             Some(price) => self.prices.plan_for_price(price).await,
@@ -195,25 +311,10 @@ impl SubscriptionService {
             // answer is not older than it.
             observed_at: Utc::now().trunc_subsecs(0),
         });
-        execute_with_retry(
-            &self.cqrs,
-            subscription_id,
-            command,
-            command_metadata(request_id),
-        )
-        .await
-        .map_err(|error| match error {
-            AggregateError::AggregateConflict => AppError::Conflict,
-            other => AppError::internal(other),
-        })?;
-        // Read-your-writes even when the answer changed nothing (a webhook got there first).
-        self.projector
-            .catch_up()
-            .await
-            .map_err(AppError::internal)?;
-        let mut row = Subscriptions::find(&self.pool, subscription_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
+        self.commands
+            .execute(subscription_id, command, metadata)
+            .await?;
+        let mut row = self.read(subscription_id).await?;
         // A webhook from the same second may have been applied after our answer (Stripe's
         // times are whole seconds); the caller gets what the provider answered, and the view
         // converges with the provider's next event.
@@ -222,82 +323,74 @@ impl SubscriptionService {
         Ok(row)
     }
 
-    /// The caller's subscription (404 for anyone else's).
-    pub async fn owned(
-        &self,
-        customer_id: &str,
-        subscription_id: &str,
-    ) -> Result<SubscriptionRow, AppError> {
+    async fn read(&self, subscription_id: &str) -> Result<SubscriptionRow, AppError> {
         Subscriptions::find(&self.pool, subscription_id)
             .await?
-            .filter(|row| row.customer_id == customer_id)
             .ok_or(AppError::NotFound)
     }
 
-    /// Cancels now, or at the end of the current period.
-    pub async fn cancel(
-        &self,
-        customer_id: &str,
-        subscription_id: &str,
-        at_period_end: bool,
-        request_id: Option<&str>,
-    ) -> Result<SubscriptionRow, AppError> {
-        let row = self.owned(customer_id, subscription_id).await?;
-        let key = format!("subscription-cancel-{subscription_id}-{}", Uuid::new_v4());
-        let answer = self
-            .provider
-            .cancel_subscription(&row.stripe_subscription_id, at_period_end, &key)
-            .await?;
-        self.record(customer_id, subscription_id, &answer, request_id)
-            .await
+    fn plan(&self, plan_id: &str) -> Result<Plan, ValidationError> {
+        self.prices.catalog().find(plan_id).cloned().ok_or_else(|| {
+            ValidationError::new("plan", "is not a plan of the catalog (see GET /api/plans)")
+        })
     }
 
-    /// Undoes a cancellation at period end.
-    pub async fn resume(
-        &self,
-        customer_id: &str,
-        subscription_id: &str,
-        request_id: Option<&str>,
-    ) -> Result<SubscriptionRow, AppError> {
-        let row = self.owned(customer_id, subscription_id).await?;
-        let key = format!("subscription-resume-{subscription_id}-{}", Uuid::new_v4());
-        let answer = self
-            .provider
-            .resume_subscription(&row.stripe_subscription_id, &key)
-            .await?;
-        self.record(customer_id, subscription_id, &answer, request_id)
-            .await
-    }
-
-    /// Moves to another plan (prorated by the provider).
-    pub async fn change_plan(
-        &self,
-        customer_id: &str,
-        subscription_id: &str,
-        plan_id: &str,
-        request_id: Option<&str>,
-    ) -> Result<SubscriptionRow, AppError> {
-        let plan = self
-            .prices
-            .catalog()
-            .find(plan_id)
-            .cloned()
-            .ok_or_else(|| {
-                ValidationError::new("plan", "is not a plan of the catalog (see GET /api/plans)")
-            })?;
-        let lock = self.lock_for(customer_id).await;
-        let _guard = lock.lock().await;
-        let row = self.owned(customer_id, subscription_id).await?;
-        if row.plan.as_deref() == Some(plan.id.as_str()) {
-            return Ok(row);
+    /// `AlreadySubscribed` when the customer's claim on `plan` is what refused the command
+    /// (the claim table is written in the appending transaction, so it is the truth), else
+    /// `error`.
+    async fn claim_or(&self, customer_id: &str, plan: &str, error: AppError) -> AppError {
+        if !matches!(error, AppError::Conflict) {
+            return error;
         }
-        let price = self.prices.price(&plan).await?;
-        let key = format!("subscription-plan-{subscription_id}-{}", Uuid::new_v4());
-        let answer = self
-            .provider
-            .change_subscription_price(&row.stripe_subscription_id, &price, &key)
-            .await?;
-        self.record(customer_id, subscription_id, &answer, request_id)
-            .await
+        match plan_holder(&self.pool, customer_id, plan).await {
+            Ok(Some(_)) => AppError::AlreadySubscribed,
+            Ok(None) => error,
+            Err(read) => read.into(),
+        }
     }
+
+    /// Records that the provider refused a request, releasing the plan's claim.
+    async fn fail_request(
+        &self,
+        subscription_id: &str,
+        error: &AppError,
+        metadata: CommandMetadata,
+    ) {
+        let command = SubscriptionCommand::FailRequest {
+            reason: error.to_string(),
+            at: Utc::now(),
+        };
+        if let Err(undo) = self
+            .commands
+            .execute(subscription_id, command, metadata)
+            .await
+        {
+            tracing::error!(error = %undo, "could not release a refused subscription's plan");
+        }
+    }
+}
+
+/// The subscription that holds the customer's claim on `plan`, if any.
+async fn plan_holder(
+    pool: &SqlitePool,
+    customer_id: &str,
+    plan: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT subscription_id FROM subscription_plan_claims WHERE customer_id = ? AND plan = ?",
+    )
+    .bind(customer_id)
+    .bind(plan)
+    .fetch_optional(pool)
+    .await
+}
+
+/// True when the provider (or billstream's checks) refused the request for good; false when
+/// the outcome is unknown (the provider was unreachable) and the request stays pending.
+fn is_refusal(error: &AppError) -> bool {
+    !matches!(
+        error,
+        AppError::PaymentProvider(ProviderError::Provider(_) | ProviderError::Storage(_))
+            | AppError::Internal(_)
+    )
 }

@@ -17,4 +17,5 @@ mod projections;
 mod provider_contract;
 mod sandbox_webhooks;
 mod stripe_mode;
+mod two_instances;
 mod webhooks;

@@ -11,6 +11,8 @@ pub enum InvoiceError {
     NotDraft(&'static str),
     #[error("this invoice is {0}; it must be open")]
     NotOpen(&'static str),
+    #[error("this invoice is {0}; it cannot be paid")]
+    NotPayable(&'static str),
     #[error("the payment of {paid} does not match the amount due, {due}")]
     WrongAmount { paid: i64, due: i64 },
 }

@@ -55,6 +55,49 @@ impl InvoiceStatus {
             Self::Uncollectible => "uncollectible",
         }
     }
+
+    /// Only a draft is finalized (numbered and opened).
+    pub fn can_finalize(self) -> bool {
+        self == Self::Draft
+    }
+
+    /// An open invoice may be voided, and so may one written off, as in Stripe.
+    pub fn can_void(self) -> bool {
+        matches!(self, Self::Open | Self::Uncollectible)
+    }
+
+    /// Only an open invoice is sent or written off.
+    pub fn can_send(self) -> bool {
+        self == Self::Open
+    }
+
+    /// A draft (finalized on the way), an open or a written-off invoice may be paid.
+    pub fn can_pay(self) -> bool {
+        matches!(self, Self::Draft | Self::Open | Self::Uncollectible)
+    }
+
+    /// True while money is owed on it (a payment may be recorded).
+    pub fn is_collectible(self) -> bool {
+        matches!(self, Self::Open | Self::Uncollectible)
+    }
+
+    /// What remains to pay on an invoice of `total` of which `paid` was paid: nothing once
+    /// paid or voided.
+    pub fn amount_due(self, total: i64, paid: i64) -> i64 {
+        match self {
+            Self::Paid | Self::Void => 0,
+            _ => (total - paid).max(0),
+        }
+    }
+}
+
+/// What a customer may ask of an invoice at the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvoiceAction {
+    Finalize,
+    Void,
+    Send,
+    Pay,
 }
 
 /// An invoice's state, rebuilt from its events.
@@ -131,16 +174,11 @@ impl Invoice {
             return Err(InvoiceError::NotCreated);
         }
         let status = self.status;
-        let must_be_open = || match status {
-            InvoiceStatus::Open => Ok(()),
-            other => Err(InvoiceError::NotOpen(other.as_str())),
-        };
+        let must_be_open = || self.check(InvoiceAction::Send);
         match command {
             InvoiceCommand::Create(_) => unreachable!("handled above"),
             InvoiceCommand::Finalize(finalize) => {
-                if status != InvoiceStatus::Draft {
-                    return Err(InvoiceError::NotDraft(status.as_str()));
-                }
+                self.check(InvoiceAction::Finalize)?;
                 Ok(vec![InvoiceEvent::InvoiceFinalized {
                     number: finalize.number.text,
                     year: finalize.number.year,
@@ -153,8 +191,8 @@ impl Invoice {
             }
             InvoiceCommand::RecordPayment(payment) => {
                 // An uncollectible invoice may still be paid, as in Stripe.
-                if status != InvoiceStatus::Uncollectible {
-                    must_be_open()?;
+                if !status.is_collectible() {
+                    return Err(InvoiceError::NotOpen(status.as_str()));
                 }
                 if payment.amount != self.total {
                     return Err(InvoiceError::WrongAmount {
@@ -169,9 +207,7 @@ impl Invoice {
                 }])
             }
             InvoiceCommand::Void { at } => {
-                if status != InvoiceStatus::Uncollectible {
-                    must_be_open()?;
-                }
+                self.check(InvoiceAction::Void)?;
                 Ok(vec![InvoiceEvent::InvoiceVoided { at }])
             }
             InvoiceCommand::MarkUncollectible { at } => {
@@ -236,5 +272,32 @@ impl Invoice {
     /// Where the invoice stands.
     pub fn status(&self) -> InvoiceStatus {
         self.status
+    }
+
+    /// True once the invoice was created.
+    pub fn exists(&self) -> bool {
+        self.created
+    }
+
+    /// Whether `action` is allowed now; the error says why not.
+    pub fn check(&self, action: InvoiceAction) -> Result<(), InvoiceError> {
+        if !self.created {
+            return Err(InvoiceError::NotCreated);
+        }
+        let status = self.status;
+        let allowed = match action {
+            InvoiceAction::Finalize => status.can_finalize(),
+            InvoiceAction::Void => status.can_void(),
+            InvoiceAction::Send => status.can_send(),
+            InvoiceAction::Pay => status.can_pay(),
+        };
+        if allowed {
+            return Ok(());
+        }
+        Err(match action {
+            InvoiceAction::Finalize => InvoiceError::NotDraft(status.as_str()),
+            InvoiceAction::Void | InvoiceAction::Send => InvoiceError::NotOpen(status.as_str()),
+            InvoiceAction::Pay => InvoiceError::NotPayable(status.as_str()),
+        })
     }
 }

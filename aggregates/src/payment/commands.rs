@@ -13,8 +13,11 @@ pub enum PaymentCommand {
     Create(CreatePayment),
     /// Records what the provider said about a confirmation or a later status check.
     RecordOutcome(RecordOutcome),
-    /// Records a refund the provider made.
-    RecordRefund(RecordRefund),
+    /// Asks for a refund: reserves the amount before the provider is called, so racing
+    /// requests (in any process) can never together exceed what was captured.
+    RequestRefund(RequestRefund),
+    /// Records the provider's verdict on a requested refund, releasing its reservation.
+    SettleRefund(SettleRefund),
     /// Applies what a Stripe event says about the PaymentIntent or its charge.
     ApplyStripeEvent(PaymentStripeFact),
 }
@@ -59,12 +62,34 @@ pub struct RecordOutcome {
     pub at: DateTime<Utc>,
 }
 
-/// A refund the provider made.
+/// A refund request. `refund_id` is billstream's id for it (it keys the provider's
+/// idempotency, so a retry makes the same refund); `amount` in minor units, all that remains
+/// refundable when `None`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RecordRefund {
+pub struct RequestRefund {
     pub refund_id: String,
-    pub amount: Amount,
+    pub amount: Option<i64>,
     pub at: DateTime<Utc>,
+}
+
+/// The provider's verdict on refund request `refund_id`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettleRefund {
+    pub refund_id: String,
+    pub outcome: RefundOutcome,
+    pub at: DateTime<Utc>,
+}
+
+/// What the provider did with a refund request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RefundOutcome {
+    /// The provider made refund `provider_refund_id` of `amount`.
+    Succeeded {
+        provider_refund_id: String,
+        amount: i64,
+    },
+    /// The provider refused it; `reason` is safe to show.
+    Failed { reason: String },
 }
 
 /// What one Stripe event says about a payment.
@@ -87,5 +112,15 @@ pub struct ChargeFact {
     pub charge_id: String,
     pub amount_captured: i64,
     pub amount_refunded: i64,
-    pub refunds: Vec<(String, i64)>,
+    pub refunds: Vec<ChargeRefund>,
+}
+
+/// One refund a charge lists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChargeRefund {
+    /// The provider's refund id (`re_…`).
+    pub refund_id: String,
+    pub amount: i64,
+    /// billstream's refund request, when billstream asked for this refund.
+    pub request_id: Option<String>,
 }

@@ -15,7 +15,10 @@ pub enum PaymentError {
     /// A refund of a payment that has not succeeded (or is fully refunded).
     #[error("only a succeeded payment can be refunded; this one is {0}")]
     NotRefundable(&'static str),
-    /// A refund larger than what remains captured.
-    #[error("the refund exceeds the refundable amount of {refundable} minor units")]
+    /// A refund of nothing, or larger than what remains captured and not already requested.
+    #[error("must be from 1 to the refundable amount, {refundable}")]
     RefundExceedsCaptured { refundable: i64 },
+    /// A verdict on a refund that was never requested.
+    #[error("no such refund request")]
+    UnknownRefund,
 }

@@ -59,6 +59,26 @@ pub enum PaymentEvent {
     },
     /// A refund id whose money was already counted by a `RefundReconciled`.
     RefundAttributed { refund_id: String, amount: i64 },
+    /// A refund was asked for; `amount` is reserved until the provider's verdict.
+    RefundRequested {
+        refund_id: String,
+        amount: i64,
+        at: DateTime<Utc>,
+    },
+    /// The provider made the requested refund; the reservation is released and the money is
+    /// counted by the `PaymentRefunded` (or `RefundAttributed`) that follows.
+    RefundSucceeded {
+        refund_id: String,
+        provider_refund_id: String,
+        amount: i64,
+        at: DateTime<Utc>,
+    },
+    /// The provider refused the requested refund; the reservation is released.
+    RefundFailed {
+        refund_id: String,
+        reason: String,
+        at: DateTime<Utc>,
+    },
     /// A Stripe event was applied; the events that follow it are its effects.
     StripeEventApplied {
         stripe_event_id: String,
@@ -86,6 +106,9 @@ impl DomainEvent for PaymentEvent {
             Self::PaymentRefunded { .. } => "PaymentRefunded",
             Self::RefundReconciled { .. } => "RefundReconciled",
             Self::RefundAttributed { .. } => "RefundAttributed",
+            Self::RefundRequested { .. } => "RefundRequested",
+            Self::RefundSucceeded { .. } => "RefundSucceeded",
+            Self::RefundFailed { .. } => "RefundFailed",
             Self::StripeEventApplied { .. } => "StripeEventApplied",
             Self::StaleStripeEventIgnored { .. } => "StaleStripeEventIgnored",
         }

@@ -12,6 +12,28 @@ pub enum SubscriptionCommand {
     /// Records the state the provider answered with to one of billstream's requests (create,
     /// cancel, resume, change of plan).
     RecordProviderState(ProviderObservation),
+    /// Asks for a new subscription to a plan, before the provider is called. Committing it
+    /// claims the plan for the customer: a second live subscription to the same plan cannot
+    /// commit, in any process (the event store's claim table refuses it).
+    Request(RequestSubscription),
+    /// The provider refused the request: the claim on the plan is released.
+    FailRequest { reason: String, at: DateTime<Utc> },
+    /// Asks to move the subscription to another plan, before the provider is called; the
+    /// claim moves with it (refused if the customer already holds that plan elsewhere).
+    RequestPlanChange { plan: String, at: DateTime<Utc> },
+    /// The provider refused the change of plan: the claim moves back.
+    FailPlanChange { reason: String, at: DateTime<Utc> },
+}
+
+/// A new subscription billstream is about to ask the provider for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestSubscription {
+    pub customer_id: String,
+    /// billstream's plan id.
+    pub plan: String,
+    /// Days of free trial asked for.
+    pub trial_days: u32,
+    pub at: DateTime<Utc>,
 }
 
 /// The provider's answer to a request about a subscription.

@@ -6,4 +6,13 @@ pub enum SubscriptionError {
     /// An event for another customer's or another Stripe subscription's aggregate.
     #[error("the event concerns another subscription")]
     Mismatch,
+    /// A second, different request under the id of an existing subscription.
+    #[error("this subscription already exists with other details")]
+    AlreadyRequested,
+    /// A change of plan for a subscription that is not recorded or no longer live.
+    #[error("this subscription has ended; it can no longer change plan")]
+    NotLive,
+    /// A command on a subscription billstream never requested nor recorded.
+    #[error("no such subscription")]
+    NotFound,
 }

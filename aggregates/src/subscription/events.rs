@@ -21,6 +21,31 @@ pub enum SubscriptionEvent {
         state: SubscriptionState,
         at: DateTime<Utc>,
     },
+    /// billstream asked the provider for this subscription; the plan is claimed for the
+    /// customer from this event on.
+    SubscriptionRequested {
+        customer_id: String,
+        plan: String,
+        trial_days: u32,
+        at: DateTime<Utc>,
+    },
+    /// The provider refused the request; the plan's claim is released.
+    SubscriptionRequestFailed { reason: String, at: DateTime<Utc> },
+    /// billstream asked the provider to move the subscription to plan `to`; the claim moved.
+    PlanChangeRequested {
+        from: Option<String>,
+        to: String,
+        at: DateTime<Utc>,
+    },
+    /// The provider refused the change of plan; the claim is back on `back_to`.
+    PlanChangeFailed {
+        back_to: Option<String>,
+        reason: String,
+        at: DateTime<Utc>,
+    },
+    /// The subscription ended for good (canceled, or expired before its first payment); its
+    /// plan is free for a new subscription.
+    SubscriptionEnded { at: DateTime<Utc> },
     /// A Stripe event was applied; the events that follow it are its effects.
     StripeEventApplied {
         stripe_event_id: String,
@@ -41,6 +66,11 @@ impl DomainEvent for SubscriptionEvent {
         match self {
             Self::SubscriptionRecorded { .. } => "SubscriptionRecorded",
             Self::SubscriptionStateChanged { .. } => "SubscriptionStateChanged",
+            Self::SubscriptionRequested { .. } => "SubscriptionRequested",
+            Self::SubscriptionRequestFailed { .. } => "SubscriptionRequestFailed",
+            Self::PlanChangeRequested { .. } => "PlanChangeRequested",
+            Self::PlanChangeFailed { .. } => "PlanChangeFailed",
+            Self::SubscriptionEnded { .. } => "SubscriptionEnded",
             Self::StripeEventApplied { .. } => "StripeEventApplied",
             Self::StaleStripeEventIgnored { .. } => "StaleStripeEventIgnored",
         }

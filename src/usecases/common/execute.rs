@@ -112,9 +112,12 @@ where
     }
 }
 
+/// Metadata stored with each event of a command: where it came from.
+pub type CommandMetadata = HashMap<String, String>;
+
 /// Metadata stored with each event: where the command came from (an API request id, or the
 /// Stripe event a webhook delivered).
-pub fn command_metadata(request_id: Option<&str>) -> HashMap<String, String> {
+pub fn command_metadata(request_id: Option<&str>) -> CommandMetadata {
     request_id
         .map(|id| HashMap::from([("request_id".to_owned(), id.to_owned())]))
         .unwrap_or_default()

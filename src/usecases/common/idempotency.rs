@@ -4,7 +4,14 @@
 //! provider key, so it converges on what the first attempt did instead of acting twice.
 
 use aggregates::ValidationError;
+use chrono::Utc;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::SqlitePool;
 use uuid::Uuid;
+
+use crate::error::AppError;
 
 /// What a derived id names. Each kind has its own UUID-v5 namespace, so the same input never
 /// names two different things. The values are fixed forever: stored ids were derived from them.
@@ -18,6 +25,8 @@ pub enum DerivedId {
     SubscriptionFromClientKey,
     /// A payment for a PaymentIntent born at the provider (dashboard, another system).
     PaymentBornAtProvider,
+    /// A refund requested with a client's Idempotency-Key.
+    RefundFromClientKey,
     /// A subscription first seen in a provider event.
     SubscriptionBornAtProvider,
     /// An invoice the provider made on its own (a subscription period).
@@ -30,6 +39,7 @@ impl DerivedId {
             Self::PaymentFromClientKey => 0x6b1f_0c5e_8a2d_4d6e_9f3a_1b2c_3d4e_5f60,
             Self::InvoiceFromClientKey => 0x7c3a_1e90_d24b_4b5e_8f61_03a9_c5e7_b218,
             Self::SubscriptionFromClientKey => 0x51b2_8c0e_6a1d_4f73_9e25_b4c8_07d3_1a66,
+            Self::RefundFromClientKey => 0xc41e_2a6b_5d93_4f08_a7e1_96b3_0d5c_2f84,
             Self::PaymentBornAtProvider => 0x2f4c_83a1_77b0_4e55_a1d6_0c9e_5b3f_d801,
             Self::SubscriptionBornAtProvider => 0x9d1e_4b7a_0c3f_4a28_b6e5_7f10_2a9c_d4e3,
             Self::InvoiceBornAtProvider => 0x0e6b_5f2d_91c4_4a07_b38e_6d1f_a9c2_7e45,
@@ -101,6 +111,74 @@ pub fn validate_client_key(key: &str) -> Result<(), ValidationError> {
             "Idempotency-Key",
             "must be 1 to 255 printable ASCII characters",
         ))
+    }
+}
+
+/// The first answer given to each of a customer's Idempotency-Keys, so that a retried request
+/// gets the same answer and a different request under a used key is refused.
+#[derive(Clone)]
+pub struct ClientKeys {
+    pool: SqlitePool,
+}
+
+impl ClientKeys {
+    pub fn new(pool: SqlitePool) -> Self {
+        Self { pool }
+    }
+
+    /// A fingerprint of a request, to tell a retry from a different request under one key.
+    pub fn fingerprint(request: &impl Serialize) -> String {
+        let canonical = serde_json::to_string(request).unwrap_or_default();
+        hex::encode(Sha256::digest(canonical.as_bytes()))
+    }
+
+    /// The answer already given to `key` for this request; refused for another request.
+    pub async fn recall<T: DeserializeOwned>(
+        &self,
+        customer_id: &str,
+        key: &str,
+        fingerprint: &str,
+    ) -> Result<Option<T>, AppError> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT request_hash, response FROM api_idempotency_keys WHERE customer_id = ? AND key = ?",
+        )
+        .bind(customer_id)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            None => Ok(None),
+            Some((hash, _)) if hash != fingerprint => Err(AppError::IdempotencyKeyReused),
+            Some((_, response)) => serde_json::from_str(&response)
+                .map(Some)
+                .map_err(AppError::internal),
+        }
+    }
+
+    /// Stores the first answer under the key; when a concurrent request stored first, its
+    /// answer is returned instead (or refused, if it was a different request).
+    pub async fn remember<T: Serialize + DeserializeOwned>(
+        &self,
+        customer_id: &str,
+        key: &str,
+        fingerprint: &str,
+        answer: T,
+    ) -> Result<T, AppError> {
+        sqlx::query(
+            "INSERT INTO api_idempotency_keys (customer_id, key, request_hash, response, created_at)
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT (customer_id, key) DO NOTHING",
+        )
+        .bind(customer_id)
+        .bind(key)
+        .bind(fingerprint)
+        .bind(serde_json::to_string(&answer).map_err(AppError::internal)?)
+        .bind(Utc::now().to_rfc3339())
+        .execute(&self.pool)
+        .await?;
+        Ok(self
+            .recall(customer_id, key, fingerprint)
+            .await?
+            .unwrap_or(answer))
     }
 }
 

@@ -6,7 +6,9 @@ pub mod execute;
 pub mod idempotency;
 pub mod pagination;
 
-pub use execute::{command_metadata, execute_with_retry, provider_event_metadata, Commands};
+pub use execute::{
+    command_metadata, execute_with_retry, provider_event_metadata, CommandMetadata, Commands,
+};
 pub use pagination::{Page, PageRequest};
 
 use projections::{CustomerProfiles, InvoiceRow, PaymentRow, SubscriptionRow};

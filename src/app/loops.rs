@@ -1,0 +1,95 @@
+//! The service's background work: the projector's catch-up, the sandbox's billing cycle, the
+//! repair of requests that lost their answer — and the signal that stops it all.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use projections::Projector;
+use tokio::task::JoinHandle;
+
+use crate::provider::sandbox::SandboxProvider;
+use crate::usecases::repair::{PendingRequestRepair, GRACE};
+
+/// How often the sandbox looks for renewals and retries that fell due in real time.
+const SANDBOX_CLOCK_POLL: Duration = Duration::from_secs(30);
+
+/// How often requests whose answer was lost are looked for.
+const REPAIR_POLL: Duration = Duration::from_secs(30);
+
+/// How often the projector looks for events it has not applied (commands also trigger it).
+const PROJECTOR_POLL: Duration = Duration::from_secs(1);
+
+/// Every so often, completes the requests whose provider answer was lost (a crash between the
+/// two facts of a refund or a new subscription).
+pub(super) fn spawn_repair_loop(repair: Arc<PendingRequestRepair>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(REPAIR_POLL);
+        loop {
+            ticks.tick().await;
+            match repair.run_once(GRACE).await {
+                Ok(0) => {}
+                Ok(settled) => tracing::info!(settled, "pending requests completed"),
+                Err(error) => {
+                    tracing::warn!(%error, "completing pending requests failed; will retry")
+                }
+            }
+        }
+    })
+}
+
+/// Catches every projection up at start (events committed while no projector ran) and then
+/// keeps polling, so an event whose post-commit catch-up failed is still applied.
+pub(super) fn spawn_projector_loop(projector: Arc<Projector>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match projector.catch_up().await {
+                Ok(0) => {}
+                Ok(applied) => tracing::info!(applied, "projections caught up"),
+                Err(error) => tracing::error!(%error, "projector catch-up failed; will retry"),
+            }
+            tokio::time::sleep(PROJECTOR_POLL).await;
+        }
+    })
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested; draining requests");
+}
+
+/// Lets the sandbox renew and retry as real time passes, as Stripe would.
+pub(super) fn spawn_sandbox_clock_loop(sandbox: SandboxProvider) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(SANDBOX_CLOCK_POLL);
+        loop {
+            ticks.tick().await;
+            if let Err(error) = sandbox.run_due().await {
+                tracing::warn!(%error, "the sandbox's billing cycle failed; will retry");
+            }
+        }
+    })
+}

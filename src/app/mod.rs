@@ -1,0 +1,248 @@
+//! Builds the service from its configuration: database, projector, provider, HTTP router. Used
+//! by `main` and by the integration tests.
+
+mod commands;
+mod loops;
+mod providers;
+
+pub use loops::shutdown_signal;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use aggregates::values::CardNumbers;
+use projections::{Projector, WriteGate};
+use sqlx::SqlitePool;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+use commands::CommandsFactory;
+use loops::{spawn_projector_loop, spawn_repair_loop, spawn_sandbox_clock_loop};
+use providers::{
+    jwt_secret, select_provider, verifying_secrets, webhook_signing_secret, ProviderSetup,
+    SandboxClock,
+};
+
+use crate::auth::{JwtKeys, PasswordHasher};
+use crate::config::Config;
+use crate::http::{router, AppState, WebhookIntake};
+use crate::inbox::{EventApplier, Inbox, InboxWorker};
+use crate::provider::sandbox::outbox::WebhookDelivery;
+use crate::provider::sandbox::SandboxProvider;
+use crate::provider::ProviderError;
+use crate::store::group_commit::{GroupCommit, GroupCommitSettings};
+use crate::store::pool as db;
+use crate::usecases::clock::{Clock, SystemClock};
+use crate::usecases::customers::CustomerService;
+use crate::usecases::invoices::InvoiceService;
+use crate::usecases::payments::PaymentService;
+use crate::usecases::plans::PriceBook;
+use crate::usecases::plans::{CatalogError, PlanCatalog};
+use crate::usecases::repair::PendingRequestRepair;
+use crate::usecases::stats::StatsService;
+use crate::usecases::subscriptions::SubscriptionService;
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot open the database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("cannot migrate the database: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot set up the payment provider: {0}")]
+    Gateway(#[from] ProviderError),
+    #[error(transparent)]
+    Plans(#[from] CatalogError),
+}
+
+/// A built, bound, not yet running service.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    projector: Arc<Projector>,
+    pool: SqlitePool,
+    /// Delivers the sandbox's webhooks (sandbox mode only).
+    webhook_delivery: Option<WebhookDelivery>,
+    /// Applies stored Stripe events.
+    inbox_worker: InboxWorker,
+    /// Runs what falls due on the sandbox's clock as wall time passes (sandbox mode only).
+    sandbox: Option<SandboxProvider>,
+    /// Completes requests whose provider answer was lost.
+    repair: Arc<PendingRequestRepair>,
+}
+
+impl Application {
+    /// Opens and migrates the database, wires every component and binds the listener.
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let plans = Arc::new(PlanCatalog::load(config.plans_file.as_deref())?);
+        let pool = db::connect(&config).await?;
+        db::migrate(&pool).await?;
+        let gate = WriteGate::new();
+        let writer = GroupCommit::start(
+            &pool,
+            gate.clone(),
+            GroupCommitSettings {
+                window: config.database_commit_window,
+                ..GroupCommitSettings::default()
+            },
+        )
+        .await?;
+        let projector =
+            Arc::new(Projector::with_all_projections(pool.clone()).with_write_gate(gate.clone()));
+        let listener = TcpListener::bind(config.bind_addr)
+            .await
+            .map_err(|source| StartupError::Bind {
+                addr: config.bind_addr,
+                source,
+            })?;
+        let local_addr = listener.local_addr().map_err(|source| StartupError::Bind {
+            addr: config.bind_addr,
+            source,
+        })?;
+        let webhook_secret = webhook_signing_secret(&config);
+        let ProviderSetup {
+            provider,
+            sandbox,
+            webhook_delivery,
+        } = select_provider(&config, &pool, &gate, local_addr, &webhook_secret)?;
+        let jwt = Arc::new(JwtKeys::new(jwt_secret(&config).as_bytes(), config.jwt_ttl));
+        let hasher = Arc::new(PasswordHasher::new(config.bcrypt_cost));
+        hasher.clone().warm_up();
+        let card_numbers = if sandbox.is_some() {
+            CardNumbers::Accepted
+        } else {
+            CardNumbers::Refused
+        };
+        let commands = CommandsFactory {
+            pool: &pool,
+            writer: &writer,
+            projector: &projector,
+        };
+        let customers = Arc::new(CustomerService::new(
+            commands.make(),
+            pool.clone(),
+            provider.clone(),
+            hasher,
+        ));
+        let payments = Arc::new(PaymentService::new(
+            commands.make(),
+            pool.clone(),
+            provider.clone(),
+            card_numbers,
+        ));
+        let prices = Arc::new(PriceBook::new(plans.clone(), provider.clone()));
+        let subscriptions = Arc::new(SubscriptionService::new(
+            pool.clone(),
+            provider.clone(),
+            commands.make(),
+            prices.clone(),
+            card_numbers,
+        ));
+        let invoices = Arc::new(InvoiceService::new(
+            pool.clone(),
+            provider,
+            commands.make(),
+            card_numbers,
+        ));
+        let repair = Arc::new(PendingRequestRepair::new(
+            pool.clone(),
+            payments.clone(),
+            subscriptions.clone(),
+            commands.make(),
+        ));
+        let clock: Arc<dyn Clock> = match &sandbox {
+            Some(sandbox) => Arc::new(SandboxClock(sandbox.clone())),
+            None => Arc::new(SystemClock),
+        };
+        let stats = Arc::new(StatsService::new(pool.clone(), clock));
+        let inbox = Inbox::new(pool.clone(), writer.clone());
+        let inbox_wake = Arc::new(Notify::new());
+        let inbox_worker = InboxWorker::new(
+            inbox.clone(),
+            Arc::new(EventApplier::new(
+                pool.clone(),
+                Arc::new(commands.cqrs()),
+                Arc::new(commands.cqrs()),
+                Arc::new(commands.cqrs()),
+                invoices.clone(),
+                prices,
+            )),
+            inbox_wake.clone(),
+        );
+        let state = AppState {
+            pool: pool.clone(),
+            projector: projector.clone(),
+            customers,
+            payments,
+            jwt,
+            sandbox: sandbox.clone(),
+            subscriptions,
+            invoices,
+            stats,
+            operator_token: config.operator_token.clone(),
+            seller: Arc::new(config.seller.clone()),
+            stripe_publishable_key: config.stripe_publishable_key.clone(),
+            webhooks: WebhookIntake {
+                inbox,
+                secrets: Arc::new(verifying_secrets(&config, &webhook_secret)),
+                tolerance_seconds: config.stripe_webhook_tolerance_seconds,
+                wake: inbox_wake,
+            },
+            plans,
+        };
+        let router = router(state, &config.cors_allowed_origins);
+        Ok(Self {
+            listener,
+            router,
+            projector,
+            pool,
+            webhook_delivery,
+            inbox_worker,
+            sandbox,
+            repair,
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes, then drains in-flight requests.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let addr = self.local_addr();
+        let projector_loop = spawn_projector_loop(self.projector.clone());
+        let delivery_loop = self.webhook_delivery.map(WebhookDelivery::spawn);
+        let inbox_loop = self.inbox_worker.spawn();
+        let clock_loop = self.sandbox.map(spawn_sandbox_clock_loop);
+        let repair_loop = spawn_repair_loop(self.repair);
+        tracing::info!(%addr, "billstream is listening");
+        let served = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        projector_loop.abort();
+        inbox_loop.abort();
+        repair_loop.abort();
+        if let Some(delivery_loop) = delivery_loop {
+            delivery_loop.abort();
+        }
+        if let Some(clock_loop) = clock_loop {
+            clock_loop.abort();
+        }
+        self.pool.close().await;
+        tracing::info!("billstream stopped");
+        served
+    }
+}
