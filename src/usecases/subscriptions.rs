@@ -278,13 +278,7 @@ impl SubscriptionService {
                     reason: error.to_string(),
                     at: Utc::now(),
                 };
-                if let Err(undo) = self
-                    .commands
-                    .execute(subscription_id, command, metadata)
-                    .await
-                {
-                    tracing::error!(error = %undo, "could not move a plan's claim back");
-                }
+                self.undo(subscription_id, command, metadata).await;
                 Err(error)
             }
         }
@@ -360,12 +354,24 @@ impl SubscriptionService {
             reason: error.to_string(),
             at: Utc::now(),
         };
-        if let Err(undo) = self
+        self.undo(subscription_id, command, metadata).await;
+    }
+
+    /// Records that the provider refused what was asked, moving or releasing the plan's claim.
+    /// Should recording it fail (the store unreachable), the error is logged: a new
+    /// subscription stays pending and its repair settles it later.
+    async fn undo(
+        &self,
+        subscription_id: &str,
+        command: SubscriptionCommand,
+        metadata: CommandMetadata,
+    ) {
+        if let Err(error) = self
             .commands
             .execute(subscription_id, command, metadata)
             .await
         {
-            tracing::error!(error = %undo, "could not release a refused subscription's plan");
+            tracing::error!(%error, "could not record the provider's refusal");
         }
     }
 }
