@@ -1,5 +1,5 @@
 //! API integration tests: one binary, one module per feature. Each test gets its own SQLite
-//! file and a real server on a loopback port.
+//! file and a real server on a loopback port; `support` holds the harness's other real parts.
 
 mod auth;
 mod bad_input;
@@ -11,10 +11,10 @@ mod gateway_contract;
 mod group_commit;
 mod helpers;
 mod invoice_numbers;
-mod localstripe;
 mod operations;
 mod payments;
 mod projections;
 mod sandbox_webhooks;
 mod stripe_mode;
+mod support;
 mod webhooks;

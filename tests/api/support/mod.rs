@@ -1,0 +1,6 @@
+//! The test harness's real parts beside the service itself; `scripts/test` installs what they
+//! need.
+
+pub mod localstripe;
+pub mod processes;
+pub mod venv;
