@@ -1,5 +1,6 @@
 //! API integration tests: one binary, one module per feature. Each test gets its own SQLite
-//! file and a real server on a loopback port; `support` holds the harness's other real parts.
+//! file and a real server on a loopback port; `support` holds the harness's other real parts
+//! (PostgreSQL, localstripe).
 
 mod auth;
 mod bad_input;
@@ -17,4 +18,5 @@ mod projections;
 mod sandbox_webhooks;
 mod stripe_mode;
 mod support;
+mod support_smoke;
 mod webhooks;

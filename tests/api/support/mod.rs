@@ -2,5 +2,6 @@
 //! need.
 
 pub mod localstripe;
+pub mod postgres;
 pub mod processes;
 pub mod venv;
