@@ -5,4 +5,5 @@ pub mod browser;
 pub mod localstripe;
 pub mod postgres;
 pub mod processes;
+pub mod smtp;
 pub mod venv;
