@@ -1,6 +1,6 @@
 //! API integration tests: one binary, one module per feature. Each test gets its own SQLite
 //! file and a real server on a loopback port; `support` holds the harness's other real parts
-//! (PostgreSQL, Chromium, SMTP, localstripe).
+//! (PostgreSQL, Chromium, SMTP, localstripe, schemathesis, PDF tools).
 
 mod auth;
 mod bad_input;

@@ -2,5 +2,6 @@
 //! feature test that fails later fails for its own reasons.
 
 mod browser;
+mod documents;
 mod postgres;
 mod smtp;
