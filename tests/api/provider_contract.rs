@@ -15,7 +15,7 @@ use billstream::provider::{
 use uuid::Uuid;
 
 use crate::helpers::open_pool;
-use crate::localstripe::{LocalStripe, LOCALSTRIPE_KEY};
+use crate::support::localstripe::{LocalStripe, LOCALSTRIPE_KEY};
 
 /// A provider under test, with what differs between providers: test cards and how a 3-D
 /// Secure challenge is decided.

@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_error, spawn_app_with};
-use crate::localstripe::{LocalStripe, LOCALSTRIPE_KEY};
+use crate::support::localstripe::{LocalStripe, LOCALSTRIPE_KEY};
 
 #[tokio::test]
 async fn the_payment_walk_through_works_against_localstripe() {

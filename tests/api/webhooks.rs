@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_error, spawn_app, spawn_app_with, TestApp};
-use crate::localstripe::{LocalStripe, LOCALSTRIPE_KEY};
+use crate::support::localstripe::{LocalStripe, LOCALSTRIPE_KEY};
 
 const SECRET: &str = "whsec_webhook_tests";
 

@@ -1,13 +1,14 @@
-//! A private localstripe (a fake Stripe server from PyPI) for the tests: installed into a venv
-//! under `target/` on first use, started on a free loopback port, killed when dropped.
+//! A private localstripe (a fake Stripe server from PyPI) for the tests: run from the test venv
+//! (`support::venv`), started on a free loopback port, killed when dropped.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::path::PathBuf;
+use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
+
+use super::processes::{free_port, repo_dir};
+use super::venv::venv_python;
 
 /// The API key the tests use with localstripe (it accepts any test key).
 pub const LOCALSTRIPE_KEY: &str = "sk_test_billstream_localstripe";
@@ -19,81 +20,19 @@ pub struct LocalStripe {
     _process: tokio::process::Child,
 }
 
-fn tests_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/localstripe")
-}
-
-/// The venv with localstripe installed (created once per machine, reused after).
-fn venv() -> PathBuf {
-    static VENV: OnceLock<PathBuf> = OnceLock::new();
-    VENV.get_or_init(|| {
-        let venv = std::env::var_os("LOCALSTRIPE_VENV").map_or_else(
-            || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/localstripe-venv"),
-            PathBuf::from,
-        );
-        let python = venv.join("bin/python");
-        let ready = |python: &Path| {
-            Command::new(python)
-                .args(["-c", "import localstripe, aiohttp"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|status| status.success())
-        };
-        if ready(&python) {
-            return venv;
-        }
-        // Build beside the final place and move it in, so a half-built venv is never used.
-        let staging = venv.with_extension(format!("staging-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&staging);
-        run(Command::new("python3").arg("-m").arg("venv").arg(&staging));
-        run(Command::new(staging.join("bin/python"))
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "-r",
-            ])
-            .arg(tests_dir().join("requirements.txt")));
-        let _ = std::fs::remove_dir_all(&venv);
-        if std::fs::rename(&staging, &venv).is_err() {
-            let _ = std::fs::remove_dir_all(&staging);
-        }
-        assert!(
-            ready(&python),
-            "localstripe is not importable from {}",
-            venv.display()
-        );
-        venv
-    })
-    .clone()
-}
-
-fn run(command: &mut Command) {
-    let output = command.output().expect("the installer runs");
-    assert!(
-        output.status.success(),
-        "{command:?} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("a free loopback port")
+fn script() -> PathBuf {
+    repo_dir().join("tests/localstripe/run_localstripe.py")
 }
 
 impl LocalStripe {
     /// Starts a fresh, empty localstripe (`--from-scratch`) on a private port.
     pub async fn start() -> Self {
-        let venv = tokio::task::spawn_blocking(venv).await.expect("venv setup");
+        let python = tokio::task::spawn_blocking(venv_python)
+            .await
+            .expect("venv setup");
         let port = free_port();
-        let process = tokio::process::Command::new(venv.join("bin/python"))
-            .arg(tests_dir().join("run_localstripe.py"))
+        let process = tokio::process::Command::new(python)
+            .arg(script())
             .arg("--port")
             .arg(port.to_string())
             .arg("--from-scratch")
