@@ -157,6 +157,9 @@ fn check_parties(doc: &InvoiceDocument) -> Result<(), DocumentError> {
     {
         document_number("kind.original_number", original_number)?;
     }
+    if let Some(capital) = &doc.seller.share_capital {
+        Currency::parse(&capital.currency)?;
+    }
     digits("seller.siren", &doc.seller.siren, 9)?;
     if let Some(siret) = &doc.seller.siret {
         digits("seller.siret", siret, 14)?;

@@ -86,3 +86,35 @@ fn the_same_input_renders_byte_identical_pdfs() {
     other.document_id = "inv_other".to_owned();
     assert!(render_pdf(&other).unwrap() != first);
 }
+
+#[test]
+fn every_cross_reference_entry_points_at_its_object_after_the_xmp_edit() {
+    // The Factur-X XMP is spliced into krilla's output, shifting the objects after it: each
+    // in-use xref entry must still point exactly at `N 0 obj`.
+    let pdf = render_pdf(&business_invoice()).unwrap();
+    let tail = &pdf[pdf.len() - 40..];
+    let tail = std::str::from_utf8(tail).unwrap();
+    let startxref: usize = tail
+        .split("startxref\n")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .and_then(|n| n.parse().ok())
+        .expect("startxref");
+    let table = std::str::from_utf8(&pdf[startxref..]).unwrap();
+    let mut lines = table.lines();
+    assert_eq!(lines.next(), Some("xref"));
+    let count: usize = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    for (object, entry) in lines.take(count).enumerate().skip(1) {
+        assert!(entry.ends_with(" n\r") || entry.ends_with(" n"), "{entry}");
+        let offset: usize = entry[..10].parse().unwrap();
+        let header = format!("{object} 0 obj");
+        assert!(
+            pdf[offset..].starts_with(header.as_bytes()),
+            "object {object} not at {offset}"
+        );
+    }
+}

@@ -75,7 +75,13 @@ fn seller_lines(c: &Checked) -> Vec<Line> {
 fn title_lines(c: &Checked) -> Vec<Line> {
     let l = words(c);
     let language = c.doc.language;
-    let mut lines = vec![Line::new(mentions::title(c), Bold, 16.0, ACCENT).then_space(2.0)];
+    let title = mentions::title(c);
+    // The largest size at which the title holds on one line (long numbers wrap at 12 pt).
+    let size = [16.0, 15.0, 14.0, 13.0]
+        .into_iter()
+        .find(|&size| text::width(&title, Bold, size) <= RIGHT_WIDTH)
+        .unwrap_or(12.0);
+    let mut lines = vec![Line::new(title, Bold, size, ACCENT).then_space(2.0)];
     if let Some(original) = mentions::original_invoice(c) {
         lines.push(Line::new(original, Regular, 9.0, INK).then_space(2.0));
     }

