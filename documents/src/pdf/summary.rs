@@ -3,6 +3,7 @@
 
 use super::fonts::Style::{Bold, Regular};
 use super::layout::{leading, Op, Pager, ACCENT, INK, MARGIN_X, MUTED, RIGHT, RULE, SHADE};
+use super::text;
 use crate::format;
 use crate::mentions::{self, words};
 use crate::validate::Checked;
@@ -78,22 +79,22 @@ fn vat_breakdown(pager: &mut Pager, c: &Checked, top: f32) -> f32 {
             SIZE,
             INK,
         );
-        pager.text_right(
-            VAT_BASE_RIGHT - PAD,
-            baseline,
-            &format::amount(group.base, &c.currency, language),
-            Regular,
-            SIZE,
-            INK,
-        );
-        pager.text_right(
-            VAT_AMOUNT_RIGHT - PAD,
-            baseline,
-            &format::amount(group.vat, &c.currency, language),
-            Regular,
-            SIZE,
-            INK,
-        );
+        for (right, width, minor_units) in [
+            (
+                VAT_BASE_RIGHT,
+                VAT_BASE_RIGHT - VAT_RATE_X - 40.0,
+                group.base,
+            ),
+            (
+                VAT_AMOUNT_RIGHT,
+                VAT_AMOUNT_RIGHT - VAT_BASE_RIGHT,
+                group.vat,
+            ),
+        ] {
+            let value = format::amount(minor_units, &c.currency, language);
+            let size = text::fit(&value, Regular, SIZE, width - 2.0 * PAD);
+            pager.text_right(right - PAD, baseline, &value, Regular, size, INK);
+        }
         y += row;
         pager.rule(VAT_RATE_X, VAT_AMOUNT_RIGHT, y, RULE, 0.5);
     }
@@ -142,7 +143,9 @@ fn totals_box(pager: &mut Pager, c: &Checked, top: f32) -> f32 {
         let baseline = y + PAD + SIZE * 0.9;
         pager.text(TOTALS_X + PAD, baseline, label, style, SIZE, color);
         let value = format::amount(amount, &c.currency, c.doc.language);
-        pager.text_right(RIGHT - PAD, baseline, &value, style, SIZE, color);
+        let room = RIGHT - TOTALS_X - 4.0 * PAD - text::width(label, style, SIZE);
+        let size = text::fit(&value, style, SIZE, room);
+        pager.text_right(RIGHT - PAD, baseline, &value, style, size, color);
         y += row;
         if i + 1 < last {
             pager.rule(TOTALS_X, RIGHT, y, RULE, 0.5);

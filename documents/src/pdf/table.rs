@@ -63,14 +63,16 @@ pub fn lines_table(pager: &mut Pager, c: &Checked) {
             header_row(pager, c, &cols);
         }
         let numbers = [
-            (cols.qty, format::quantity(line.quantity, language)),
+            (cols.qty, QTY_W, format::quantity(line.quantity, language)),
             (
                 cols.unit,
+                UNIT_W,
                 format::amount(line.unit_price, &c.currency, language),
             ),
-            (cols.vat, format::rate(line.vat_rate_bps, language)),
+            (cols.vat, VAT_W, format::rate(line.vat_rate_bps, language)),
             (
                 cols.total,
+                TOTAL_W,
                 format::amount(line.subtotal, &c.currency, language),
             ),
         ];
@@ -83,8 +85,9 @@ pub fn lines_table(pager: &mut Pager, c: &Checked) {
             let baseline = pager.y + SIZE;
             pager.text(MARGIN_X + PAD, baseline, part, Regular, SIZE, INK);
             if i == 0 {
-                for (right, value) in &numbers {
-                    pager.text_right(right - PAD, baseline, value, Regular, SIZE, INK);
+                for (right, width, value) in &numbers {
+                    let size = text::fit(value, Regular, SIZE, width - 2.0 * PAD);
+                    pager.text_right(right - PAD, baseline, value, Regular, size, INK);
                 }
             }
             pager.y += row_leading;

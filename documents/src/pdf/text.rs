@@ -47,6 +47,17 @@ pub fn width(text: &str, style: Style, size: f32) -> f32 {
     shape(text, style).width(size)
 }
 
+/// The size at which `text` fits in `max_width` points: `size`, or smaller when the text is
+/// wider (an amount must never spill into the next column, nor be cut).
+pub fn fit(text: &str, style: Style, size: f32, max_width: f32) -> f32 {
+    let natural = width(text, style, size);
+    if natural > max_width {
+        size * max_width / natural
+    } else {
+        size
+    }
+}
+
 /// Splits `text` into lines no wider than `max_width` points: at spaces when possible (never
 /// at the no-break spaces that keep an amount with its unit), inside a word only when the word
 /// alone is too wide. Explicit newlines are kept.

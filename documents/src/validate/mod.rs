@@ -319,3 +319,6 @@ fn check_totals(doc: &InvoiceDocument) -> Result<(), DocumentError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
