@@ -104,6 +104,9 @@ fn segments(fonts: &FontSet, text: &str, style: Style) -> Vec<(usize, String)> {
         let c = if c.is_control() { ' ' } else { c };
         let (face, piece) = match fonts.face_for(style, c) {
             Some(face) => (face, c.to_string()),
+            // Invisible formatting characters (zero-width space, joiners, variation
+            // selectors, BOM) have nothing to show: drop them rather than mark them.
+            None if is_default_ignorable(c) => continue,
             None => (primary, marker(c)),
         };
         match out.last_mut() {
@@ -112,6 +115,30 @@ fn segments(fonts: &FontSet, text: &str, style: Style) -> Vec<(usize, String)> {
         }
     }
     out
+}
+
+/// Unicode's default-ignorable code points (DerivedCoreProperties), which render as nothing.
+fn is_default_ignorable(c: char) -> bool {
+    matches!(
+        c as u32,
+        0x00AD
+            | 0x034F
+            | 0x061C
+            | 0x115F..=0x1160
+            | 0x17B4..=0x17B5
+            | 0x180B..=0x180F
+            | 0x200B..=0x200F
+            | 0x202A..=0x202E
+            | 0x2060..=0x206F
+            | 0x3164
+            | 0xFE00..=0xFE0F
+            | 0xFEFF
+            | 0xFFA0
+            | 0xFFF0..=0xFFF8
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0000..=0xE0FFF
+    )
 }
 
 fn shape_run(fonts: &FontSet, face: usize, text: String) -> Run {
@@ -173,6 +200,14 @@ mod tests {
         let text: String = shaped.runs.iter().map(|r| r.text.as_str()).collect();
         assert_eq!(text, "A[U+65E5]B");
         assert_eq!(shaped.runs.len(), 1);
+    }
+
+    #[test]
+    fn invisible_formatting_characters_are_dropped_not_marked() {
+        let shaped = shape("a\u{200B}b\u{FEFF}c\u{FE0F}", Style::Regular);
+        let text: String = shaped.runs.iter().map(|r| r.text.as_str()).collect();
+        assert!(!text.contains("[U+"), "{text}");
+        assert!(text.starts_with('a') && text.contains('b') && text.contains('c'));
     }
 
     #[test]
