@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use billstream_bench::load::{self, LoadReport};
 
-use crate::phases::logins;
+use crate::phases::{logins, stream};
 use crate::references::InsertFigures;
 use crate::report::{Figure, Report};
 use crate::run::References;
+use crate::sizes::{FULL, SHORT_STREAM};
 
 pub fn record_references(
     report: &mut Report,
@@ -77,6 +78,34 @@ pub fn record_commands(
         "direct p99 of a 1-row tx",
         5.0,
     );
+}
+
+pub fn record_streams(report: &mut Report, streams: &stream::Streams, quick: bool) {
+    report.measure_latency(
+        &format!(
+            "commands: p50 of a profile update on a customer with {} events, one client",
+            streams.long_events
+        ),
+        load::quantile(&streams.long, 0.5),
+        load::quantile(&streams.short, 0.5),
+        &format!("p50 on a customer with {SHORT_STREAM} events"),
+        2.0,
+    );
+    report.note(format!(
+        "stream length: the long stream's first {} events made by sequential PATCH /api/auth/profile, the rest copies of them appended directly (sequential updates would cost the square of the length), {:.1} s in all; {} timed updates on each customer, alternating, each adding an event (the short stream goes from {SHORT_STREAM} to {}){}",
+        streams.seeded,
+        streams.grown_in.as_secs_f64(),
+        streams.long.len(),
+        SHORT_STREAM + streams.short.len(),
+        if quick {
+            format!(
+                "; a short run's long stream has {} events, not the full run's {}",
+                streams.long_events, FULL.long_stream
+            )
+        } else {
+            String::new()
+        }
+    ));
 }
 
 pub fn record_logins(report: &mut Report, logins: &logins::LoginFigures) {

@@ -13,11 +13,11 @@ use billstream_bench::service::{
     build_service_binary, free_port, run_measured, workspace_root, Service, ServiceSpec,
 };
 
-use crate::phases::{commands, ingest, logins, reads};
+use crate::phases::{commands, ingest, logins, reads, stream};
 use crate::references::{direct, http, through_sqlx, InsertFigures};
 use crate::regression;
 use crate::report::{Figure, Report};
-use crate::rows::{record_commands, record_logins, record_references};
+use crate::rows::{record_commands, record_logins, record_references, record_streams};
 use crate::sizes::{Sizes, COMMAND_CONNECTIONS, CONNECTIONS, FULL, QUICK};
 use crate::Args;
 
@@ -72,7 +72,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         direct::sqlite_version()
     );
     report.note(format!(
-        "SQLite {version} in every reference and in the service (rusqlite and sqlx link the one libsqlite3-sys of the build); direct references: rusqlite on a plain thread, cached prepared statements, WAL, synchronous=FULL"
+        "SQLite {version} in every reference: rusqlite and sqlx report the same library, the one libsqlite3-sys of the build, which the service links too; direct references: rusqlite on a plain thread, cached prepared statements, WAL, synchronous=FULL"
     ));
 
     let spec = ServiceSpec {
@@ -172,6 +172,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         alone_pairs.failed
     );
     record_commands(&mut report, &refs, &pairs, &singles, &alone);
+
+    eprintln!(
+        "commands on a long stream: growing a customer's to {} events…",
+        sizes.long_stream
+    );
+    let streams = stream::long_and_short(
+        &client,
+        &service.base,
+        &spec,
+        sizes.long_stream,
+        sizes.stream_commands,
+    )
+    .await?;
+    record_streams(&mut report, &streams, args.quick);
 
     eprintln!("reads…");
     let (reads, running) = reads::history_reads(&client, &service.base, &spec, &sizes, |phase| {

@@ -17,6 +17,10 @@ pub struct Sizes {
     pub commands: usize,
     pub reads: usize,
     pub history_payments: usize,
+    /// Events in the long customer stream of the stream-length check.
+    pub long_stream: usize,
+    /// Timed commands on each of the long and the short stream.
+    pub stream_commands: usize,
     pub replay_events: u64,
     pub login_seconds: f64,
 }
@@ -31,6 +35,8 @@ pub const FULL: Sizes = Sizes {
     commands: 2_000,
     reads: 20_000,
     history_payments: 1_000,
+    long_stream: 10_000,
+    stream_commands: 41,
     replay_events: 1_000_000,
     login_seconds: 10.0,
 };
@@ -45,6 +51,8 @@ pub const QUICK: Sizes = Sizes {
     commands: 100,
     reads: 1_000,
     history_payments: 200,
+    long_stream: 1_000,
+    stream_commands: 11,
     replay_events: 20_000,
     login_seconds: 2.0,
 };
@@ -53,3 +61,5 @@ pub const QUICK: Sizes = Sizes {
 pub const CONNECTIONS: usize = 64;
 /// Connections of the command load.
 pub const COMMAND_CONNECTIONS: usize = 16;
+/// Events on the short stream the long one is compared with.
+pub const SHORT_STREAM: usize = 10;

@@ -5,6 +5,7 @@ pub mod commands;
 pub mod ingest;
 pub mod logins;
 pub mod reads;
+pub mod stream;
 
 use std::time::{Duration, Instant};
 
