@@ -8,6 +8,8 @@ pub const PASSWORD: &str = "correct horse battery";
 
 /// A registered customer.
 pub struct Customer {
+    /// billstream's id: the customer aggregate's id.
+    pub id: String,
     pub email: String,
     pub token: String,
     pub stripe_customer_id: String,
@@ -31,6 +33,10 @@ pub async fn register(
     );
     let session: Value = response.json().await?;
     Ok(Customer {
+        id: session["customer"]["id"]
+            .as_str()
+            .context("no customer id")?
+            .to_owned(),
         email: email.to_owned(),
         token: session["token"].as_str().context("no token")?.to_owned(),
         stripe_customer_id: session["customer"]["stripe_customer_id"]

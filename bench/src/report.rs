@@ -1,4 +1,5 @@
-//! The run's table: each figure, its reference from the same run, the ratio and the target.
+//! The run's table: each figure, its reference from the same run, the ratio and the target;
+//! then the notes, the comparison with the committed report, and the profiles.
 
 use std::fmt::Write;
 use std::time::Duration;
@@ -48,6 +49,20 @@ struct Row {
     ratio: String,
     target: String,
     verdict: String,
+    /// The ratio, for the regression guard; `None` for rows it does not watch.
+    guarded: Option<GuardedRatio>,
+}
+
+/// A ratio the regression guard compares with the committed report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuardedRatio {
+    /// The row's Measure cell.
+    pub what: String,
+    /// The row's Reference cell (`name: value`).
+    pub reference: String,
+    pub ratio: f64,
+    /// Throughput against a reference: higher is better; latency: lower is.
+    pub higher_is_better: bool,
 }
 
 /// Everything one run measured.
@@ -57,6 +72,7 @@ pub struct Report {
     quick: bool,
     rows: Vec<Row>,
     notes: Vec<String>,
+    against_committed: Vec<String>,
     profiles: Vec<(String, String)>,
 }
 
@@ -68,23 +84,30 @@ impl Report {
             quick,
             rows: Vec::new(),
             notes: Vec::new(),
+            against_committed: Vec::new(),
             profiles: Vec::new(),
         }
     }
 
     /// A reference figure (no ratio of its own).
     pub fn reference(&mut self, what: &str, figure: Figure) {
+        self.plain_row(format!("reference: {what}"), figure.text);
+    }
+
+    fn plain_row(&mut self, what: String, figure: String) {
         self.rows.push(Row {
-            what: format!("reference: {what}"),
-            figure: figure.text,
+            what,
+            figure,
             reference: String::new(),
             ratio: String::new(),
             target: String::new(),
             verdict: String::new(),
+            guarded: None,
         });
     }
 
-    /// A throughput figure against its reference; `target` is the least acceptable ratio.
+    /// A throughput figure of the service against its reference; `target` is the least
+    /// acceptable ratio. The regression guard watches the ratio.
     pub fn measure(
         &mut self,
         what: &str,
@@ -93,12 +116,57 @@ impl Report {
         reference_name: &str,
         target: Option<f64>,
     ) {
+        self.throughput_row(
+            what.to_owned(),
+            figure,
+            reference,
+            reference_name,
+            target,
+            true,
+        );
+    }
+
+    /// An extra figure against a reference, to show a gap (such as the one the async hop
+    /// alone costs); not about the service, so the regression guard leaves it alone.
+    pub fn extra_measure(
+        &mut self,
+        what: &str,
+        figure: Figure,
+        reference: f64,
+        reference_name: &str,
+    ) {
+        self.throughput_row(
+            format!("extra: {what}"),
+            figure,
+            reference,
+            reference_name,
+            None,
+            false,
+        );
+    }
+
+    fn throughput_row(
+        &mut self,
+        what: String,
+        figure: Figure,
+        reference: f64,
+        reference_name: &str,
+        target: Option<f64>,
+        guard: bool,
+    ) {
         let ratio = figure.value / reference.max(f64::EPSILON);
+        let reference = format!("{reference_name}: {}", thousands(reference));
         self.rows.push(Row {
-            what: what.to_owned(),
+            guarded: guard.then(|| GuardedRatio {
+                what: what.clone(),
+                reference: reference.clone(),
+                ratio,
+                higher_is_better: true,
+            }),
+            what,
             figure: figure.text,
-            reference: format!("{reference_name}: {}", thousands(reference)),
-            ratio: format!("{ratio:.2}x"),
+            reference,
+            ratio: ratio_text(ratio),
             target: target.map_or_else(String::new, |t| format!(">= {t}x")),
             verdict: target.map_or_else(String::new, |t| verdict(ratio >= t)),
         });
@@ -114,13 +182,33 @@ impl Report {
         most: f64,
     ) {
         let ratio = latency.as_secs_f64() / reference.as_secs_f64().max(f64::EPSILON);
+        let reference = format!("{reference_name}: {:.2} ms", ms(reference));
         self.rows.push(Row {
             what: what.to_owned(),
             figure: format!("{:.2} ms", ms(latency)),
-            reference: format!("{reference_name}: {:.2} ms", ms(reference)),
-            ratio: format!("{ratio:.2}x"),
+            guarded: Some(GuardedRatio {
+                what: what.to_owned(),
+                reference: reference.clone(),
+                ratio,
+                higher_is_better: false,
+            }),
+            reference,
+            ratio: ratio_text(ratio),
             target: format!("<= {most}x"),
             verdict: verdict(ratio <= most),
+        });
+    }
+
+    /// A duration against a ceiling (an absolute target: the regression guard leaves it).
+    pub fn within(&mut self, what: &str, took: Duration, most: Duration) {
+        self.rows.push(Row {
+            what: what.to_owned(),
+            figure: format!("{:.2} s", took.as_secs_f64()),
+            reference: String::new(),
+            ratio: String::new(),
+            target: format!("<= {} s", most.as_secs_f64()),
+            verdict: verdict(took <= most),
+            guarded: None,
         });
     }
 
@@ -134,6 +222,7 @@ impl Report {
             ratio: String::new(),
             target: format!("<= {:.0} MiB", mib(ceiling)),
             verdict: verdict(bytes <= ceiling),
+            guarded: None,
         });
     }
 
@@ -147,12 +236,27 @@ impl Report {
         self.notes.push(note);
     }
 
+    /// The ratios the regression guard watches, in table order.
+    pub fn guarded_ratios(&self) -> Vec<GuardedRatio> {
+        self.rows
+            .iter()
+            .filter_map(|row| row.guarded.clone())
+            .collect()
+    }
+
+    /// The regression guard's findings, for a section of their own.
+    pub fn against_committed(&mut self, lines: Vec<String>) {
+        self.against_committed = lines;
+    }
+
     /// The table for the terminal.
     pub fn table(&self) -> String {
         let mut out = String::new();
         for row in &self.rows {
             let _ = writeln!(out, "{}\n    {}", row.what, row.figure);
-            if !row.reference.is_empty() {
+            if !row.reference.is_empty() && row.target.is_empty() {
+                let _ = writeln!(out, "    ratio {} to {}", row.ratio, row.reference);
+            } else if !row.reference.is_empty() {
                 let _ = writeln!(
                     out,
                     "    ratio {} to {} (target {}) {}",
@@ -164,6 +268,12 @@ impl Report {
         }
         for note in &self.notes {
             let _ = writeln!(out, "- {note}");
+        }
+        if !self.against_committed.is_empty() {
+            let _ = writeln!(out, "against the committed BENCHMARKS.md:");
+            for line in &self.against_committed {
+                let _ = writeln!(out, "- {line}");
+            }
         }
         out
     }
@@ -202,6 +312,15 @@ impl Report {
                 let _ = writeln!(out, "- {note}");
             }
         }
+        if !self.against_committed.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n## Against the committed BENCHMARKS.md\n\nEach ratio compared with the same row of the report committed in the repository; a drop of more than 30% is flagged, never failed (machines and their neighbours differ).\n"
+            );
+            for line in &self.against_committed {
+                let _ = writeln!(out, "- {line}");
+            }
+        }
         for (phase, hottest) in &self.profiles {
             let _ = writeln!(
                 out,
@@ -214,6 +333,18 @@ impl Report {
 
 fn verdict(met: bool) -> String {
     if met { "yes" } else { "no" }.to_owned()
+}
+
+/// A ratio with three significant digits below 1 (small ratios would read 0.04x otherwise,
+/// too coarse for the regression guard to compare), two above.
+fn ratio_text(ratio: f64) -> String {
+    if ratio < 0.1 {
+        format!("{ratio:.4}x")
+    } else if ratio < 1.0 {
+        format!("{ratio:.3}x")
+    } else {
+        format!("{ratio:.2}x")
+    }
 }
 
 fn ms(duration: Duration) -> f64 {
