@@ -1,0 +1,9 @@
+//! The customer portal: its pages over HTTP (headers, sessions, cross-site posts, signed links,
+//! languages, validation), and in a real browser against the real binary (the journey, every
+//! page at 360 px wide).
+
+mod browse;
+mod journey;
+mod layout;
+mod pages;
+mod server;
