@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use sqlx::SqliteConnection;
 
 use super::{cards, objects, outbox, save_intent, stripe_like_id};
+use crate::provider::stripe::metadata;
 use crate::provider::{NewInvoice, NewPaymentIntent, NewSubscription, PlanPrice, ProviderError};
 
 /// Collection attempts on a subscription invoice before the subscription is canceled.
@@ -542,7 +543,7 @@ pub async fn create_subscription(
         "ended_at": null,
         "latest_invoice": null,
         "livemode": false,
-        "metadata": {"billstream_subscription_id": new.subscription_id},
+        "metadata": {metadata::SUBSCRIPTION_ID: new.subscription_id},
         "start_date": now,
         "status": if trial_end.is_some() { "trialing" } else { "incomplete" },
         "trial_end": trial_end,
@@ -731,7 +732,7 @@ pub async fn create_invoice(
             days_until_due: (collection_method == "send_invoice").then_some(new.due_days),
             memo: new.memo.as_deref(),
             billing_reason: "manual",
-            metadata: json!({"billstream_invoice_id": new.invoice_id}),
+            metadata: json!({metadata::INVOICE_ID: new.invoice_id}),
         },
         now,
     );

@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::Notify;
 
-use super::stripe::{billing_decode, decode};
+use super::stripe::{billing_decode, decode, metadata};
 use super::{
     CustomerDetails, NewCustomer, NewInvoice, NewPaymentIntent, NewRefund, NewSubscription,
     PaymentIntent, PaymentProvider, PlanPrice, ProviderCustomer, ProviderError, ProviderInvoice,
@@ -347,7 +347,7 @@ impl PaymentProvider for SandboxProvider {
             "email": customer.email,
             "name": customer.name,
             "phone": customer.phone,
-            "metadata": {"billstream_customer_id": customer.customer_id},
+            "metadata": {metadata::CUSTOMER_ID: customer.customer_id},
         });
         let response = self
             .idempotent(idempotency_key, request.clone(), move |conn| {
@@ -526,7 +526,7 @@ impl PaymentProvider for SandboxProvider {
                 Box::pin(async move { refund(conn, &new, &key).await })
             })
             .await?;
-        decode::refund(response)
+        decode::refund(&response)
     }
 
     async fn set_default_payment_method(

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::{stripe_like_id, unix_now};
-use crate::provider::stripe::decode;
+use crate::provider::stripe::metadata;
 use crate::provider::NewPaymentIntent;
 
 /// A fresh PaymentIntent awaiting its payment method.
@@ -17,7 +17,7 @@ pub fn new_payment_intent(intent: &NewPaymentIntent) -> Value {
         stripe_like_id("s").trim_start_matches("s_")
     );
     let mut metadata: BTreeMap<String, String> = intent.metadata.clone();
-    metadata.insert("billstream_payment_id".into(), intent.payment_id.clone());
+    metadata.insert(metadata::PAYMENT_ID.into(), intent.payment_id.clone());
     json!({
         "id": id,
         "object": "payment_intent",
@@ -75,7 +75,7 @@ pub fn refund(intent: &Value, amount: i64, billstream_refund_id: &str) -> Value 
         "currency": intent["currency"],
         "payment_intent": intent["id"],
         "status": "succeeded",
-        "metadata": {decode::REFUND_ID_METADATA: billstream_refund_id},
+        "metadata": {metadata::REFUND_ID: billstream_refund_id},
     })
 }
 

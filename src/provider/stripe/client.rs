@@ -20,7 +20,8 @@ use stripe_core::payment_intent::{
 use stripe_core::refund::CreateRefund;
 use stripe_types::Currency;
 
-use super::decode::{self, REFUND_ID_METADATA};
+use super::decode;
+use super::metadata;
 use crate::config::Secret;
 use crate::provider::{
     ChargeError, CustomerDetails, NewCustomer, NewInvoice, NewPaymentIntent, NewRefund,
@@ -223,7 +224,7 @@ impl PaymentProvider for StripeProvider {
             .email(customer.email.as_str())
             .name(customer.name.as_str())
             .metadata(HashMap::from([(
-                "billstream_customer_id".to_owned(),
+                metadata::CUSTOMER_ID.to_owned(),
                 customer.customer_id.clone(),
             )]));
         if let Some(phone) = &customer.phone {
@@ -267,7 +268,7 @@ impl PaymentProvider for StripeProvider {
         idempotency_key: &str,
     ) -> Result<PaymentIntent, ProviderError> {
         let mut metadata: HashMap<String, String> = intent.metadata.clone().into_iter().collect();
-        metadata.insert("billstream_payment_id".into(), intent.payment_id.clone());
+        metadata.insert(metadata::PAYMENT_ID.into(), intent.payment_id.clone());
         let mut request = CreatePaymentIntent::new(intent.amount, currency(&intent.currency)?)
             .customer(intent.stripe_customer_id.as_str())
             .metadata(metadata);
@@ -350,10 +351,10 @@ impl PaymentProvider for StripeProvider {
             .payment_intent(refund.payment_intent_id.as_str())
             .amount(refund.amount)
             .metadata(HashMap::from([(
-                REFUND_ID_METADATA.to_owned(),
+                metadata::REFUND_ID.to_owned(),
                 refund.refund_id.clone(),
             )]));
-        decode::refund(self.call(&request, Some(idempotency_key)).await?)
+        decode::refund(&self.call(&request, Some(idempotency_key)).await?)
     }
 
     #[tracing::instrument(skip_all)]
