@@ -11,7 +11,9 @@ use sqlx::{FromRow, SqlitePool};
 use crate::provider::EventEnvelope;
 use crate::store::group_commit::{GroupCommit, GroupCommitError};
 
-/// Where an event stands.
+/// Where an event stands. Rows written by older versions may also say `deferred` (invoice
+/// events kept until the invoice aggregate existed); nothing writes it any more, and
+/// `billstream inbox retry --deferred` still queues such rows again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InboxStatus {
     /// Waiting to be applied (or to be retried).
@@ -22,8 +24,6 @@ pub enum InboxStatus {
     Ignored,
     /// About a Stripe customer billstream does not know.
     UnknownCustomer,
-    /// A type whose aggregate this version does not have yet; kept to be applied later.
-    Deferred,
     /// Failed too often; waits for an operator (`billstream inbox retry`).
     Parked,
 }
@@ -36,7 +36,6 @@ impl InboxStatus {
             Self::Applied => "applied",
             Self::Ignored => "ignored",
             Self::UnknownCustomer => "unknown_customer",
-            Self::Deferred => "deferred",
             Self::Parked => "parked",
         }
     }
