@@ -9,8 +9,8 @@ use stripe::StripeRequest;
 use stripe_client_core::{RequestBuilder, StripeMethod};
 
 use super::billing_decode;
-use super::client::{Failure, StripeProvider};
 use super::metadata;
+use super::transport::{Failure, StripeProvider};
 use crate::provider::{
     NewInvoice, NewSubscription, PlanPrice, ProviderError, ProviderInvoice, ProviderSubscription,
 };

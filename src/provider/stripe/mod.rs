@@ -1,10 +1,10 @@
 //! Stripe: the adapter that speaks Stripe's API, and everything that knows Stripe's wire
 //! format — request and response shapes (`decode`, `billing_decode`), the webhook envelope
 //! (`envelope`) and its typed events (`events`), the signature scheme (`signature`), the
-//! metadata keys (`metadata`). The adapter is `client` and `billing` (Stripe Billing). Files
-//! here may import the provider's neutral types and `crate::config`; only the adapter uses
-//! async-stripe. The sandbox reuses the wire decoding and signing, since it answers in Stripe's
-//! shapes.
+//! metadata keys (`metadata`). The adapter is `transport` (the client and its retries),
+//! `client` (the port) and `billing` (Stripe Billing). Files here may import the provider's
+//! neutral types and `crate::config`; only the adapter uses async-stripe. The sandbox reuses the
+//! wire decoding and signing, since it answers in Stripe's shapes.
 
 mod billing;
 pub mod billing_decode;
@@ -14,5 +14,6 @@ pub mod envelope;
 pub mod events;
 pub mod metadata;
 pub mod signature;
+mod transport;
 
-pub use client::StripeProvider;
+pub use transport::StripeProvider;
