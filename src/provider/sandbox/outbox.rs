@@ -11,7 +11,7 @@ use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use super::{stripe_like_id, unix_now};
+use super::ids::{stripe_like_id, unix_now};
 use crate::config::Secret;
 use crate::provider::stripe::signature::{self, signature_header};
 use crate::provider::ProviderError;
