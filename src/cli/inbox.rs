@@ -1,4 +1,7 @@
 //! `billstream inbox list|retry`: what the webhook inbox holds, and putting events back.
+//! Databases written by versions before invoices were applied may hold `deferred` rows (invoice
+//! events kept for later); nothing writes that status now, so it is not advertised, but such
+//! rows are still listed and `retry --deferred` (hidden) queues them again.
 
 use clap::{Args, Subcommand};
 use serde_json::json;
@@ -21,23 +24,22 @@ pub struct InboxArgs {
 pub enum InboxCommand {
     /// Print stored events as JSON lines, newest first.
     List {
-        /// Only events in this status (pending, applied, ignored, unknown_customer, deferred,
-        /// parked).
+        /// Only events in this status (pending, applied, ignored, unknown_customer, parked).
         #[arg(long)]
         status: Option<String>,
         /// At most this many events.
         #[arg(long, default_value_t = 100)]
         limit: i64,
     },
-    /// Queue events again: one by id, or every parked (or deferred) event.
+    /// Queue events again: one by id, or every parked event.
     Retry {
         /// The Stripe event id (`evt_…`).
         event_id: Option<String>,
         /// Every parked event.
         #[arg(long, conflicts_with = "event_id")]
         parked: bool,
-        /// Every deferred event.
-        #[arg(long, conflicts_with_all = ["event_id", "parked"])]
+        /// Every event an older version stored as deferred.
+        #[arg(long, hide = true, conflicts_with_all = ["event_id", "parked"])]
         deferred: bool,
     },
 }
@@ -62,7 +64,7 @@ pub async fn run(config: &Config, args: InboxArgs) -> anyhow::Result<()> {
         } => {
             let status = if deferred { "deferred" } else { "parked" };
             if event_id.is_none() && !parked && !deferred {
-                anyhow::bail!("name an event id, or pass --parked or --deferred");
+                anyhow::bail!("name an event id, or pass --parked");
             }
             let requeued = inbox.requeue(event_id.as_deref(), status).await?;
             println!(

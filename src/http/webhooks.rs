@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 use super::error::ApiError;
 use super::AppState;
 use crate::error::AppError;
-use crate::inbox::{Stored, StripeEvent};
+use crate::inbox::Stored;
+use crate::provider::read_envelope;
 use crate::provider::stripe::signature as webhook_signature;
 
 /// The largest webhook body accepted (1 MiB).
@@ -29,7 +30,7 @@ async fn receive(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let header = headers
-        .get("stripe-signature")
+        .get(webhook_signature::HEADER)
         .and_then(|value| value.to_str().ok());
     let secrets: Vec<&str> = state.webhooks.secrets.iter().map(|s| s.expose()).collect();
     webhook_signature::verify(
@@ -43,7 +44,7 @@ async fn receive(
         tracing::warn!(%error, "webhook refused");
         ApiError::InvalidSignature
     })?;
-    let event = StripeEvent::parse(&body).ok_or(ApiError::InvalidEvent)?;
+    let event = read_envelope(&body).ok_or(ApiError::InvalidEvent)?;
     let stored = state
         .webhooks
         .inbox
@@ -53,7 +54,7 @@ async fn receive(
     if stored == Stored::New {
         state.webhooks.wake.notify_one();
     }
-    tracing::info!(event = %event.id, kind = %event.kind, duplicate = (stored == Stored::Duplicate), "webhook stored");
+    tracing::info!(event = %event.id, kind = %event.event_type, duplicate = (stored == Stored::Duplicate), "webhook stored");
     Ok(Json(json!({
         "received": true,
         "duplicate": stored == Stored::Duplicate,

@@ -1,5 +1,6 @@
-//! The durable inbox of Stripe events: stored before they are acknowledged, applied after,
-//! retried with backoff, parked after too many failures, re-queued by operators.
+//! The durable inbox of provider events: stored before they are acknowledged, applied after,
+//! retried with backoff, parked after too many failures, re-queued by operators. It keeps the
+//! raw body as delivered; the worker decodes it when it applies it.
 
 use std::time::Duration;
 
@@ -7,10 +8,12 @@ use rand::Rng;
 use serde::Serialize;
 use sqlx::{FromRow, SqlitePool};
 
-use super::StripeEvent;
+use crate::provider::EventEnvelope;
 use crate::store::group_commit::{GroupCommit, GroupCommitError};
 
-/// Where an event stands.
+/// Where an event stands. Rows written by older versions may also say `deferred` (invoice
+/// events kept until the invoice aggregate existed); nothing writes it any more, and
+/// `billstream inbox retry --deferred` still queues such rows again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InboxStatus {
     /// Waiting to be applied (or to be retried).
@@ -21,8 +24,6 @@ pub enum InboxStatus {
     Ignored,
     /// About a Stripe customer billstream does not know.
     UnknownCustomer,
-    /// A type whose aggregate this version does not have yet; kept to be applied later.
-    Deferred,
     /// Failed too often; waits for an operator (`billstream inbox retry`).
     Parked,
 }
@@ -35,7 +36,6 @@ impl InboxStatus {
             Self::Applied => "applied",
             Self::Ignored => "ignored",
             Self::UnknownCustomer => "unknown_customer",
-            Self::Deferred => "deferred",
             Self::Parked => "parked",
         }
     }
@@ -98,12 +98,12 @@ impl Inbox {
 
     /// Commits a verified event (the raw body, as delivered) unless its id is already stored;
     /// returns once the row is durable.
-    pub async fn store(&self, event: &StripeEvent, raw: &[u8]) -> Result<Stored, InboxError> {
+    pub async fn store(&self, event: &EventEnvelope, raw: &[u8]) -> Result<Stored, InboxError> {
         let row = (
             event.id.clone(),
-            event.kind.clone(),
-            event.object_id().map(str::to_owned),
-            event.object_type().map(str::to_owned),
+            event.event_type.clone(),
+            event.object_id.clone(),
+            event.object_type.clone(),
             event.created,
             event.livemode,
             String::from_utf8_lossy(raw).into_owned(),

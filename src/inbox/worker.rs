@@ -1,4 +1,5 @@
-//! Drains the inbox: applies due events, records what became of each, retries failures.
+//! Drains the inbox: decodes each due event once, applies it, records what became of it,
+//! retries failures.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use tokio::task::JoinHandle;
 
 use super::apply::EventApplier;
 use super::store::{Inbox, InboxEntry, InboxError, InboxStatus};
-use super::StripeEvent;
+use crate::provider::{self, IncomingEvent};
 
 /// How long the worker sleeps when nothing wakes it (retries come due on their own).
 const IDLE_POLL: Duration = Duration::from_millis(500);
@@ -64,8 +65,8 @@ impl InboxWorker {
             processed += due.len();
             let outcomes: Vec<Result<(), InboxError>> = futures::stream::iter(lanes(due))
                 .map(|lane| async move {
-                    for entry in &lane {
-                        self.process(entry).await?;
+                    for (entry, event) in &lane {
+                        self.process(entry, event.as_ref()).await?;
                     }
                     Ok(())
                 })
@@ -76,14 +77,18 @@ impl InboxWorker {
         }
     }
 
-    async fn process(&self, entry: &InboxEntry) -> Result<(), InboxError> {
-        let Some(event) = StripeEvent::parse(entry.payload.as_bytes()) else {
+    async fn process(
+        &self,
+        entry: &InboxEntry,
+        event: Option<&IncomingEvent>,
+    ) -> Result<(), InboxError> {
+        let Some(event) = event else {
             self.inbox
                 .fail(entry, "the stored body is not a Stripe event")
                 .await?;
             return Ok(());
         };
-        match self.applier.apply(&event).await {
+        match self.applier.apply(event).await {
             Ok(status) => self.inbox.finish(entry.seq, status).await,
             Err(error) => {
                 let status = self.inbox.fail(entry, &error.to_string()).await?;
@@ -98,31 +103,33 @@ impl InboxWorker {
     }
 }
 
-/// Splits due events into lanes, one per object they concern, keeping their order. A charge
-/// or refund belongs to its PaymentIntent's lane: all of them change the same payment.
-fn lanes(due: Vec<InboxEntry>) -> Vec<Vec<InboxEntry>> {
-    let mut lanes: Vec<Vec<InboxEntry>> = Vec::new();
+/// A due event with its decoded body (`None` when the stored body is not an event).
+type Due = (InboxEntry, Option<IncomingEvent>);
+
+/// Decodes every due event, once, and splits them into lanes, one per object they concern,
+/// keeping their order. A charge or refund belongs to its PaymentIntent's lane: all of them
+/// change the same payment.
+fn lanes(due: Vec<InboxEntry>) -> Vec<Vec<Due>> {
+    let mut lanes: Vec<Vec<Due>> = Vec::new();
     let mut lane_of: HashMap<String, usize> = HashMap::new();
     for entry in due {
-        let key = lane_key(&entry);
+        let event = provider::decode_event(entry.payload.as_bytes());
+        let key = lane_key(&entry, event.as_ref());
         let index = *lane_of.entry(key).or_insert_with(|| {
             lanes.push(Vec::new());
             lanes.len() - 1
         });
-        lanes[index].push(entry);
+        lanes[index].push((entry, event));
     }
     lanes
 }
 
-fn lane_key(entry: &InboxEntry) -> String {
-    let payment_intent = StripeEvent::parse(entry.payload.as_bytes()).and_then(|event| {
-        event.data.object["payment_intent"]
-            .as_str()
-            .map(str::to_owned)
-    });
-    payment_intent
-        .or_else(|| entry.object_id.clone())
-        .unwrap_or_else(|| entry.event_id.clone())
+fn lane_key(entry: &InboxEntry, event: Option<&IncomingEvent>) -> String {
+    event
+        .and_then(|event| event.envelope.ordering_key())
+        .or(entry.object_id.as_deref())
+        .unwrap_or(&entry.event_id)
+        .to_owned()
 }
 
 #[cfg(test)]
@@ -162,7 +169,7 @@ mod tests {
         ];
         let seqs: Vec<Vec<i64>> = lanes(due)
             .iter()
-            .map(|lane| lane.iter().map(|entry| entry.seq).collect())
+            .map(|lane| lane.iter().map(|(entry, _)| entry.seq).collect())
             .collect();
         assert_eq!(seqs, vec![vec![1, 3, 4], vec![2]]);
     }

@@ -1,15 +1,28 @@
 //! The payment-provider port: the one interface through which billstream talks to its payment
-//! provider. The offline sandbox and the Stripe adapter implement it; nothing else in the
-//! service knows a provider's wire format.
+//! provider, and the provider-neutral shapes it speaks — requests and results (`types`,
+//! `billing`), events (`events`), errors (`error`). The offline sandbox (`sandbox/`) and the
+//! Stripe adapter (`stripe/`) implement it; nothing else in the service knows a provider's wire
+//! format. The neutral files import only `aggregates` value types (and `sqlx`'s error, for the
+//! sandbox's storage failures); `stripe/` may import them
+//! and `crate::config`; `sandbox/` may also import `stripe/`'s wire decoding and signing
+//! (it answers in Stripe's shapes) and the write gate it shares with the service.
 
 mod billing;
 mod error;
+mod events;
 pub mod sandbox;
 pub mod stripe;
 mod types;
 
 pub use billing::*;
 pub use error::ProviderError;
+pub use events::*;
+/// Webhooks arrive in Stripe's format whichever provider runs (the sandbox sends the same), so
+/// the inbox reads them with the Stripe adapter's decoder.
+pub use stripe::events::{decode_event, read_envelope};
+/// Whether a metadata key is one billstream writes on provider objects (a client's own
+/// metadata may not use it).
+pub use stripe::metadata::is_reserved as is_reserved_metadata_key;
 pub use types::*;
 
 use async_trait::async_trait;

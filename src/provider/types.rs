@@ -149,3 +149,11 @@ pub struct Refund {
     /// billstream's refund id, when billstream asked for the refund.
     pub billstream_refund_id: Option<String>,
 }
+
+impl Refund {
+    /// Whether the refund gives money back: a failed or canceled one does not (a pending one
+    /// is on its way).
+    pub fn stands(&self) -> bool {
+        !matches!(self.status.as_str(), "failed" | "canceled")
+    }
+}

@@ -20,6 +20,12 @@ pub enum PaymentCommand {
     SettleRefund(SettleRefund),
     /// Applies what a Stripe event says about the PaymentIntent or its charge.
     ApplyStripeEvent(PaymentStripeFact),
+    /// Records a PaymentIntent born at the provider together with what its first event says,
+    /// in one commit: nobody ever reads the payment half-adopted.
+    Adopt {
+        create: CreatePayment,
+        fact: PaymentStripeFact,
+    },
 }
 
 /// A new payment and its PaymentIntent.

@@ -223,6 +223,15 @@ impl Payment {
             PaymentCommand::RequestRefund(request) => self.decide_refund_request(request),
             PaymentCommand::SettleRefund(settle) => self.decide_refund_settlement(settle),
             PaymentCommand::ApplyStripeEvent(fact) => self.decide_stripe_event(fact),
+            PaymentCommand::Adopt { create, fact } => {
+                let mut events = self.decide_create(create)?;
+                let mut state = self.clone();
+                for event in &events {
+                    state.apply(event.clone());
+                }
+                events.extend(state.decide_stripe_event(fact)?);
+                Ok(events)
+            }
         }
     }
 }

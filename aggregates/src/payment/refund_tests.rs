@@ -275,3 +275,27 @@ fn the_next_confirmation_attempt_follows_the_last_and_stops_at_a_final_status() 
         Err(PaymentError::AlreadyFinal("succeeded"))
     );
 }
+
+#[test]
+fn an_intent_born_at_the_provider_is_adopted_with_its_first_event_in_one_commit() {
+    let fact = PaymentStripeFact {
+        stripe_event_id: "evt_s".into(),
+        event_type: "payment_intent.succeeded".into(),
+        created: at(50),
+        outcome: Some(Outcome::Succeeded {
+            amount_received: 2_000,
+        }),
+        charge: None,
+    };
+    let PaymentCommand::Create(create) = super::tests::create() else {
+        unreachable!("create() makes a Create command")
+    };
+    PaymentTest::with(())
+        .given_no_previous_events()
+        .when(PaymentCommand::Adopt { create, fact })
+        .then_expect_events(vec![
+            created(),
+            applied("evt_s", "payment_intent.succeeded", 50),
+            super::tests::stripe_success(50),
+        ]);
+}

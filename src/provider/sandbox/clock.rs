@@ -5,7 +5,9 @@
 
 use sqlx::SqliteConnection;
 
-use super::{billing, unix_now, SandboxProvider};
+use super::cycle;
+use super::ids::unix_now;
+use super::SandboxProvider;
 use crate::provider::ProviderError;
 
 /// Most steps one advance runs (a year of daily renewals for many subscriptions fits).
@@ -60,7 +62,7 @@ impl SandboxProvider {
         while steps < MAX_STEPS {
             let (_turn, mut tx) = self.begin_write().await?;
             let now = now(&mut tx).await?;
-            if !billing::run_next_due(&mut tx, now).await? {
+            if !cycle::run_next_due(&mut tx, now).await? {
                 break;
             }
             tx.commit().await?;

@@ -1,11 +1,82 @@
 //! Stripe's idempotency contract, in the sandbox: the first answer to a key is replayed for the
-//! same request, and a different request under the same key is refused.
+//! same request, and a different request under the same key is refused. Every mutating call of
+//! the port runs through `SandboxProvider::idempotent`, in one transaction with the events it
+//! queues.
 
+use futures::future::BoxFuture;
 use serde_json::Value;
 use sqlx::SqliteConnection;
 
-use super::unix_now;
+use super::clock;
+use super::ids::unix_now;
+use super::SandboxProvider;
 use crate::provider::ProviderError;
+
+/// What an operation on the sandbox's state answers, within the caller's transaction.
+pub type Answer<'c> = BoxFuture<'c, Result<Value, ProviderError>>;
+
+impl SandboxProvider {
+    /// Runs `operation` once per idempotency key, in one transaction with the events it queues.
+    pub(super) async fn idempotent<F>(
+        &self,
+        key: &str,
+        request: Value,
+        operation: F,
+    ) -> Result<Value, ProviderError>
+    where
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> Answer<'c> + Send,
+    {
+        let (_turn, mut tx) = self.begin_write().await?;
+        if let Some(response) = remembered(&mut tx, key, &request).await? {
+            return Ok(response);
+        }
+        let response = operation(&mut tx).await?;
+        remember(&mut tx, key, &request, &response).await?;
+        tx.commit().await?;
+        self.outbox_wake.notify_one();
+        Ok(response)
+    }
+}
+
+/// A change to an existing sandbox object (an invoice, a subscription), made at sandbox-clock
+/// time once per idempotency key.
+pub trait Change: Send + 'static {
+    /// The request the idempotency key is bound to, as the sandbox has always recorded it.
+    fn request(&self, id: &str) -> Value;
+
+    /// Makes the change to object `id` at sandbox time `now`; answers the object.
+    fn run(self, conn: &mut SqliteConnection, id: String, now: i64) -> Answer<'_>;
+}
+
+impl SandboxProvider {
+    /// Makes `change` to object `id` once per idempotency key.
+    pub(super) async fn change<C: Change>(
+        &self,
+        id: &str,
+        change: C,
+        key: &str,
+    ) -> Result<Value, ProviderError> {
+        let request = change.request(id);
+        let id = id.to_owned();
+        let operation = at_clock_time(move |conn, now| change.run(conn, id, now));
+        self.idempotent(key, request, operation).await
+    }
+}
+
+/// `operation` run at sandbox-clock time, as every billing operation is.
+pub fn at_clock_time<F>(
+    operation: F,
+) -> impl for<'c> FnOnce(&'c mut SqliteConnection) -> Answer<'c> + Send
+where
+    F: for<'c> FnOnce(&'c mut SqliteConnection, i64) -> Answer<'c> + Send + 'static,
+{
+    move |conn: &mut SqliteConnection| -> Answer<'_> {
+        Box::pin(async move {
+            let now = clock::now(conn).await?;
+            operation(conn, now).await
+        })
+    }
+}
 
 /// The stored answer for `key`, if this exact request was answered before.
 pub async fn remembered(

@@ -11,9 +11,9 @@ use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use super::{stripe_like_id, unix_now};
+use super::ids::{stripe_like_id, unix_now};
 use crate::config::Secret;
-use crate::provider::stripe::signature::signature_header;
+use crate::provider::stripe::signature::{self, signature_header};
 use crate::provider::ProviderError;
 
 /// The API version the sandbox's events claim to be shaped by.
@@ -153,7 +153,7 @@ impl WebhookDelivery {
             .client
             .post(&self.target)
             .header("Content-Type", "application/json")
-            .header("Stripe-Signature", header)
+            .header(signature::HEADER, header)
             .body(payload.to_owned())
             .send()
             .await

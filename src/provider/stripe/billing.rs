@@ -9,7 +9,8 @@ use stripe::StripeRequest;
 use stripe_client_core::{RequestBuilder, StripeMethod};
 
 use super::billing_decode;
-use super::client::{Failure, StripeProvider};
+use super::metadata;
+use super::transport::{Failure, StripeProvider};
 use crate::provider::{
     NewInvoice, NewSubscription, PlanPrice, ProviderError, ProviderInvoice, ProviderSubscription,
 };
@@ -146,7 +147,7 @@ impl StripeProvider {
                             .param("recurring[interval]", &price.interval)
                             .param("product_data[name]", &price.product_name)
                             .param("lookup_key", &key)
-                            .param("metadata[billstream_plan_id]", &price.plan_id);
+                            .param(metadata::form_param(metadata::PLAN_ID), &price.plan_id);
                         let created = self.call(&create, Some(&key)).await?;
                         billing_id(&created)?
                     }
@@ -194,7 +195,10 @@ impl StripeProvider {
         let mut request = FormRequest::post("/subscriptions")
             .param("customer", &new.stripe_customer_id)
             .param("payment_behavior", "allow_incomplete")
-            .param("metadata[billstream_subscription_id]", &new.subscription_id);
+            .param(
+                metadata::form_param(metadata::SUBSCRIPTION_ID),
+                &new.subscription_id,
+            );
         request = item_price(request, 0, &new.price);
         if let Some(days) = new.trial_days.filter(|days| *days > 0) {
             request = request.param("trial_period_days", days);
@@ -288,7 +292,7 @@ impl StripeProvider {
             .param("collection_method", &method)
             .param("auto_advance", false)
             .param("pending_invoice_items_behavior", "exclude")
-            .param("metadata[billstream_invoice_id]", &new.invoice_id);
+            .param(metadata::form_param(metadata::INVOICE_ID), &new.invoice_id);
         if method == "send_invoice" {
             request = request.param("days_until_due", new.due_days);
         }

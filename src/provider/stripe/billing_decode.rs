@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+use super::metadata;
 use crate::provider::{ProviderError, ProviderInvoice, ProviderInvoiceLine, ProviderSubscription};
 
 /// An id field that Stripe sends either as an id or as the expanded object.
@@ -61,7 +62,7 @@ pub fn subscription(object: &Value) -> Result<ProviderSubscription, ProviderErro
         created: object["created"]
             .as_i64()
             .or_else(|| object["start_date"].as_i64()),
-        billstream_id: text(&object["metadata"]["billstream_subscription_id"]),
+        billstream_id: text(&object["metadata"][metadata::SUBSCRIPTION_ID]),
     })
 }
 
@@ -136,7 +137,7 @@ pub fn invoice(object: &Value) -> Result<ProviderInvoice, ProviderError> {
         next_payment_attempt: object["next_payment_attempt"].as_i64(),
         last_payment_error: text(&object["last_payment_error"]["message"]),
         memo: text(&object["description"]),
-        billstream_id: text(&object["metadata"]["billstream_invoice_id"]),
+        billstream_id: text(&object["metadata"][metadata::INVOICE_ID]),
     })
 }
 

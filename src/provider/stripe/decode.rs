@@ -1,12 +1,16 @@
 //! Lenient decoding of Stripe-shaped JSON: only the fields billstream uses, tolerant of fields
 //! Stripe adds and of older shapes (localstripe's). Shared by the Stripe adapter and the sandbox.
 
-use serde::Deserialize;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
+use serde::Deserialize;
 use serde_json::Value;
 
-use crate::provider::{ChargeError, IntentStatus, PaymentIntent, ProviderError, Refund};
+use super::billing_decode::id_of;
+use super::metadata;
+use crate::provider::{
+    ChargeError, ChargeRefund, IntentSnapshot, IntentStatus, PaymentIntent, ProviderError, Refund,
+};
 
 #[derive(Deserialize)]
 struct WirePaymentIntent {
@@ -33,19 +37,6 @@ struct WireError {
     #[serde(default)]
     message: Option<String>,
 }
-
-#[derive(Deserialize)]
-struct WireRefund {
-    id: String,
-    amount: i64,
-    #[serde(default)]
-    status: Option<String>,
-    #[serde(default)]
-    metadata: Option<HashMap<String, Value>>,
-}
-
-/// The metadata key that carries billstream's refund id on a provider refund.
-pub const REFUND_ID_METADATA: &str = "billstream_refund_id";
 
 fn malformed(what: &str, error: impl std::fmt::Display) -> ProviderError {
     ProviderError::Provider(format!(
@@ -81,19 +72,79 @@ pub fn payment_intent(value: Value) -> Result<PaymentIntent, ProviderError> {
     })
 }
 
-/// A Refund from its Stripe JSON.
-pub fn refund(value: Value) -> Result<Refund, ProviderError> {
-    let wire: WireRefund = serde_json::from_value(value).map_err(|e| malformed("refund", e))?;
+/// A Refund from its Stripe JSON. Only the id and amount are relied on; a status or metadata
+/// of another shape reads as absent (an older shape has no status: it succeeded).
+pub fn refund(value: &Value) -> Result<Refund, ProviderError> {
+    let id = value["id"]
+        .as_str()
+        .ok_or_else(|| malformed("refund", "no id"))?;
+    let amount = value["amount"]
+        .as_i64()
+        .ok_or_else(|| malformed("refund", "no amount"))?;
     Ok(Refund {
-        id: wire.id,
-        amount: wire.amount,
-        status: wire.status.unwrap_or_else(|| "succeeded".into()),
-        billstream_refund_id: wire.metadata.and_then(|metadata| {
-            metadata
-                .get(REFUND_ID_METADATA)?
-                .as_str()
-                .map(str::to_owned)
-        }),
+        id: id.to_owned(),
+        amount,
+        status: value["status"].as_str().unwrap_or("succeeded").to_owned(),
+        billstream_refund_id: value["metadata"][metadata::REFUND_ID]
+            .as_str()
+            .map(str::to_owned),
+    })
+}
+
+/// A PaymentIntent as an event shows it; `event_created` stands in for a missing `created`.
+pub fn intent_snapshot(
+    mut object: Value,
+    event_created: i64,
+) -> Result<IntentSnapshot, ProviderError> {
+    let text = |value: &Value| value.as_str().map(str::to_owned);
+    let customer = id_of(&object["customer"]).map(str::to_owned);
+    let invoice = id_of(&object["invoice"]).map(str::to_owned);
+    let description = text(&object["description"]);
+    let created = object["created"].as_i64().unwrap_or(event_created);
+    let own_metadata = object["metadata"].take();
+    let billstream_payment_id = text(&own_metadata[metadata::PAYMENT_ID]);
+    // The customer's own entries only: billstream's keys say nothing about the payment.
+    let metadata: BTreeMap<String, String> = own_metadata
+        .as_object()
+        .map(|map| {
+            map.iter()
+                .filter(|(key, _)| !metadata::is_reserved(key))
+                .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(IntentSnapshot {
+        intent: payment_intent(object)?,
+        billstream_payment_id,
+        customer,
+        invoice,
+        description,
+        metadata,
+        created,
+    })
+}
+
+/// A refunded charge from its Stripe JSON; `None` for a charge without a PaymentIntent (not
+/// one billstream made). Older shapes (localstripe) have no `amount_captured`: a captured
+/// charge then captured its whole amount. Newer API versions omit the `refunds` list: the
+/// totals still hold. A listed refund without an id or amount is passed over.
+pub fn charge_refund(object: &Value) -> Option<ChargeRefund> {
+    let payment_intent = id_of(&object["payment_intent"])?;
+    let amount = object["amount"].as_i64().unwrap_or(0);
+    let captured_in_full = object["captured"].as_bool() == Some(true);
+    let refunds = object["refunds"]["data"]
+        .as_array()
+        .map(|refunds| refunds.iter().filter_map(|one| refund(one).ok()).collect())
+        .unwrap_or_default();
+    Some(ChargeRefund {
+        charge_id: object["id"].as_str().unwrap_or_default().to_owned(),
+        payment_intent: payment_intent.to_owned(),
+        customer: id_of(&object["customer"]).map(str::to_owned),
+        amount_captured: object["amount_captured"]
+            .as_i64()
+            .unwrap_or(if captured_in_full { amount } else { 0 }),
+        amount_refunded: object["amount_refunded"].as_i64().unwrap_or(0),
+        refunds,
     })
 }
 

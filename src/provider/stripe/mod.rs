@@ -1,12 +1,19 @@
 //! Stripe: the adapter that speaks Stripe's API, and everything that knows Stripe's wire
-//! format — request and response shapes, the webhook envelope, the signature scheme, the
-//! metadata keys. The sandbox reuses the wire decoding, since it answers in Stripe's shapes.
+//! format — request and response shapes (`decode`, `billing_decode`), the webhook envelope
+//! (`envelope`) and its typed events (`events`), the signature scheme (`signature`), the
+//! metadata keys (`metadata`). The adapter is `transport` (the client and its retries),
+//! `client` (the port) and `billing` (Stripe Billing). Files here may import the provider's
+//! neutral types and `crate::config`; only the adapter uses async-stripe. The sandbox reuses the
+//! wire decoding and signing, since it answers in Stripe's shapes.
 
 mod billing;
 pub mod billing_decode;
 mod client;
 pub mod decode;
 pub mod envelope;
+pub mod events;
+pub mod metadata;
 pub mod signature;
+mod transport;
 
-pub use client::StripeProvider;
+pub use transport::StripeProvider;

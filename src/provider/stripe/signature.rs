@@ -6,6 +6,9 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+/// The header a delivery's signature comes in (HTTP header names are case-insensitive).
+pub const HEADER: &str = "stripe-signature";
+
 /// Why a delivery's signature was refused. The HTTP layer answers all of them alike.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {

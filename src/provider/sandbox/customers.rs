@@ -1,0 +1,143 @@
+//! The sandbox's customers: their rows (`sandbox_customers`), served as Stripe `customer`
+//! objects, created, updated and deleted with the events Stripe sends, and the default payment
+//! method invoices and subscriptions are charged to.
+
+use serde_json::{json, Value};
+use sqlx::SqliteConnection;
+
+use super::ids::{stripe_like_id, unix_now};
+use super::{cards, outbox};
+use crate::provider::ProviderError;
+
+/// A Stripe `customer` object from the sandbox's row.
+pub fn customer(
+    id: &str,
+    email: &str,
+    name: &str,
+    phone: Option<&str>,
+    metadata: &Value,
+    created: i64,
+) -> Value {
+    json!({
+        "id": id,
+        "object": "customer",
+        "created": created,
+        "email": email,
+        "livemode": false,
+        "metadata": metadata,
+        "name": name,
+        "phone": phone,
+    })
+}
+
+/// Creates the customer `request` describes (email, name, phone, metadata).
+pub async fn create(conn: &mut SqliteConnection, request: &Value) -> Result<Value, ProviderError> {
+    let object = customer(
+        &stripe_like_id("cus"),
+        request["email"].as_str().unwrap_or_default(),
+        request["name"].as_str().unwrap_or_default(),
+        request["phone"].as_str(),
+        &request["metadata"],
+        unix_now(),
+    );
+    sqlx::query(
+        "INSERT INTO sandbox_customers (id, email, name, phone, metadata, created)
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(object["id"].as_str())
+    .bind(object["email"].as_str())
+    .bind(object["name"].as_str())
+    .bind(object["phone"].as_str())
+    .bind(object["metadata"].to_string())
+    .bind(object["created"].as_i64())
+    .execute(&mut *conn)
+    .await?;
+    outbox::enqueue(conn, "customer.created", &object, None).await?;
+    Ok(object)
+}
+
+/// Replaces the name and phone of the customer `request` names.
+pub async fn update(conn: &mut SqliteConnection, request: &Value) -> Result<Value, ProviderError> {
+    let row: Option<(String, String, String, i64)> = sqlx::query_as(
+        "UPDATE sandbox_customers SET name = ?, phone = ? WHERE id = ? AND deleted = 0
+         RETURNING email, name, metadata, created",
+    )
+    .bind(request["name"].as_str())
+    .bind(request["phone"].as_str())
+    .bind(request["id"].as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (email, name, metadata, created) = row.ok_or(ProviderError::NoSuchCustomer)?;
+    let metadata: Value = serde_json::from_str(&metadata).unwrap_or(Value::Null);
+    let object = customer(
+        request["id"].as_str().unwrap_or_default(),
+        &email,
+        &name,
+        request["phone"].as_str(),
+        &metadata,
+        created,
+    );
+    outbox::enqueue(conn, "customer.updated", &object, None).await?;
+    Ok(object)
+}
+
+/// Deletes a customer (its row stays, marked deleted, as Stripe keeps a deleted stub).
+pub async fn delete(conn: &mut SqliteConnection, id: &str) -> Result<(), ProviderError> {
+    let deleted =
+        sqlx::query("UPDATE sandbox_customers SET deleted = 1 WHERE id = ? AND deleted = 0")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    if deleted.rows_affected() == 0 {
+        return Err(ProviderError::NoSuchCustomer);
+    }
+    let object = json!({"id": id, "object": "customer", "deleted": true});
+    outbox::enqueue(conn, "customer.deleted", &object, None).await
+}
+
+/// The customer's default payment method, if it has one; `NoSuchCustomer` when the customer
+/// does not exist (or was deleted).
+pub async fn default_payment_method(
+    conn: &mut SqliteConnection,
+    customer: &str,
+) -> Result<Option<String>, ProviderError> {
+    let row: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT default_payment_method FROM sandbox_customers WHERE id = ? AND deleted = 0",
+    )
+    .bind(customer)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.ok_or(ProviderError::NoSuchCustomer)
+}
+
+/// `NoSuchCustomer` unless the customer exists (and was not deleted).
+pub async fn require(conn: &mut SqliteConnection, customer: &str) -> Result<(), ProviderError> {
+    default_payment_method(conn, customer).await.map(|_| ())
+}
+
+/// Makes `payment_method` (a test card) the customer's default.
+pub async fn set_default_payment_method(
+    conn: &mut SqliteConnection,
+    customer: &str,
+    payment_method: &str,
+) -> Result<Value, ProviderError> {
+    let card = cards::resolve(payment_method).ok_or_else(|| {
+        ProviderError::InvalidPaymentMethod(
+            "This is not a sandbox test card: use pm_card_visa, pm_card_chargeDeclined, \
+             pm_card_chargeCustomerFail or another of Stripe's test payment methods."
+                .into(),
+        )
+    })?;
+    let updated = sqlx::query(
+        "UPDATE sandbox_customers SET default_payment_method = ? WHERE id = ? AND deleted = 0",
+    )
+    .bind(card.payment_method)
+    .bind(customer)
+    .execute(&mut *conn)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(ProviderError::NoSuchCustomer);
+    }
+    Ok(json!({"id": customer, "object": "customer",
+              "invoice_settings": {"default_payment_method": card.payment_method}}))
+}
