@@ -110,7 +110,7 @@ fn luhn(digits: &[u32]) -> bool {
             _ => digit * 2,
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Turns a test card into a sandbox PaymentMethod id, as Stripe's API does for Stripe.js: the

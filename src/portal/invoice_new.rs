@@ -99,7 +99,7 @@ fn typed_lines(form: &FormData) -> Vec<LineInput> {
     let units = form.all("unit_amount");
     let rates = form.all("tax_rate");
     let at = |values: &Vec<String>, index: usize| values.get(index).cloned().unwrap_or_default();
-    (0..descriptions.len().max(1).min(MAX_LINES + 1))
+    (0..descriptions.len().clamp(1, MAX_LINES + 1))
         .map(|index| LineInput {
             description: at(&descriptions, index),
             quantity: at(&quantities, index),

@@ -139,7 +139,7 @@ impl FromRequestParts<AppState> for SignedIn {
                         .headers
                         .get(REFERER)
                         .and_then(|value| value.to_str().ok())
-                        .and_then(|referer| url_path(referer))
+                        .and_then(url_path)
                         .unwrap_or_else(|| "/dashboard".to_owned())
                 };
                 let next = safe_return_path(&back);

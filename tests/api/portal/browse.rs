@@ -90,13 +90,19 @@ pub async fn text(client: &Client, css: &str) -> anyhow::Result<String> {
 }
 
 /// Saves a screenshot of the whole page (not only the viewport) as `path`, `width` wide.
-pub async fn save_full_page(client: &Client, path: &std::path::Path, width: u32) -> anyhow::Result<()> {
+pub async fn save_full_page(
+    client: &Client,
+    path: &std::path::Path,
+    width: u32,
+) -> anyhow::Result<()> {
     let height = client
         .execute("return document.documentElement.scrollHeight;", vec![])
         .await?
         .as_u64()
         .unwrap_or(900) as u32;
-    client.set_window_size(width, height.clamp(600, 4000)).await?;
+    client
+        .set_window_size(width, height.clamp(600, 4000))
+        .await?;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let png = client.screenshot().await?;
     if let Some(dir) = path.parent() {

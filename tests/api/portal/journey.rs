@@ -52,7 +52,9 @@ async fn a_customer_subscribes_pays_and_finds_the_invoice_in_a_real_browser() {
         // The browser speaks English; the visitor picks French with the switch.
         click(&c, "a[hreflang=fr]").await?;
         wait_text(&c, "h1", "Des offres simples").await?;
-        let lang = c.execute("return document.documentElement.lang", vec![]).await?;
+        let lang = c
+            .execute("return document.documentElement.lang", vec![])
+            .await?;
         assert_eq!(lang, Value::from("fr"));
 
         // Sign up.
@@ -81,7 +83,10 @@ async fn a_customer_subscribes_pays_and_finds_the_invoice_in_a_real_browser() {
         wait_text(&c, "h1", "15,00").await?;
         pay_with(&c, "4000 0000 0000 0002").await?;
         let declined = wait_text(&c, ".status-box", "refusé").await?;
-        assert!(declined.contains("votre banque a refusé la carte"), "{declined}");
+        assert!(
+            declined.contains("votre banque a refusé la carte"),
+            "{declined}"
+        );
 
         // 3-D Secure, completed on the challenge page.
         c.goto(&format!("{base}/pay")).await?;
@@ -119,21 +124,39 @@ async fn a_customer_subscribes_pays_and_finds_the_invoice_in_a_real_browser() {
         wait_text(&c, "h1 .badge", "Payée").await?;
 
         // Download its PDF.
-        let pdf = element(&c, "a[download]").await?.attr("href").await?.unwrap_or_default();
+        let pdf = element(&c, "a[download]")
+            .await?
+            .attr("href")
+            .await?
+            .unwrap_or_default();
         let (status, kind, head) = fetch_start(&c, &pdf).await?;
-        assert_eq!((status, kind.as_str(), head.as_str()), (200, "application/pdf", "%PDF-"));
+        assert_eq!(
+            (status, kind.as_str(), head.as_str()),
+            (200, "application/pdf", "%PDF-")
+        );
 
         // Its signed link, signed out.
-        let link = element(&c, "[data-share-link]").await?.attr("href").await?.unwrap_or_default();
+        let link = element(&c, "[data-share-link]")
+            .await?
+            .attr("href")
+            .await?
+            .unwrap_or_default();
         let session = c.get_named_cookie("bs_session").await?;
         c.delete_cookie("bs_session").await?;
         c.goto(&format!("{base}{link}")).await?;
         wait_text(&c, "h1", "Facture BS-").await?;
         wait_text(&c, "h1 .badge", "Payée").await?;
         assert_eq!(text(&c, "[data-invoice-total]").await?, total);
-        let public_pdf = element(&c, "a[download]").await?.attr("href").await?.unwrap_or_default();
+        let public_pdf = element(&c, "a[download]")
+            .await?
+            .attr("href")
+            .await?
+            .unwrap_or_default();
         let (status, kind, head) = fetch_start(&c, &public_pdf).await?;
-        assert_eq!((status, kind.as_str(), head.as_str()), (200, "application/pdf", "%PDF-"));
+        assert_eq!(
+            (status, kind.as_str(), head.as_str()),
+            (200, "application/pdf", "%PDF-")
+        );
         let menu = text(&c, ".menu").await?;
         assert!(!menu.contains("Tableau de bord"), "signed out: {menu}");
         c.add_cookie(session).await?;
@@ -142,7 +165,11 @@ async fn a_customer_subscribes_pays_and_finds_the_invoice_in_a_real_browser() {
         c.goto(&format!("{base}{invoice_path}")).await?;
         click(&c, "a[hreflang=en]").await?;
         wait_text(&c, "h1", "Invoice BS-").await?;
-        assert_eq!(c.execute("return document.documentElement.lang", vec![]).await?, Value::from("en"));
+        assert_eq!(
+            c.execute("return document.documentElement.lang", vec![])
+                .await?,
+            Value::from("en")
+        );
         assert_eq!(text(&c, "[data-invoice-total]").await?, "€1,203.51");
         let screenshots = repo_dir().join("docs/screenshots");
         save_full_page(&c, &screenshots.join("invoice.png"), 1200).await?;

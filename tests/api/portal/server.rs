@@ -2,7 +2,7 @@
 //! run on a free loopback port over a fresh database and shared by those tests (each signs up
 //! its own customer, so they stay independent). A watchdog stops it when the run ends.
 
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use tokio::sync::OnceCell;
@@ -12,19 +12,24 @@ use crate::support::processes::{free_port, owned_name, scratch_dir, shell_quote,
 
 /// The shared server: its base URL (`http://127.0.0.1:PORT`).
 pub async fn portal_url() -> &'static str {
-    static SERVER: OnceCell<String> = OnceCell::const_new();
-    SERVER.get_or_init(start).await
+    // The process handle is kept for the whole run: the server outlives every test, and the
+    // watchdog, not a drop, ends it.
+    static SERVER: OnceCell<(String, Child)> = OnceCell::const_new();
+    &SERVER.get_or_init(start).await.0
 }
 
-async fn start() -> String {
+async fn start() -> (String, Child) {
     let dir = scratch_dir().join(owned_name("portal"));
     std::fs::create_dir_all(&dir).expect("the portal server's directory");
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_billstream"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_billstream"))
         .arg("serve")
         // Its own directory: no developer's `.env` is read.
         .current_dir(&dir)
-        .env("DATABASE_URL", format!("sqlite://{}", dir.join("portal.db").display()))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.join("portal.db").display()),
+        )
         .env("DATABASE_SYNCHRONOUS", "normal")
         .env("BIND_ADDR", format!("127.0.0.1:{port}"))
         .env("JWT_SECRET", TEST_JWT_SECRET)
@@ -46,10 +51,13 @@ async fn start() -> String {
     for _ in 0..400 {
         if let Ok(response) = client.get(format!("{url}/ready")).send().await {
             if response.status().is_success() {
-                return url;
+                return (url, child);
             }
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // Reaped here rather than left to the watchdog: the run goes on without this server.
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("billstream did not become ready on port {port}");
 }
