@@ -2,7 +2,7 @@
 //! same binary at `/` (the JSON API stays under `/api`).
 //!
 //! What lives here: one file per page group (`auth` sign-up/in/out, `home`, `plans`, `pay`,
-//! `dashboard`, `invoices`, `account`, `public_invoice` for the signed links), the plumbing
+//! `dashboard` and `subscription`, `invoices`, `account`, `public_invoice` for the signed links), the plumbing
 //! each page shares (`page`: the request's language, session and flash message and the page
 //! frame; `forms`: form bodies and field errors; `format`: amounts and dates for the
 //! language), `session` (cookie ⇄ JWT, sign-in redirects), `csrf` (cross-site form posts
@@ -34,6 +34,7 @@ mod pay;
 mod plans;
 mod public_invoice;
 mod session;
+mod subscription;
 
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
@@ -66,15 +67,15 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/dashboard/profile", post(dashboard::save_profile))
         .route(
             "/dashboard/subscriptions/{id}/cancel",
-            post(dashboard::cancel_subscription),
+            post(subscription::cancel_subscription),
         )
         .route(
             "/dashboard/subscriptions/{id}/resume",
-            post(dashboard::resume_subscription),
+            post(subscription::resume_subscription),
         )
         .route(
             "/dashboard/subscriptions/{id}/change",
-            get(dashboard::change_plan_preview).post(dashboard::change_plan),
+            get(subscription::change_plan_preview).post(subscription::change_plan),
         )
         .route("/dashboard/payments/{id}/refund", post(dashboard::refund))
         .route("/invoices", get(invoices::list))

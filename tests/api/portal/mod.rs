@@ -3,6 +3,7 @@
 //! page at 360 px wide).
 
 mod browse;
+mod http;
 mod journey;
 mod layout;
 mod pages;
