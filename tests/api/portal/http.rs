@@ -248,7 +248,10 @@ async fn a_signed_out_visitor_is_sent_to_sign_in_and_back_to_the_page_asked_for(
             .await
             .expect("the page answers");
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
-        assert!(location(&response).starts_with(&format!("/login?next={path}")), "{path}");
+        assert!(
+            location(&response).starts_with(&format!("/login?next={path}")),
+            "{path}"
+        );
     }
     let response = browser_like()
         .get(app.url("/invoices?status=open"))

@@ -6,5 +6,4 @@ mod browse;
 mod http;
 mod journey;
 mod layout;
-mod pages;
 mod server;

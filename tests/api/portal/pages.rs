@@ -1,1 +1,0 @@
-//! The portal over HTTP.
