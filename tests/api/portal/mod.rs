@@ -3,7 +3,9 @@
 //! page at 360 px wide).
 
 mod browse;
-mod http;
+mod client;
+mod forms;
 mod journey;
 mod layout;
 mod server;
+mod sessions;
