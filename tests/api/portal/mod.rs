@@ -1,9 +1,10 @@
 //! The customer portal: its pages over HTTP (headers, sessions, cross-site posts, signed links,
-//! languages, validation), and in a real browser against the real binary (the journey, every
+//! languages, validation, the dashboard's actions, the invoice list), and in a real browser against the real binary (the journey, every
 //! page at 360 px wide).
 
 mod browse;
 mod client;
+mod dashboard;
 mod forms;
 mod journey;
 mod layout;
