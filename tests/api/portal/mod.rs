@@ -10,3 +10,4 @@ mod journey;
 mod layout;
 mod server;
 mod sessions;
+mod stripe_mode;
