@@ -19,8 +19,7 @@ use crate::error::AppError;
 use crate::http::AppState;
 use crate::usecases::invoices::{NewInvoiceRequest, RequestedLine};
 
-/// Most lines on one invoice.
-const MAX_LINES: usize = 100;
+use aggregates::invoice::lines::{MAX_LINES, MAX_QUANTITY, MAX_TAX_RATE_BPS, MAX_UNIT_AMOUNT};
 
 /// One line of the form, as typed, with its messages.
 #[derive(Default)]
@@ -37,7 +36,9 @@ pub struct LineInput {
 pub struct NewInvoicePage {
     f: Frame,
     lines: Vec<LineInput>,
-    currencies: Vec<(&'static str, bool)>,
+    /// (code, selected, decimals): the script reads a currency's decimals from the server's
+    /// `Currency`, never from a list of its own.
+    currencies: Vec<(&'static str, bool, u32)>,
     memo: String,
     due_days: String,
     finalize: bool,
@@ -47,6 +48,12 @@ pub struct NewInvoicePage {
 }
 
 impl NewInvoicePage {
+    /// The invoice's limits, as the domain sets them, for the live totals (`data-limits`):
+    /// lines, quantity, unit amount, VAT rate in basis points.
+    fn limits(&self) -> String {
+        format!("{MAX_LINES} {MAX_QUANTITY} {MAX_UNIT_AMOUNT} {MAX_TAX_RATE_BPS}")
+    }
+
     /// "Line {n}" for the line at `index`.
     fn legend(&self, index: &usize) -> String {
         super::i18n::fill(self.f.t.line_legend, &[("n", &(index + 1).to_string())])
@@ -76,7 +83,10 @@ fn page(
         lines,
         currencies: CURRENCIES
             .iter()
-            .map(|code| (*code, *code == currency))
+            .map(|code| {
+                let decimals = Currency::parse("currency", code).map_or(2, |c| c.decimals());
+                (*code, *code == currency, decimals)
+            })
             .collect(),
         memo: form.map(|form| form.get("memo")).unwrap_or_default(),
         due_days: form.map_or_else(|| "30".to_owned(), |form| form.get("due_days")),

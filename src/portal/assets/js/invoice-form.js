@@ -1,13 +1,13 @@
 // The new-invoice form: lines added and removed in place, and the totals of each line and of
 // the invoice computed as you type, exactly as the server will (see money.js).
 
-import { decimals, formatAmount, lineAmounts, parseAmount, parseRate } from "./money.js";
-
-const MAX_QUANTITY = 10000n;
-const MAX_UNIT = 99999999n;
-const MAX_LINES = 100;
+import { formatAmount, lineAmounts, parseAmount, parseRate } from "./money.js";
 
 export function mount(form) {
+  // The domain's limits, from the server: a line the server would refuse shows no total.
+  const [maxLines, maxQuantity, maxUnit, maxRate] = form.dataset.limits.split(" ");
+  const MAX_LINES = Number(maxLines);
+  const [MAX_QUANTITY, MAX_UNIT, MAX_RATE] = [maxQuantity, maxUnit, maxRate].map(BigInt);
   const lang = document.documentElement.lang;
   const list = form.querySelector("[data-lines]");
   const currency = form.querySelector("#currency");
@@ -33,7 +33,7 @@ export function mount(form) {
 
   const recompute = () => {
     const code = currency.value;
-    const places = decimals(code);
+    const places = Number(currency.selectedOptions[0]?.dataset.decimals ?? 2);
     let subtotal = 0n;
     let tax = 0n;
     let complete = true;
@@ -44,19 +44,19 @@ export function mount(form) {
       const rate = rateText.trim() === "" ? 0n : parseRate(rateText);
       const output = line.querySelector("[data-line-total]");
       const valid = quantity !== null && quantity >= 1n && quantity <= MAX_QUANTITY
-        && unit !== null && unit >= 1n && unit <= MAX_UNIT && rate !== null && rate <= 10000n;
+        && unit !== null && unit >= 1n && unit <= MAX_UNIT && rate !== null && rate <= MAX_RATE;
       if (!valid) {
         output.textContent = "—";
         complete = false;
         continue;
       }
       const amounts = lineAmounts(quantity, unit, rate);
-      output.textContent = formatAmount(amounts.total, code, lang);
+      output.textContent = formatAmount(amounts.total, code, places, lang);
       subtotal += amounts.subtotal;
       tax += amounts.tax;
     }
     const show = (name, value) => {
-      form.querySelector(`[data-${name}]`).textContent = complete ? formatAmount(value, code, lang) : "—";
+      form.querySelector(`[data-${name}]`).textContent = complete ? formatAmount(value, code, places, lang) : "—";
     };
     show("subtotal", subtotal);
     show("tax", tax);

@@ -3,15 +3,9 @@
 // line, and the same reading of typed amounts and the same formatting as
 // `src/portal/format.rs` and the invoice documents (`9,90 €` in French, `€9.90` in English).
 
-const NO_DECIMALS = ["clp", "jpy", "krw", "vnd"];
 const SYMBOLS = { eur: "€", usd: "$", gbp: "£", jpy: "¥" };
 const NBSP = "\u00A0";
 const NARROW_NBSP = "\u202F";
-
-/** How many decimals a minor unit of `currency` has. */
-export function decimals(currency) {
-  return NO_DECIMALS.includes(currency) ? 0 : 2;
-}
 
 /**
  * An amount as typed ("12", "12,50", "1 234,56", "1,234.56") in minor units, or null. The last
@@ -62,9 +56,9 @@ function grouped(digits, separator) {
   return out;
 }
 
-/** `minor` (BigInt) of `currency` for `lang` ("fr" or "en"). */
-export function formatAmount(minor, currency, lang) {
-  const places = decimals(currency);
+/** `minor` (BigInt) of `currency` with `currencyPlaces` decimals, for `lang` ("fr" or "en"). */
+export function formatAmount(minor, currency, currencyPlaces, lang) {
+  const places = Number(currencyPlaces);
   const negative = minor < 0n;
   const magnitude = negative ? -minor : minor;
   const scale = 10n ** BigInt(places);
