@@ -11,3 +11,4 @@ mod layout;
 mod server;
 mod sessions;
 mod stripe_mode;
+mod totals;
