@@ -15,6 +15,7 @@ pub mod error;
 pub mod http;
 pub mod inbox;
 pub mod pdf;
+pub mod portal;
 pub mod provider;
 pub mod store;
 pub mod telemetry;

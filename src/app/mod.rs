@@ -28,6 +28,7 @@ use crate::auth::{JwtKeys, PasswordHasher};
 use crate::config::Config;
 use crate::http::{router, AppState, WebhookIntake};
 use crate::inbox::{EventApplier, Inbox, InboxWorker};
+use crate::portal::links::InvoiceLinks;
 use crate::provider::sandbox::outbox::WebhookDelivery;
 use crate::provider::sandbox::SandboxProvider;
 use crate::provider::ProviderError;
@@ -112,7 +113,9 @@ impl Application {
             sandbox,
             webhook_delivery,
         } = select_provider(&config, &pool, &gate, local_addr, &webhook_secret)?;
-        let jwt = Arc::new(JwtKeys::new(jwt_secret(&config).as_bytes(), config.jwt_ttl));
+        let secret = jwt_secret(&config);
+        let jwt = Arc::new(JwtKeys::new(secret.as_bytes(), config.jwt_ttl));
+        let invoice_links = Arc::new(InvoiceLinks::new(secret.as_bytes()));
         let hasher = Arc::new(PasswordHasher::new(config.bcrypt_cost));
         hasher.clone().warm_up();
         let card_numbers = if sandbox.is_some() {
@@ -188,6 +191,7 @@ impl Application {
             stats,
             operator_token: config.operator_token.clone(),
             seller: Arc::new(config.seller.clone()),
+            invoice_links,
             stripe_publishable_key: config.stripe_publishable_key.clone(),
             webhooks: WebhookIntake {
                 inbox,

@@ -19,7 +19,7 @@ pub mod webhooks;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::map_response;
@@ -71,6 +71,8 @@ pub struct AppState {
     pub operator_token: Option<Secret>,
     /// Who issues the invoices.
     pub seller: Arc<Seller>,
+    /// Signs and checks the portal's invoice links.
+    pub invoice_links: Arc<crate::portal::links::InvoiceLinks>,
 }
 
 /// What the webhook endpoint needs.
@@ -84,10 +86,11 @@ pub struct WebhookIntake {
     pub wake: Arc<tokio::sync::Notify>,
 }
 
-/// The whole API with its middleware.
+/// The whole API, and the customer portal at `/`, with their middleware.
 pub fn router(state: AppState, cors_allowed_origins: &[String]) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
+        .merge(crate::portal::routes(&state))
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
         .route("/api/config", get(client_config::client_config))
@@ -159,20 +162,25 @@ fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     )
 }
 
-async fn route_not_found() -> Response {
-    error_response(StatusCode::NOT_FOUND, "not_found", "no such route", None)
+/// The API's JSON 404, or the portal's page for a browser asking for a page.
+async fn route_not_found(State(state): State<AppState>, request: Request) -> Response {
+    let sandbox = state.sandbox.is_some();
+    crate::portal::not_found_response(request.headers(), request.uri().path(), sandbox)
+        .unwrap_or_else(|| {
+            error_response(StatusCode::NOT_FOUND, "not_found", "no such route", None)
+        })
 }
 
 /// Errors produced outside our handlers (405 from the router, 413 from a body limit) come with
-/// an empty or plain-text body; give them the API's error body.
+/// an empty or plain-text body; give them the API's error body (the portal's pages keep theirs).
 async fn json_error_bodies(response: Response) -> Response {
     let status = response.status();
     let is_error = status.is_client_error() || status.is_server_error();
-    let is_json = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
-    if !is_error || is_json {
+    let is_json_or_page = response.headers().get(CONTENT_TYPE).is_some_and(|value| {
+        value.as_bytes().starts_with(b"application/json")
+            || value.as_bytes().starts_with(b"text/html")
+    });
+    if !is_error || is_json_or_page {
         return response;
     }
     let (code, message) = match status {

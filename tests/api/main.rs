@@ -13,6 +13,7 @@ mod helpers;
 mod invoice_numbers;
 mod operations;
 mod payments;
+mod portal;
 mod projections;
 mod provider_contract;
 mod sandbox_webhooks;

@@ -58,6 +58,17 @@ fn corrupt(what: &str) -> ProviderError {
     ProviderError::Provider(format!("corrupt sandbox {what} record"))
 }
 
+/// The sandbox's PaymentMethod for a test card number — `(id, brand, last4)` — as Stripe's API
+/// makes one for Stripe.js; `None` for a number that is not one of the test cards.
+pub fn test_payment_method(
+    card_number: &str,
+) -> Option<(&'static str, &'static str, &'static str)> {
+    if !cards::looks_like_card_number(card_number) {
+        return None;
+    }
+    cards::resolve(card_number).map(|card| (card.payment_method, card.brand, card.last4))
+}
+
 /// The Stripe-shaped document `sql` selects for `id`; `missing` when there is none.
 async fn load_document(
     conn: &mut SqliteConnection,

@@ -62,6 +62,14 @@ impl InvoiceService {
         owned_by(Invoices::find(&self.pool, invoice_id).await?, customer_id)
     }
 
+    /// Any customer's invoice, for a caller that proved its right to it otherwise (the
+    /// portal's signed invoice link); the invoice names its customer.
+    pub async fn by_signed_link(&self, invoice_id: &str) -> Result<InvoiceRow, AppError> {
+        Invoices::find(&self.pool, invoice_id)
+            .await?
+            .ok_or(AppError::NotFound)
+    }
+
     /// A page of the customer's invoices, newest first.
     pub async fn list(
         &self,

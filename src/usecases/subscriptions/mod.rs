@@ -87,6 +87,11 @@ impl SubscriptionService {
         )
     }
 
+    /// The customer's subscriptions, newest first.
+    pub async fn list(&self, customer_id: &str) -> Result<Vec<SubscriptionRow>, AppError> {
+        Ok(Subscriptions::for_customer(&self.pool, customer_id).await?)
+    }
+
     /// Cancels now, or at the end of the current period.
     pub async fn cancel(
         &self,

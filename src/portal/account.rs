@@ -1,0 +1,86 @@
+//! `/account`: the sign-in e-mail and the password change.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use super::forms::{FieldErrors, FormData};
+use super::i18n::fill;
+use super::page::{app_error_page, error_text, redirect_with, Flash, Frame, Nav};
+use super::session::SignedIn;
+use crate::auth::PlainPassword;
+use crate::error::AppError;
+use crate::http::AppState;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account.html")]
+pub struct AccountPage {
+    f: Frame,
+    email_line: String,
+    errors: FieldErrors,
+    message: String,
+}
+
+async fn page(
+    state: &AppState,
+    signed_in: &SignedIn,
+    errors: FieldErrors,
+    message: String,
+) -> Result<AccountPage, AppError> {
+    let t = signed_in.visitor.t;
+    let profile = state.customers.profile(&signed_in.customer_id).await?;
+    Ok(AccountPage {
+        f: signed_in.visitor.frame(t.account_title, Nav::Account),
+        email_line: fill(t.account_email, &[("email", &profile.email)]),
+        errors,
+        message,
+    })
+}
+
+/// `GET /account`.
+pub async fn show(State(state): State<AppState>, signed_in: SignedIn) -> Response {
+    match page(&state, &signed_in, FieldErrors::default(), String::new()).await {
+        Ok(page) => page.into_response(),
+        Err(error) => app_error_page(&signed_in.visitor, error),
+    }
+}
+
+/// `POST /account/password` (`current_password`, `new_password`).
+pub async fn change_password(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    body: Bytes,
+) -> Response {
+    let t = signed_in.visitor.t;
+    let form = FormData::parse(&body);
+    let new_password = form.raw("new_password");
+    let changed = state
+        .customers
+        .change_password(
+            &signed_in.customer_id,
+            &form.raw("current_password"),
+            &new_password,
+            None,
+        )
+        .await;
+    let mut errors = FieldErrors::default();
+    let mut message = String::new();
+    match changed {
+        Ok(()) => return redirect_with("/dashboard", Flash::PasswordChanged),
+        Err(AppError::WrongCurrentPassword) => {
+            errors.add("current_password", t.err_current_password)
+        }
+        Err(AppError::Validation(_)) if new_password.len() > PlainPassword::MAX_BYTES => {
+            errors.add("new_password", t.err_password_long)
+        }
+        Err(AppError::Validation(_)) => errors.add("new_password", t.err_password_length),
+        Err(other) => message = error_text(t, &other),
+    }
+    match page(&state, &signed_in, errors, message).await {
+        Ok(page) => (StatusCode::UNPROCESSABLE_ENTITY, page).into_response(),
+        Err(error) => app_error_page(&signed_in.visitor, error),
+    }
+}

@@ -1,0 +1,14 @@
+//! The customer portal: its pages over HTTP (headers, sessions, cross-site posts, signed links,
+//! languages, validation, the dashboard's actions, the invoice list), and in a real browser
+//! against the real binary (the journey, every page at 360 px wide).
+
+mod browse;
+mod client;
+mod dashboard;
+mod forms;
+mod journey;
+mod layout;
+mod server;
+mod sessions;
+mod stripe_mode;
+mod totals;
