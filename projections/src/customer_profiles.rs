@@ -47,7 +47,8 @@ impl std::fmt::Debug for Credentials {
 /// The customer-profile projection and its queries.
 pub struct CustomerProfiles;
 
-const PROFILE_COLUMNS: &str = "id, email, name, phone, stripe_customer_id, created_at, updated_at, \
+const PROFILE_COLUMNS: &str =
+    "id, email, name, phone, stripe_customer_id, created_at, updated_at, \
      credentials_version, deleted";
 
 impl CustomerProfiles {

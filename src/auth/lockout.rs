@@ -43,7 +43,9 @@ impl LockoutPolicy {
         if self.threshold == 0 || failures < threshold {
             return Duration::ZERO;
         }
-        let doublings = u32::try_from(failures - threshold).unwrap_or(u32::MAX).min(32);
+        let doublings = u32::try_from(failures - threshold)
+            .unwrap_or(u32::MAX)
+            .min(32);
         self.base_delay
             .saturating_mul(1u32.checked_shl(doublings).unwrap_or(u32::MAX))
             .min(self.max_delay)

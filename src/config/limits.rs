@@ -120,12 +120,30 @@ impl Limits {
         for (variable, slot) in [
             ("RATE_LIMIT_LOGIN_PER_ADDRESS", &mut rates.login.per_address),
             ("RATE_LIMIT_LOGIN_PER_ACCOUNT", &mut rates.login.per_account),
-            ("RATE_LIMIT_REGISTER_PER_ADDRESS", &mut rates.register.per_address),
-            ("RATE_LIMIT_REGISTER_PER_ACCOUNT", &mut rates.register.per_account),
-            ("RATE_LIMIT_PASSWORD_PER_ADDRESS", &mut rates.password.per_address),
-            ("RATE_LIMIT_PASSWORD_PER_ACCOUNT", &mut rates.password.per_account),
-            ("RATE_LIMIT_PAYMENTS_PER_ADDRESS", &mut rates.payments.per_address),
-            ("RATE_LIMIT_PAYMENTS_PER_ACCOUNT", &mut rates.payments.per_account),
+            (
+                "RATE_LIMIT_REGISTER_PER_ADDRESS",
+                &mut rates.register.per_address,
+            ),
+            (
+                "RATE_LIMIT_REGISTER_PER_ACCOUNT",
+                &mut rates.register.per_account,
+            ),
+            (
+                "RATE_LIMIT_PASSWORD_PER_ADDRESS",
+                &mut rates.password.per_address,
+            ),
+            (
+                "RATE_LIMIT_PASSWORD_PER_ACCOUNT",
+                &mut rates.password.per_account,
+            ),
+            (
+                "RATE_LIMIT_PAYMENTS_PER_ADDRESS",
+                &mut rates.payments.per_address,
+            ),
+            (
+                "RATE_LIMIT_PAYMENTS_PER_ACCOUNT",
+                &mut rates.payments.per_account,
+            ),
         ] {
             if let Some(raw) = get(variable) {
                 *slot = Rate::parse(&raw).ok_or_else(|| {
@@ -135,9 +153,13 @@ impl Limits {
         }
         rates.client_ip_header = get("CLIENT_IP_HEADER");
         if let Some(raw) = get("LOGIN_LOCKOUT_THRESHOLD") {
-            limits.lockout.threshold = raw.parse().ok().filter(|n| *n <= 1000).ok_or_else(|| {
-                invalid("LOGIN_LOCKOUT_THRESHOLD", "expected failures from 0 (off) to 1000")
-            })?;
+            limits.lockout.threshold =
+                raw.parse().ok().filter(|n| *n <= 1000).ok_or_else(|| {
+                    invalid(
+                        "LOGIN_LOCKOUT_THRESHOLD",
+                        "expected failures from 0 (off) to 1000",
+                    )
+                })?;
         }
         let seconds = |variable: &'static str, range: std::ops::RangeInclusive<u64>| {
             get(variable)

@@ -62,9 +62,11 @@ impl ApiError {
                 AppError::InvalidCredentials => {
                     (StatusCode::UNAUTHORIZED, "invalid_credentials", None)
                 }
-                AppError::TooManyFailedLogins { .. } => {
-                    (StatusCode::TOO_MANY_REQUESTS, "too_many_failed_logins", None)
-                }
+                AppError::TooManyFailedLogins { .. } => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_failed_logins",
+                    None,
+                ),
                 AppError::WrongCurrentPassword => {
                     (StatusCode::FORBIDDEN, "invalid_current_password", None)
                 }
@@ -125,7 +127,6 @@ pub struct ErrorBody {
 
 /// What went wrong.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(additional_properties = false)]
 pub struct ErrorDetail {
     /// Stable, machine-readable: `validation_error`, `not_found`, `rate_limited`…
     pub code: String,

@@ -98,6 +98,10 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
 pub struct IdempotencyKeyHeader {
     /// Optional. A retry with the same key and body gets the first answer; another body
     /// under the key is 409 `idempotency_key_reused`. 1 to 255 printable ASCII characters.
-    #[param(rename = "Idempotency-Key", pattern = "^[!-~]{1,255}$", example = "order-1001")]
+    #[param(
+        rename = "Idempotency-Key",
+        pattern = "^[!-~]{1,255}$",
+        example = "order-1001"
+    )]
     idempotency_key: Option<String>,
 }

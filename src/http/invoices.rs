@@ -11,8 +11,8 @@ use axum::Json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub(super) use bodies::{CreateBody, InvoiceBody};
 use bodies::{CountByStatus, CurrencyStats, ListBody, ListParams, PayBody, StatsBody};
+pub(super) use bodies::{CreateBody, InvoiceBody};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{AuthenticatedCustomer, IdempotencyKey, IdempotencyKeyHeader, RequestId};

@@ -62,7 +62,8 @@ struct Limiter<K: std::hash::Hash + Eq + Clone> {
 impl<K: std::hash::Hash + Eq + Clone> Limiter<K> {
     fn new(rate: Rate) -> Self {
         let requests = NonZeroU32::new(rate.requests).unwrap_or(NonZeroU32::MIN);
-        let replenish = (rate.period / rate.requests.max(1)).max(std::time::Duration::from_nanos(1));
+        let replenish =
+            (rate.period / rate.requests.max(1)).max(std::time::Duration::from_nanos(1));
         let quota = Quota::with_period(replenish)
             .unwrap_or_else(|| Quota::per_second(requests))
             .allow_burst(requests);
@@ -102,15 +103,15 @@ impl RateLimiters {
             Guarded::Password => settings.password,
             Guarded::Payments => settings.payments,
         };
-        let enabled = |rate: Option<Rate>| rate.filter(|_| settings.enabled).map(Limiter::new);
+        let enabled = |rate: Option<Rate>| rate.filter(|_| settings.enabled);
         Self {
             by_address: Guarded::ALL
                 .iter()
-                .map(|g| enabled(pair(*g).per_address))
+                .map(|g| enabled(pair(*g).per_address).map(Limiter::new))
                 .collect(),
             by_account: Guarded::ALL
                 .iter()
-                .map(|g| enabled(pair(*g).per_account))
+                .map(|g| enabled(pair(*g).per_account).map(Limiter::new))
                 .collect(),
             client_ip_header: settings
                 .client_ip_header
@@ -198,7 +199,10 @@ mod tests {
         match limiters.check_account(Guarded::Login, "ada") {
             Err(ApiError::RateLimited {
                 retry_after_seconds,
-            }) => assert!((1..=20).contains(&retry_after_seconds), "{retry_after_seconds}"),
+            }) => assert!(
+                (1..=20).contains(&retry_after_seconds),
+                "{retry_after_seconds}"
+            ),
             other => panic!("expected a refusal, got {other:?}"),
         }
         limiters.check_account(Guarded::Login, "grace").unwrap();

@@ -74,7 +74,10 @@ pub fn docs_page<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
 const RAW_BODY: &[&str] = &["/api/webhooks/stripe"];
 
 /// Operations whose body is optional and read without a `Content-Type` check.
-const OPTIONAL_BODY: &[&str] = &["/api/payments/{payment_id}/refund", "/api/invoices/{invoice_id}/pay"];
+const OPTIONAL_BODY: &[&str] = &[
+    "/api/payments/{payment_id}/refund",
+    "/api/invoices/{invoice_id}/pay",
+];
 
 /// Operations behind the per-address and per-account rate limits (`http::limits`).
 const RATE_LIMITED: &[&str] = &[

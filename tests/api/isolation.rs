@@ -22,7 +22,10 @@ async fn ok(app: &TestApp, method: &str, path: &str, body: Value, token: &str) -
 }
 
 fn id(body: &Value, field: &str) -> String {
-    body[field].as_str().unwrap_or_else(|| panic!("{field} in {body}")).to_owned()
+    body[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("{field} in {body}"))
+        .to_owned()
 }
 
 /// What the owner sees of its objects.
@@ -99,26 +102,55 @@ async fn every_customer_route_answers_404_to_another_customers_ids_and_changes_n
     let before = snapshot(&app, &owner, &ids).await;
     let events_before = app.event_count().await;
 
-    let (p, s, d, o) = (&ids.payment, &ids.subscription, &ids.draft_invoice, &ids.open_invoice);
+    let (p, s, d, o) = (
+        &ids.payment,
+        &ids.subscription,
+        &ids.draft_invoice,
+        &ids.open_invoice,
+    );
     let matrix: Vec<(&str, String, Value)> = vec![
         ("GET", format!("/api/payments/{p}"), json!(null)),
-        ("GET", format!("/api/payments/{}", ids.pending_payment), json!(null)),
+        (
+            "GET",
+            format!("/api/payments/{}", ids.pending_payment),
+            json!(null),
+        ),
         ("POST", format!("/api/payments/{p}/refund"), json!({})),
-        ("POST", format!("/api/payments/{p}/refund"), json!({"amount": 100})),
+        (
+            "POST",
+            format!("/api/payments/{p}/refund"),
+            json!({"amount": 100}),
+        ),
         (
             "POST",
             "/api/payments/confirm".to_owned(),
             json!({"payment_intent_id": ids.pending_intent, "payment_method": "pm_card_visa"}),
         ),
         ("GET", format!("/api/subscriptions/{s}"), json!(null)),
-        ("POST", format!("/api/subscriptions/{s}/cancel"), json!({"at_period_end": false})),
-        ("POST", format!("/api/subscriptions/{s}/resume"), json!(null)),
-        ("POST", format!("/api/subscriptions/{s}/change-plan"), json!({"plan": "professionnel"})),
+        (
+            "POST",
+            format!("/api/subscriptions/{s}/cancel"),
+            json!({"at_period_end": false}),
+        ),
+        (
+            "POST",
+            format!("/api/subscriptions/{s}/resume"),
+            json!(null),
+        ),
+        (
+            "POST",
+            format!("/api/subscriptions/{s}/change-plan"),
+            json!({"plan": "professionnel"}),
+        ),
         ("GET", format!("/api/invoices/{d}"), json!(null)),
         ("GET", format!("/api/invoices/{o}"), json!(null)),
         ("GET", format!("/api/invoices/{o}/pdf"), json!(null)),
         ("POST", format!("/api/invoices/{d}/finalize"), json!(null)),
-        ("POST", format!("/api/invoices/{o}/pay"), json!({"payment_method": "pm_card_visa"})),
+        (
+            "POST",
+            format!("/api/invoices/{o}/pay"),
+            json!({"payment_method": "pm_card_visa"}),
+        ),
         ("POST", format!("/api/invoices/{o}/void"), json!(null)),
         ("POST", format!("/api/invoices/{o}/send"), json!(null)),
     ];
@@ -137,13 +169,25 @@ async fn every_customer_route_answers_404_to_another_customers_ids_and_changes_n
         assert_eq!(answer["error"]["code"], "not_found", "{method} {path}");
     }
     // The intruder's own lists show nothing of the owner's.
-    for path in ["/api/payments/history", "/api/subscriptions", "/api/invoices/list"] {
+    for path in [
+        "/api/payments/history",
+        "/api/subscriptions",
+        "/api/invoices/list",
+    ] {
         let body = app.get_json(path, Some(&intruder)).await;
         assert_eq!(body["data"], json!([]), "{path}");
     }
     let stats = app.get_json("/api/invoices/stats", Some(&intruder)).await;
     assert_eq!(stats["data"], json!([]));
 
-    assert_eq!(app.event_count().await, events_before, "nothing was recorded");
-    assert_eq!(snapshot(&app, &owner, &ids).await, before, "the owner's objects");
+    assert_eq!(
+        app.event_count().await,
+        events_before,
+        "nothing was recorded"
+    );
+    assert_eq!(
+        snapshot(&app, &owner, &ids).await,
+        before,
+        "the owner's objects"
+    );
 }

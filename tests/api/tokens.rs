@@ -59,11 +59,15 @@ async fn logout_ends_the_current_token_and_only_it() {
     let app = spawn_app().await;
     let phone = app.token_for("ada@example.com").await;
     let laptop = login(&app, "ada@example.com", PASSWORD).await;
-    let response = app.post_json("/api/auth/logout", &json!({}), Some(&laptop)).await;
+    let response = app
+        .post_json("/api/auth/logout", &json!({}), Some(&laptop))
+        .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let response = app.get("/api/auth/profile", Some(&laptop)).await;
     assert_error(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
-    let again = app.post_json("/api/auth/logout", &json!({}), Some(&laptop)).await;
+    let again = app
+        .post_json("/api/auth/logout", &json!({}), Some(&laptop))
+        .await;
     assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(profile_status(&app, &phone).await, StatusCode::OK);
     // Signing in again opens a new session.
@@ -77,7 +81,9 @@ async fn a_logout_holds_across_a_restart_on_the_same_database() {
     let db = dir.path().join("billstream.db");
     let app = crate::helpers::spawn_app_on(&db).await;
     let token = app.token_for("ada@example.com").await;
-    let response = app.post_json("/api/auth/logout", &json!({}), Some(&token)).await;
+    let response = app
+        .post_json("/api/auth/logout", &json!({}), Some(&token))
+        .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     app.stop().await;
     let app = crate::helpers::spawn_app_on(&db).await;
@@ -140,7 +146,10 @@ async fn a_validly_signed_token_of_a_customer_that_does_not_exist_is_refused_eve
     let app = spawn_app().await;
     let keys = JwtKeys::new(TEST_JWT_SECRET.as_bytes(), Duration::from_secs(3600));
     let token = keys
-        .issue("00000000-0000-4000-8000-000000000000", chrono::Utc::now().timestamp())
+        .issue(
+            "00000000-0000-4000-8000-000000000000",
+            chrono::Utc::now().timestamp(),
+        )
         .unwrap();
     refused_everywhere(&app, &token).await;
     assert_eq!(app.event_count().await, 0);
@@ -168,7 +177,10 @@ async fn a_deleted_customers_tokens_stop_working_and_it_cannot_sign_in() {
         .client
         .post(app.url("/api/webhooks/stripe"))
         .header("Content-Type", "application/json")
-        .header("Stripe-Signature", signature_header(SECRET, now, event.as_bytes()))
+        .header(
+            "Stripe-Signature",
+            signature_header(SECRET, now, event.as_bytes()),
+        )
         .body(event)
         .send()
         .await
