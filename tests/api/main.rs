@@ -2,6 +2,7 @@
 //! file and a real server on a loopback port; `support` holds the harness's other real parts
 //! (PostgreSQL, Chromium, SMTP, localstripe, schemathesis, PDF tools).
 
+mod abuse;
 mod auth;
 mod bad_input;
 mod billing;
