@@ -14,6 +14,7 @@ mod group_commit;
 mod helpers;
 mod invoice_numbers;
 mod isolation;
+mod openapi;
 mod operations;
 mod payments;
 mod projections;
