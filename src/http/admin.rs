@@ -113,7 +113,7 @@ struct MonthCount {
 
 /// The operators' figures.
 #[derive(Serialize, ToSchema)]
-struct StatsBody {
+struct ServiceStatsBody {
     currencies: Vec<CurrencyFigures>,
     subscriptions_by_status: BTreeMap<String, i64>,
     new_customers_by_month: Vec<MonthCount>,
@@ -122,11 +122,11 @@ struct StatsBody {
 
 /// MRR, revenue by month, subscriptions by status, new customers and churn by month.
 #[utoipa::path(get, path = "/stats", tag = "admin", security(("operator_token" = [])),
-    responses((status = 200, description = "The figures", body = StatsBody)))]
+    responses((status = 200, description = "The figures", body = ServiceStatsBody)))]
 async fn stats(
     _operator: Operator,
     State(state): State<AppState>,
-) -> Result<Json<StatsBody>, ApiError> {
+) -> Result<Json<ServiceStatsBody>, ApiError> {
     let stats = state.stats.operator().await?;
     let counts = |rows: Vec<projections::billing_stats::MonthlyCount>| {
         rows.into_iter()
@@ -136,7 +136,7 @@ async fn stats(
             })
             .collect()
     };
-    Ok(Json(StatsBody {
+    Ok(Json(ServiceStatsBody {
         currencies: stats
             .currencies
             .into_iter()

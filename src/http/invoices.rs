@@ -11,7 +11,7 @@ use axum::Json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use bodies::{CountByStatus, CurrencyStats, ListBody, ListParams, PayBody, StatsBody};
+use bodies::{CountByStatus, CurrencyStats, InvoicePage, InvoiceStatsBody, ListParams, PayBody};
 pub(super) use bodies::{CreateBody, InvoiceBody};
 
 use super::error::{ApiError, ErrorBody};
@@ -174,12 +174,12 @@ async fn pay(
 
 /// The caller's invoices, newest first.
 #[utoipa::path(get, path = "/list", tag = "invoices", security(("customer_token" = [])), params(ListParams),
-    responses((status = 200, description = "A page of invoices", body = ListBody)))]
+    responses((status = 200, description = "A page of invoices", body = InvoicePage)))]
 async fn list(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,
     Query(params): Query<ListParams>,
-) -> Result<Json<ListBody>, ApiError> {
+) -> Result<Json<InvoicePage>, ApiError> {
     let limit = parse_limit(params.limit.as_deref())?;
     let page = state
         .invoices
@@ -190,7 +190,7 @@ async fn list(
             params.cursor.as_deref(),
         )
         .await?;
-    Ok(Json(ListBody {
+    Ok(Json(InvoicePage {
         data: page.data.into_iter().map(InvoiceBody::from).collect(),
         next_cursor: page.next_cursor,
     }))
@@ -198,13 +198,13 @@ async fn list(
 
 /// The caller's invoice figures per currency.
 #[utoipa::path(get, path = "/stats", tag = "invoices", security(("customer_token" = [])),
-    responses((status = 200, description = "Counts and totals per currency", body = StatsBody)))]
+    responses((status = 200, description = "Counts and totals per currency", body = InvoiceStatsBody)))]
 async fn stats(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,
-) -> Result<Json<StatsBody>, ApiError> {
+) -> Result<Json<InvoiceStatsBody>, ApiError> {
     let rows = state.stats.customer_invoices(&auth.customer_id).await?;
-    Ok(Json(StatsBody {
+    Ok(Json(InvoiceStatsBody {
         data: rows
             .into_iter()
             .map(|row| CurrencyStats {

@@ -69,7 +69,7 @@ impl From<SubscriptionRow> for SubscriptionBody {
 
 /// The caller's subscriptions.
 #[derive(Serialize, ToSchema)]
-struct ListBody {
+struct SubscriptionList {
     data: Vec<SubscriptionBody>,
 }
 
@@ -136,15 +136,15 @@ async fn create(
 
 /// The caller's subscriptions.
 #[utoipa::path(get, path = "/", tag = "subscriptions", security(("customer_token" = [])),
-    responses((status = 200, description = "Every subscription of the caller", body = ListBody)))]
+    responses((status = 200, description = "Every subscription of the caller", body = SubscriptionList)))]
 async fn list(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,
-) -> Result<Json<ListBody>, ApiError> {
+) -> Result<Json<SubscriptionList>, ApiError> {
     let rows = Subscriptions::for_customer(&state.pool, &auth.customer_id)
         .await
         .map_err(AppError::from)?;
-    Ok(Json(ListBody {
+    Ok(Json(SubscriptionList {
         data: rows.into_iter().map(SubscriptionBody::from).collect(),
     }))
 }

@@ -8,6 +8,7 @@ mod bad_input;
 mod billing;
 mod browser_headers;
 mod cli;
+mod conformance;
 mod errors;
 mod event_store;
 mod group_commit;

@@ -87,17 +87,9 @@ async fn every_operation_names_its_errors_and_customer_routes_their_token() {
 /// registers no route any other way, except the `/docs` page itself.
 #[test]
 fn no_route_is_registered_without_its_spec_entry() {
-    let http = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
-    let mut files = vec![http.clone()];
     let mut offenders = Vec::new();
-    while let Some(path) = files.pop() {
-        if path.is_dir() {
-            for entry in std::fs::read_dir(&path).unwrap() {
-                files.push(entry.unwrap().path());
-            }
-            continue;
-        }
-        if path.extension().is_none_or(|ext| ext != "rs") || path.ends_with("openapi.rs") {
+    for path in rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http")) {
+        if path.ends_with("openapi.rs") {
             continue;
         }
         let source = std::fs::read_to_string(&path).unwrap();
@@ -119,6 +111,56 @@ fn no_route_is_registered_without_its_spec_entry() {
         "routes registered without routes!(…):\n{}",
         offenders.join("\n")
     );
+}
+
+/// utoipa names a component after its Rust type: two types of one name in different modules
+/// would silently share one schema (the last registered wins), so every name is unique.
+#[test]
+fn every_schema_name_is_unique() {
+    let mut names = std::collections::BTreeMap::<String, Vec<String>>::new();
+    for path in rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http")) {
+        let source = std::fs::read_to_string(&path).unwrap();
+        let mut derives_schema = false;
+        for line in source.lines().map(str::trim) {
+            if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                derives_schema = true;
+            }
+            let declared = ["pub struct ", "struct ", "pub enum ", "enum "]
+                .iter()
+                .find_map(|keyword| line.strip_prefix(keyword));
+            if let Some(rest) = declared {
+                if derives_schema {
+                    let name: String = rest
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    names
+                        .entry(name)
+                        .or_default()
+                        .push(path.display().to_string());
+                }
+                derives_schema = false;
+            }
+        }
+    }
+    let shared: Vec<_> = names.iter().filter(|(_, files)| files.len() > 1).collect();
+    assert!(
+        shared.is_empty(),
+        "schema names declared more than once: {shared:?}"
+    );
+}
+
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|ext| ext == "rs") {
+            found.push(path);
+        }
+    }
+    found
 }
 
 /// And the other way: every operation of the document reaches a handler (the fallback's

@@ -181,7 +181,7 @@ pub struct ListParams {
 
 /// A page of invoices.
 #[derive(Serialize, ToSchema)]
-pub struct ListBody {
+pub struct InvoicePage {
     pub data: Vec<InvoiceBody>,
     pub next_cursor: Option<String>,
 }
@@ -209,6 +209,6 @@ pub struct CurrencyStats {
 
 /// The caller's invoice figures, per currency.
 #[derive(Serialize, ToSchema)]
-pub struct StatsBody {
+pub struct InvoiceStatsBody {
     pub data: Vec<CurrencyStats>,
 }
