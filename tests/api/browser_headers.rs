@@ -1,5 +1,6 @@
 //! What browsers are told: CORS only for `CORS_ALLOWED_ORIGINS` (never with credentials), and
-//! `X-Content-Type-Options: nosniff` on every response, whatever produced it.
+//! `X-Content-Type-Options: nosniff`, `X-Frame-Options`, `Referrer-Policy` and a CSP on every
+//! response, whatever produced it.
 
 use reqwest::{Method, Response, StatusCode};
 use serde_json::json;
@@ -193,6 +194,29 @@ async fn every_kind_of_response_says_nosniff() {
             "{label}: {}",
             response.status()
         );
+        for (header, value) in [
+            ("x-frame-options", "DENY"),
+            ("referrer-policy", "no-referrer"),
+        ] {
+            assert_eq!(
+                response.headers().get(header).map(|v| v.to_str().unwrap()),
+                Some(value),
+                "{label}: {header}"
+            );
+        }
+        let policy = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap();
+        assert!(
+            policy.contains("frame-ancestors 'none'"),
+            "{label}: {policy}"
+        );
+        if !label.contains("docs") {
+            assert!(
+                policy.starts_with("default-src 'none'"),
+                "{label}: {policy}"
+            );
+        }
         if let Some(status) = label.split(' ').next().and_then(|s| s.parse::<u16>().ok()) {
             assert_eq!(response.status().as_u16(), status, "{label}");
         }
