@@ -21,6 +21,7 @@ mod payments;
 mod projections;
 mod provider_contract;
 mod sandbox_webhooks;
+mod slow_clients;
 mod stripe_mode;
 mod support;
 mod support_smoke;
