@@ -21,6 +21,7 @@ mod payments;
 mod projections;
 mod provider_contract;
 mod sandbox_webhooks;
+mod secrets_in_logs;
 mod slow_clients;
 mod stripe_mode;
 mod support;
