@@ -169,7 +169,7 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
 async fn every_documented_operation_is_routed() {
     let app = spawn_app().await;
     for (method, path, _) in operations(billstream::http::openapi::document()) {
-        let concrete = path.replace('{', "").replace('}', "");
+        let concrete = path.replace(['{', '}'], "");
         let response = app
             .client
             .request(method.to_uppercase().parse().unwrap(), app.url(&concrete))
