@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use reqwest::StatusCode;
 use serde_json::Value;
 
+use fantoccini::Locator;
+
 use crate::helpers::spawn_app;
+use crate::support::browser::with_browser;
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
 
@@ -223,4 +226,32 @@ async fn the_docs_page_works_offline() {
             assert!(text.contains("/api/openapi.json"), "{text}");
         }
     }
+}
+
+/// Swagger UI really renders the document in Chromium, under the page's CSP, with nothing
+/// but this server to load from.
+#[tokio::test]
+async fn the_docs_page_renders_the_operations_in_a_browser() {
+    let app = spawn_app().await;
+    let url = app.url("/docs/");
+    with_browser("openapi::docs_page", 1280, 900, |client| async move {
+        client.goto(&url).await?;
+        let mut operations = 0;
+        for _ in 0..100 {
+            operations = client.find_all(Locator::Css(".opblock")).await?.len();
+            if operations > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        anyhow::ensure!(operations >= 38, "{operations} operations shown");
+        let title = client
+            .find(Locator::Css(".info .title"))
+            .await?
+            .text()
+            .await?;
+        anyhow::ensure!(title.contains("billstream"), "the title reads {title:?}");
+        Ok(())
+    })
+    .await;
 }
