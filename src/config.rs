@@ -1,4 +1,9 @@
-//! Typed configuration, read from the environment (`main` loads `.env` first).
+//! Typed configuration, read from the environment (`main` loads `.env` first). The abuse
+//! limits are read in `limits`.
+
+mod limits;
+
+pub use limits::{Limits, Rate, RateLimits, RatePair};
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -82,6 +87,8 @@ pub struct Config {
     pub operator_token: Option<Secret>,
     /// Who issues the invoices (printed on every PDF).
     pub seller: crate::pdf::Seller,
+    /// Rate limits, failed-login delays, request timeouts.
+    pub limits: Limits,
 }
 
 /// A variable that is set but unusable.
@@ -232,6 +239,7 @@ impl Config {
             log_format,
             operator_token,
             seller,
+            limits: Limits::from_lookup(&get)?,
         };
         config.check_live_requirements()?;
         Ok(config)

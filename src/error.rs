@@ -24,6 +24,9 @@ pub enum AppError {
     /// Login with an unknown e-mail or a wrong password (deliberately indistinguishable).
     #[error("the e-mail address or password is incorrect")]
     InvalidCredentials,
+    /// Too many failed logins for this account lately: logins wait (`auth::lockout`).
+    #[error("too many failed logins for this account; retry in {retry_after_seconds} s")]
+    TooManyFailedLogins { retry_after_seconds: u64 },
     /// A password change whose current password is wrong.
     #[error("the current password is incorrect")]
     WrongCurrentPassword,

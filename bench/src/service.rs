@@ -91,6 +91,9 @@ impl ServiceSpec {
             .env("JWT_SECRET", "bench-harness-jwt-secret-0123456789abcdef")
             .env("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
             .env("OPERATOR_TOKEN", OPERATOR_TOKEN)
+            // The harness is one client at rates no person reaches (logins at twice bcrypt's
+            // capacity): the per-address and per-account rate limits would refuse most of it.
+            .env("RATE_LIMITS", "off")
             // The sandbox's own deliveries go nowhere: only the harness's events arrive.
             .env("SANDBOX_WEBHOOK_URL", "http://127.0.0.1:9/")
             .env("RUST_LOG", "warn")

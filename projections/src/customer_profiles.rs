@@ -19,13 +19,19 @@ pub struct CustomerProfile {
     pub stripe_customer_id: String,
     pub created_at: String,
     pub updated_at: String,
+    /// How many times the password was changed: a bearer token carries the version its
+    /// password was checked against, and stops working when it moves on.
+    pub credentials_version: i64,
+    /// The Stripe customer was deleted: the account's tokens stop working.
+    pub deleted: bool,
 }
 
-/// What login checks: the account and its password hash.
+/// What login checks: the account, its password hash, and the version of both.
 #[derive(Clone, FromRow)]
 pub struct Credentials {
     pub customer_id: String,
     pub password_hash: String,
+    pub credentials_version: i64,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -33,6 +39,7 @@ impl std::fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("customer_id", &self.customer_id)
             .field("password_hash", &"<redacted>")
+            .field("credentials_version", &self.credentials_version)
             .finish()
     }
 }
@@ -40,7 +47,9 @@ impl std::fmt::Debug for Credentials {
 /// The customer-profile projection and its queries.
 pub struct CustomerProfiles;
 
-const PROFILE_COLUMNS: &str = "id, email, name, phone, stripe_customer_id, created_at, updated_at";
+const PROFILE_COLUMNS: &str =
+    "id, email, name, phone, stripe_customer_id, created_at, updated_at, \
+     credentials_version, deleted";
 
 impl CustomerProfiles {
     /// The profile of customer `id`, if registered.
@@ -75,7 +84,8 @@ impl CustomerProfiles {
         email: &str,
     ) -> Result<Option<Credentials>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT id AS customer_id, password_hash FROM customer_profiles WHERE email = ?",
+            "SELECT id AS customer_id, password_hash, credentials_version
+               FROM customer_profiles WHERE email = ?",
         )
         .bind(email)
         .fetch_optional(db)
@@ -88,7 +98,8 @@ impl CustomerProfiles {
         id: &str,
     ) -> Result<Option<Credentials>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT id AS customer_id, password_hash FROM customer_profiles WHERE id = ?",
+            "SELECT id AS customer_id, password_hash, credentials_version
+               FROM customer_profiles WHERE id = ?",
         )
         .bind(id)
         .fetch_optional(db)
@@ -173,7 +184,10 @@ impl Projection for CustomerProfiles {
                 changed_at,
             } => {
                 sqlx::query(
-                    "UPDATE customer_profiles SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
+                    "UPDATE customer_profiles
+                        SET password_hash = ?2, updated_at = ?3,
+                            credentials_version = credentials_version + 1
+                      WHERE id = ?1",
                 )
                 .bind(&event.aggregate_id)
                 .bind(password_hash.as_str())
@@ -181,9 +195,14 @@ impl Projection for CustomerProfiles {
                 .execute(conn)
                 .await?;
             }
+            CustomerEvent::StripeCustomerDeleted { .. } => {
+                sqlx::query("UPDATE customer_profiles SET deleted = 1 WHERE id = ?1")
+                    .bind(&event.aggregate_id)
+                    .execute(conn)
+                    .await?;
+            }
             // Bookkeeping of Stripe events: nothing shown in the profile.
-            CustomerEvent::StripeCustomerDeleted { .. }
-            | CustomerEvent::StripeEventApplied { .. }
+            CustomerEvent::StripeEventApplied { .. }
             | CustomerEvent::StaleStripeEventIgnored { .. } => {}
         }
         Ok(())

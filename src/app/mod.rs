@@ -24,8 +24,9 @@ use providers::{
     SandboxClock,
 };
 
-use crate::auth::{JwtKeys, PasswordHasher};
+use crate::auth::{JwtKeys, LoginThrottle, PasswordHasher, Sessions};
 use crate::config::Config;
+use crate::http::limits::RateLimiters;
 use crate::http::{router, AppState, WebhookIntake};
 use crate::inbox::{EventApplier, Inbox, InboxWorker};
 use crate::portal::links::InvoiceLinks;
@@ -77,6 +78,8 @@ pub struct Application {
     sandbox: Option<SandboxProvider>,
     /// Completes requests whose provider answer was lost.
     repair: Arc<PendingRequestRepair>,
+    /// How long a client may take to send its request headers.
+    header_timeout: std::time::Duration,
 }
 
 impl Application {
@@ -184,7 +187,10 @@ impl Application {
             projector: projector.clone(),
             customers,
             payments,
+            sessions: Arc::new(Sessions::new(jwt.clone(), pool.clone())),
             jwt,
+            limiters: Arc::new(RateLimiters::new(&config.limits.rates)),
+            login_throttle: Arc::new(LoginThrottle::new(pool.clone(), config.limits.lockout)),
             sandbox: sandbox.clone(),
             subscriptions,
             invoices,
@@ -201,7 +207,11 @@ impl Application {
             },
             plans,
         };
-        let router = router(state, &config.cors_allowed_origins);
+        let router = router(
+            state,
+            &config.cors_allowed_origins,
+            config.limits.body_timeout,
+        );
         Ok(Self {
             listener,
             router,
@@ -211,6 +221,7 @@ impl Application {
             inbox_worker,
             sandbox,
             repair,
+            header_timeout: config.limits.header_timeout,
         })
     }
 
@@ -233,9 +244,9 @@ impl Application {
         let clock_loop = self.sandbox.map(spawn_sandbox_clock_loop);
         let repair_loop = spawn_repair_loop(self.repair);
         tracing::info!(%addr, "billstream is listening");
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served =
+            crate::http::server::serve(self.listener, self.router, self.header_timeout, shutdown)
+                .await;
         projector_loop.abort();
         inbox_loop.abort();
         repair_loop.abort();

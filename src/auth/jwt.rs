@@ -1,4 +1,8 @@
-//! HS256 bearer tokens: `sub` (customer id), `iat`, `exp`; the algorithm is pinned.
+//! HS256 bearer tokens: `sub` (customer id), `jti` (the token's own id, for logout), `iat`,
+//! `exp`, and `cv` (the customer's credentials version when the token was issued); the
+//! algorithm is pinned. The signature proves who issued a token; whether it still holds (the
+//! password unchanged, the customer not deleted, the token not logged out) is asked of the
+//! database on every request (`auth::store::token_state`).
 
 use std::time::Duration;
 
@@ -10,10 +14,18 @@ use serde::{Deserialize, Serialize};
 pub struct Claims {
     /// The customer id.
     pub sub: String,
+    /// This token's id (a random UUID): what a logout revokes.
+    pub jti: String,
     /// Issued at (Unix seconds).
     pub iat: i64,
     /// Expires at (Unix seconds).
     pub exp: i64,
+    /// The customer's credentials version the password was checked against: a password change
+    /// moves it on, and every token carrying an older one stops working. A version rather than
+    /// a time, so "issued before the change" holds exactly, within one second or one
+    /// millisecond, on any node's clock, and also for a login that checked the old password
+    /// while the change committed.
+    pub cv: i64,
 }
 
 /// A token that could not be issued or was refused.
@@ -50,12 +62,26 @@ impl JwtKeys {
         }
     }
 
-    /// Signs a token for `customer_id`, valid from `now` (Unix seconds) for the configured TTL.
+    /// Signs a token for `customer_id` whose password was never changed (credentials version
+    /// 0), valid from `now` (Unix seconds) for the configured TTL.
     pub fn issue(&self, customer_id: &str, now: i64) -> Result<String, TokenError> {
+        self.issue_with_version(customer_id, 0, now)
+    }
+
+    /// Signs a token for `customer_id` at `credentials_version`, valid from `now` (Unix
+    /// seconds) for the configured TTL.
+    pub fn issue_with_version(
+        &self,
+        customer_id: &str,
+        credentials_version: i64,
+        now: i64,
+    ) -> Result<String, TokenError> {
         let claims = Claims {
             sub: customer_id.to_owned(),
+            jti: uuid::Uuid::new_v4().to_string(),
             iat: now,
             exp: now + self.ttl.as_secs() as i64,
+            cv: credentials_version,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(TokenError::Signing)
@@ -90,6 +116,28 @@ mod tests {
         let claims = keys().verify(&token).unwrap();
         assert_eq!(claims.sub, "customer-1");
         assert_eq!(claims.exp - claims.iat, 3600);
+        assert_eq!(claims.cv, 0);
+    }
+
+    #[test]
+    fn every_token_has_its_own_id_and_carries_the_credentials_version() {
+        let first = keys().verify(&keys().issue_with_version("c", 3, now()).unwrap());
+        let second = keys().verify(&keys().issue_with_version("c", 3, now()).unwrap());
+        let (first, second) = (first.unwrap(), second.unwrap());
+        assert_ne!(first.jti, second.jti);
+        assert_eq!((first.cv, second.cv), (3, 3));
+    }
+
+    #[test]
+    fn a_token_without_an_id_is_refused() {
+        let claims = serde_json::json!({"sub": "c", "iat": now(), "exp": now() + 60, "cv": 0});
+        let token = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef"),
+        )
+        .unwrap();
+        assert!(keys().verify(&token).is_err());
     }
 
     #[test]

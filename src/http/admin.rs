@@ -7,12 +7,14 @@ use axum::extract::{FromRequestParts, Path, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::error::ApiError;
-use super::extract::{IdempotencyKey, RequestId};
+use super::error::{ApiError, ErrorBody};
+use super::extract::{IdempotencyKey, IdempotencyKeyHeader, RequestId};
 use super::invoices::{CreateBody, InvoiceBody};
 use super::json::ApiJson;
 use super::AppState;
@@ -20,10 +22,10 @@ use crate::error::AppError;
 use subtle::ConstantTimeEq;
 
 /// The routes under `/api/admin`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/customers/{customer_id}/invoices", post(create_invoice))
-        .route("/stats", get(stats))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_invoice))
+        .routes(routes!(stats))
 }
 
 /// A request that carries the operator token.
@@ -53,6 +55,16 @@ impl FromRequestParts<AppState> for Operator {
     }
 }
 
+/// Creates an invoice for any customer (same body and answer as `/api/invoices/create`).
+#[utoipa::path(post, path = "/customers/{customer_id}/invoices", tag = "admin",
+    security(("operator_token" = [])),
+    params(("customer_id" = String, Path, description = "The customer's id"), IdempotencyKeyHeader),
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "The invoice", body = InvoiceBody),
+        (status = 409, description = "`idempotency_key_reused` or `conflict`", body = ErrorBody),
+        (status = 502, description = "`payment_provider_error`", body = ErrorBody),
+    ))]
 async fn create_invoice(
     _operator: Operator,
     State(state): State<AppState>,
@@ -72,8 +84,10 @@ async fn create_invoice(
     Ok((StatusCode::CREATED, Json(row.into())))
 }
 
-#[derive(Serialize)]
+/// Revenue of one month, minor units (payments less their refunds).
+#[derive(Serialize, ToSchema)]
 struct MonthRevenue {
+    /// `YYYY-MM`.
     month: String,
     invoices: i64,
     payments: i64,
@@ -81,7 +95,8 @@ struct MonthRevenue {
     net: i64,
 }
 
-#[derive(Serialize)]
+/// The figures of one currency.
+#[derive(Serialize, ToSchema)]
 struct CurrencyFigures {
     currency: String,
     /// Monthly recurring revenue of active and past-due subscriptions, minor units.
@@ -89,24 +104,29 @@ struct CurrencyFigures {
     revenue_by_month: Vec<MonthRevenue>,
 }
 
-#[derive(Serialize)]
+/// A count for one month (`YYYY-MM`).
+#[derive(Serialize, ToSchema)]
 struct MonthCount {
     month: String,
     count: i64,
 }
 
-#[derive(Serialize)]
-struct StatsBody {
+/// The operators' figures.
+#[derive(Serialize, ToSchema)]
+struct ServiceStatsBody {
     currencies: Vec<CurrencyFigures>,
     subscriptions_by_status: BTreeMap<String, i64>,
     new_customers_by_month: Vec<MonthCount>,
     churned_subscriptions_by_month: Vec<MonthCount>,
 }
 
+/// MRR, revenue by month, subscriptions by status, new customers and churn by month.
+#[utoipa::path(get, path = "/stats", tag = "admin", security(("operator_token" = [])),
+    responses((status = 200, description = "The figures", body = ServiceStatsBody)))]
 async fn stats(
     _operator: Operator,
     State(state): State<AppState>,
-) -> Result<Json<StatsBody>, ApiError> {
+) -> Result<Json<ServiceStatsBody>, ApiError> {
     let stats = state.stats.operator().await?;
     let counts = |rows: Vec<projections::billing_stats::MonthlyCount>| {
         rows.into_iter()
@@ -116,7 +136,7 @@ async fn stats(
             })
             .collect()
     };
-    Ok(Json(StatsBody {
+    Ok(Json(ServiceStatsBody {
         currencies: stats
             .currencies
             .into_iter()

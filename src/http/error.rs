@@ -5,7 +5,8 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::AppError;
 
@@ -36,6 +37,12 @@ pub enum ApiError {
     /// A correctly signed body that is not a Stripe event.
     #[error("the body is not a Stripe event")]
     InvalidEvent,
+    /// Too many requests from this client address or for this account.
+    #[error("too many requests; retry in {retry_after_seconds} s")]
+    RateLimited { retry_after_seconds: u64 },
+    /// The client did not send the request body in time.
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
     /// The service is up but its read models are still catching up.
     #[error("the service is starting: read models are catching up")]
     NotReady,
@@ -55,6 +62,11 @@ impl ApiError {
                 AppError::InvalidCredentials => {
                     (StatusCode::UNAUTHORIZED, "invalid_credentials", None)
                 }
+                AppError::TooManyFailedLogins { .. } => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_failed_logins",
+                    None,
+                ),
                 AppError::WrongCurrentPassword => {
                     (StatusCode::FORBIDDEN, "invalid_current_password", None)
                 }
@@ -86,6 +98,8 @@ impl ApiError {
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", None),
             Self::InvalidQuery { .. } => (StatusCode::BAD_REQUEST, "invalid_query", None),
             Self::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready", None),
+            Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", None),
+            Self::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, "request_timeout", None),
             Self::InvalidSignature => (StatusCode::BAD_REQUEST, "invalid_signature", None),
             Self::InvalidEvent => (StatusCode::BAD_REQUEST, "invalid_event", None),
         }
@@ -104,6 +118,25 @@ impl ApiError {
     }
 }
 
+/// Every error's body: `{"error":{"code","message"[,"field"]}}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"error": {"code": "validation_error", "message": "amount: must be from 1 to 99999999", "field": "amount"}}))]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable: `validation_error`, `not_found`, `rate_limited`…
+    pub code: String,
+    /// For people; may change.
+    pub message: String,
+    /// The request field at fault (validation errors only), e.g. `items[1].quantity`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
 /// Builds an error response from its parts.
 pub fn error_response(
     status: StatusCode,
@@ -111,11 +144,14 @@ pub fn error_response(
     message: &str,
     field: Option<&str>,
 ) -> Response {
-    let mut error = json!({ "code": code, "message": message });
-    if let Some(field) = field {
-        error["field"] = json!(field);
-    }
-    (status, Json(json!({ "error": error }))).into_response()
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: code.to_owned(),
+            message: message.to_owned(),
+            field: field.map(str::to_owned),
+        },
+    };
+    (status, Json(body)).into_response()
 }
 
 impl IntoResponse for ApiError {
@@ -131,10 +167,29 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let mut response = error_response(status, code, &self.public_message(), field);
-        if matches!(self, Self::App(AppError::Unauthenticated)) {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        match self {
+            Self::App(AppError::Unauthenticated) => {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Self::RateLimited {
+                retry_after_seconds,
+            }
+            | Self::App(AppError::TooManyFailedLogins {
+                retry_after_seconds,
+            }) => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+            }
+            Self::RequestTimeout => {
+                // The rest of the body may still arrive: the connection cannot be reused.
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            _ => {}
         }
         response
     }

@@ -6,16 +6,33 @@ use axum::http::request::Parts;
 
 use super::error::ApiError;
 use super::AppState;
+use crate::auth::Claims;
 use crate::error::AppError;
 use crate::usecases::common::idempotency::validate_client_key;
 
-/// The customer a valid bearer token names.
+/// The customer a bearer token names, once the token is checked: signature, expiry, and the
+/// customer's state (exists, not deleted, password unchanged, token not logged out).
 #[derive(Debug, Clone)]
 pub struct AuthenticatedCustomer {
     pub customer_id: String,
 }
 
 impl FromRequestParts<AppState> for AuthenticatedCustomer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let CurrentSession(claims) = CurrentSession::from_request_parts(parts, state).await?;
+        Ok(Self {
+            customer_id: claims.sub,
+        })
+    }
+}
+
+/// The checked claims of the request's bearer token (what a logout ends).
+#[derive(Debug, Clone)]
+pub struct CurrentSession(pub Claims);
+
+impl FromRequestParts<AppState> for CurrentSession {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
@@ -28,13 +45,7 @@ impl FromRequestParts<AppState> for AuthenticatedCustomer {
                 scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
             })
             .ok_or(AppError::Unauthenticated)?;
-        let claims = state.jwt.verify(token).map_err(|error| {
-            tracing::debug!(%error, "bearer token refused");
-            AppError::Unauthenticated
-        })?;
-        Ok(Self {
-            customer_id: claims.sub,
-        })
+        Ok(Self(state.sessions.authenticate(token).await?))
     }
 }
 
@@ -78,4 +89,19 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
         validate_client_key(key)?;
         Ok(Self(Some(key.to_owned())))
     }
+}
+
+/// The `Idempotency-Key` header, as the OpenAPI document describes it.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct IdempotencyKeyHeader {
+    /// Optional. A retry with the same key and body gets the first answer; another body
+    /// under the key is 409 `idempotency_key_reused`. 1 to 255 printable ASCII characters.
+    #[param(
+        rename = "Idempotency-Key",
+        pattern = "^[!-~]{1,255}$",
+        example = "order-1001"
+    )]
+    idempotency_key: Option<String>,
 }

@@ -2,21 +2,46 @@
 
 use axum::extract::State;
 use axum::Json;
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::AppState;
 use crate::error::AppError;
 
-/// `GET /health`: the process answers.
-pub async fn health() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+/// The routes `/health` and `/ready`.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(ready))
 }
 
-/// `GET /ready`: the database answers and every projection has applied the whole log.
-pub async fn ready(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+/// The service's state.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"status": "ok"}))]
+struct StatusBody {
+    /// `ok` (health) or `ready` (readiness).
+    status: &'static str,
+}
+
+/// The process answers.
+#[utoipa::path(get, path = "/health", tag = "service",
+    responses((status = 200, description = "Alive", body = StatusBody)))]
+async fn health() -> Json<StatusBody> {
+    Json(StatusBody { status: "ok" })
+}
+
+/// The database answers and every projection has applied the whole log.
+#[utoipa::path(get, path = "/ready", tag = "service",
+    responses(
+        (status = 200, description = "Ready", body = StatusBody, example = json!({"status": "ready"})),
+        (status = 503, description = "`not_ready`: read models are catching up", body = ErrorBody),
+    ))]
+async fn ready(State(state): State<AppState>) -> Result<Json<StatusBody>, ApiError> {
     match state.projector.is_caught_up().await {
-        Ok(true) => Ok(Json(json!({ "status": "ready" }))),
+        Ok(true) => Ok(Json(StatusBody { status: "ready" })),
         Ok(false) => Err(ApiError::NotReady),
         Err(error) => Err(AppError::internal(error).into()),
     }

@@ -1,223 +1,48 @@
 //! `/api/invoices/*`: create, finalize, pay, void, send, read, list, PDF and statistics.
 
-use aggregates::invoice::InvoiceLine;
+mod bodies;
+
+use aggregates::invoice::InvoiceAction;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use projections::InvoiceRow;
-use serde::{Deserialize, Serialize};
+use axum::Json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::error::ApiError;
-use super::extract::{AuthenticatedCustomer, IdempotencyKey, RequestId};
-use super::json::ApiJson;
+use bodies::{CountByStatus, CurrencyStats, InvoicePage, InvoiceStatsBody, ListParams, PayBody};
+pub(super) use bodies::{CreateBody, InvoiceBody};
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::{AuthenticatedCustomer, IdempotencyKey, IdempotencyKeyHeader, RequestId};
+use super::json::{ApiBytes, ApiJson};
 use super::payments::parse_limit;
 use super::AppState;
-use crate::usecases::invoices::NewInvoiceRequest;
-use crate::usecases::invoices::RequestedLine;
-use aggregates::invoice::InvoiceAction;
 
 /// The routes under `/api/invoices`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/create", post(create))
-        .route("/list", get(list))
-        .route("/stats", get(stats))
-        .route("/{invoice_id}", get(show))
-        .route("/{invoice_id}/finalize", post(finalize))
-        .route("/{invoice_id}/pay", post(pay))
-        .route("/{invoice_id}/void", post(void))
-        .route("/{invoice_id}/send", post(send))
-        .route("/{invoice_id}/pdf", get(pdf))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(list))
+        .routes(routes!(stats))
+        .routes(routes!(show))
+        .routes(routes!(finalize))
+        .routes(routes!(pay))
+        .routes(routes!(void))
+        .routes(routes!(send))
+        .routes(routes!(pdf))
 }
 
-/// One requested line.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct ItemBody {
-    description: String,
-    quantity: i64,
-    unit_amount: i64,
-    #[serde(default)]
-    tax_rate_bps: Option<i64>,
-}
-
-/// The body of an invoice creation (customer's or operator's).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct CreateBody {
-    currency: String,
-    items: Vec<ItemBody>,
-    #[serde(default)]
-    memo: Option<String>,
-    #[serde(default)]
-    due_days: Option<i64>,
-    #[serde(default)]
-    collection_method: Option<String>,
-    #[serde(default)]
-    finalize: bool,
-}
-
-impl CreateBody {
-    pub(super) fn into_request(self, idempotency_key: Option<String>) -> NewInvoiceRequest {
-        NewInvoiceRequest {
-            currency: self.currency,
-            items: self
-                .items
-                .into_iter()
-                .map(|item| RequestedLine {
-                    description: item.description,
-                    quantity: item.quantity,
-                    unit_amount: item.unit_amount,
-                    tax_rate_bps: item.tax_rate_bps,
-                })
-                .collect(),
-            memo: self.memo,
-            due_days: self.due_days,
-            collection_method: self.collection_method,
-            finalize: self.finalize,
-            idempotency_key,
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct LineBody {
-    description: String,
-    quantity: i64,
-    unit_amount: i64,
-    tax_rate_bps: i64,
-    subtotal: i64,
-    tax: i64,
-    total: i64,
-}
-
-/// An invoice as the API shows it. Amounts in minor units; times RFC 3339; dates ISO 8601.
-#[derive(Serialize)]
-pub(super) struct InvoiceBody {
-    invoice_id: String,
-    stripe_invoice_id: Option<String>,
-    stripe_subscription_id: Option<String>,
-    number: Option<String>,
-    status: String,
-    currency: String,
-    lines: Vec<LineBody>,
-    subtotal: i64,
-    tax: i64,
-    total: i64,
-    amount_paid: i64,
-    amount_due: i64,
-    memo: Option<String>,
-    collection_method: String,
-    due_date: Option<String>,
-    hosted_invoice_url: Option<String>,
-    /// Stripe's PDF when Stripe gives one; otherwise billstream's own.
-    pdf_url: String,
-    attempt_count: i64,
-    next_payment_attempt: Option<String>,
-    last_payment_error: Option<String>,
-    created_at: String,
-    finalized_at: Option<String>,
-    paid_at: Option<String>,
-    sent_at: Option<String>,
-}
-
-impl From<InvoiceRow> for InvoiceBody {
-    fn from(row: InvoiceRow) -> Self {
-        let lines: Vec<InvoiceLine> = serde_json::from_str(&row.lines).unwrap_or_default();
-        let amount_due = row.amount_due();
-        Self {
-            pdf_url: row
-                .pdf_url
-                .clone()
-                .unwrap_or_else(|| format!("/api/invoices/{}/pdf", row.invoice_id)),
-            invoice_id: row.invoice_id,
-            stripe_invoice_id: row.stripe_invoice_id,
-            stripe_subscription_id: row.stripe_subscription_id,
-            number: row.number,
-            status: row.status,
-            currency: row.currency,
-            lines: lines
-                .into_iter()
-                .map(|line| {
-                    let amounts = line.amounts();
-                    LineBody {
-                        description: line.description,
-                        quantity: line.quantity,
-                        unit_amount: line.unit_amount,
-                        tax_rate_bps: line.tax_rate_bps,
-                        subtotal: amounts.subtotal,
-                        tax: amounts.tax,
-                        total: amounts.total,
-                    }
-                })
-                .collect(),
-            subtotal: row.subtotal,
-            tax: row.tax,
-            total: row.total,
-            amount_paid: row.amount_paid,
-            amount_due,
-            memo: row.memo,
-            collection_method: row.collection_method,
-            due_date: row.due_date,
-            hosted_invoice_url: row.hosted_invoice_url,
-            attempt_count: row.attempt_count,
-            next_payment_attempt: row.next_payment_attempt,
-            last_payment_error: row.last_payment_error,
-            created_at: row.created_at,
-            finalized_at: row.finalized_at,
-            paid_at: row.paid_at,
-            sent_at: row.sent_at,
-        }
-    }
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct PayBody {
-    #[serde(default)]
-    payment_method: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ListParams {
-    status: Option<String>,
-    limit: Option<String>,
-    cursor: Option<String>,
-}
-
-#[derive(Serialize)]
-struct ListBody {
-    data: Vec<InvoiceBody>,
-    next_cursor: Option<String>,
-}
-
-#[derive(Serialize)]
-struct CountByStatus {
-    draft: i64,
-    open: i64,
-    paid: i64,
-    void: i64,
-    uncollectible: i64,
-}
-
-#[derive(Serialize)]
-struct CurrencyStats {
-    currency: String,
-    count_by_status: CountByStatus,
-    total_invoiced: i64,
-    total_paid: i64,
-    total_outstanding: i64,
-    total_overdue: i64,
-}
-
-#[derive(Serialize)]
-struct StatsBody {
-    data: Vec<CurrencyStats>,
-}
-
+/// Creates an invoice for the caller (optionally finalized at once). With an
+/// `Idempotency-Key`, a retry returns the same invoice.
+#[utoipa::path(post, path = "/create", tag = "invoices", security(("customer_token" = [])),
+    params(IdempotencyKeyHeader), request_body = CreateBody,
+    responses(
+        (status = 201, description = "The invoice", body = InvoiceBody),
+        (status = 409, description = "`idempotency_key_reused` or `conflict`", body = ErrorBody),
+        (status = 502, description = "`payment_provider_error`", body = ErrorBody),
+    ))]
 async fn create(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,
@@ -236,6 +61,9 @@ async fn create(
     Ok((StatusCode::CREATED, Json(row.into())))
 }
 
+/// One of the caller's invoices; another customer's is 404.
+#[utoipa::path(get, path = "/{invoice_id}", tag = "invoices", security(("customer_token" = [])), params(("invoice_id" = String, Path, description = "The invoice's id")),
+    responses((status = 200, description = "The invoice", body = InvoiceBody)))]
 async fn show(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,
@@ -259,6 +87,13 @@ async fn act(
     Ok(Json(row.into()))
 }
 
+/// Finalizes a draft: it gets its number and becomes payable.
+#[utoipa::path(post, path = "/{invoice_id}/finalize", tag = "invoices", security(("customer_token" = [])), params(("invoice_id" = String, Path, description = "The invoice's id")),
+    responses(
+        (status = 200, description = "The invoice, `open`", body = InvoiceBody),
+        (status = 409, description = "`invalid_state` or `conflict`", body = ErrorBody),
+        (status = 502, description = "`payment_provider_error`", body = ErrorBody),
+    ))]
 async fn finalize(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,
@@ -275,6 +110,13 @@ async fn finalize(
     .await
 }
 
+/// Voids an open invoice.
+#[utoipa::path(post, path = "/{invoice_id}/void", tag = "invoices", security(("customer_token" = [])), params(("invoice_id" = String, Path, description = "The invoice's id")),
+    responses(
+        (status = 200, description = "The invoice, `void`", body = InvoiceBody),
+        (status = 409, description = "`invalid_state` or `conflict`", body = ErrorBody),
+        (status = 502, description = "`payment_provider_error`", body = ErrorBody),
+    ))]
 async fn void(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,
@@ -284,6 +126,13 @@ async fn void(
     act(&state, &auth, &request_id, &invoice_id, InvoiceAction::Void).await
 }
 
+/// Sends an open invoice to the customer.
+#[utoipa::path(post, path = "/{invoice_id}/send", tag = "invoices", security(("customer_token" = [])), params(("invoice_id" = String, Path, description = "The invoice's id")),
+    responses(
+        (status = 200, description = "The invoice, with `sent_at`", body = InvoiceBody),
+        (status = 409, description = "`invalid_state` or `conflict`", body = ErrorBody),
+        (status = 502, description = "`payment_provider_error`", body = ErrorBody),
+    ))]
 async fn send(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,
@@ -293,12 +142,21 @@ async fn send(
     act(&state, &auth, &request_id, &invoice_id, InvoiceAction::Send).await
 }
 
+/// Pays an open invoice with a card (or the default payment method). A decline leaves it
+/// `open` with `attempt_count` and `last_payment_error`.
+#[utoipa::path(post, path = "/{invoice_id}/pay", tag = "invoices", security(("customer_token" = [])), params(("invoice_id" = String, Path, description = "The invoice's id")),
+    request_body(content = Option<PayBody>, description = "Optional: empty charges the default payment method"),
+    responses(
+        (status = 200, description = "The invoice, `paid` or still `open`", body = InvoiceBody),
+        (status = 409, description = "`invalid_state` or `conflict`", body = ErrorBody),
+        (status = 502, description = "`payment_provider_error`", body = ErrorBody),
+    ))]
 async fn pay(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,
     request_id: RequestId,
     Path(invoice_id): Path<String>,
-    body: axum::body::Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> Result<Json<InvoiceBody>, ApiError> {
     // The body is optional: empty means "charge the default payment method".
     let body: PayBody = super::json::parse_optional_json(&body)?;
@@ -314,11 +172,14 @@ async fn pay(
     Ok(Json(row.into()))
 }
 
+/// The caller's invoices, newest first.
+#[utoipa::path(get, path = "/list", tag = "invoices", security(("customer_token" = [])), params(ListParams),
+    responses((status = 200, description = "A page of invoices", body = InvoicePage)))]
 async fn list(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,
     Query(params): Query<ListParams>,
-) -> Result<Json<ListBody>, ApiError> {
+) -> Result<Json<InvoicePage>, ApiError> {
     let limit = parse_limit(params.limit.as_deref())?;
     let page = state
         .invoices
@@ -329,18 +190,21 @@ async fn list(
             params.cursor.as_deref(),
         )
         .await?;
-    Ok(Json(ListBody {
+    Ok(Json(InvoicePage {
         data: page.data.into_iter().map(InvoiceBody::from).collect(),
         next_cursor: page.next_cursor,
     }))
 }
 
+/// The caller's invoice figures per currency.
+#[utoipa::path(get, path = "/stats", tag = "invoices", security(("customer_token" = [])),
+    responses((status = 200, description = "Counts and totals per currency", body = InvoiceStatsBody)))]
 async fn stats(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,
-) -> Result<Json<StatsBody>, ApiError> {
+) -> Result<Json<InvoiceStatsBody>, ApiError> {
     let rows = state.stats.customer_invoices(&auth.customer_id).await?;
-    Ok(Json(StatsBody {
+    Ok(Json(InvoiceStatsBody {
         data: rows
             .into_iter()
             .map(|row| CurrencyStats {
@@ -361,6 +225,10 @@ async fn stats(
     }))
 }
 
+/// The invoice as a PDF made by billstream (seller, customer, lines, tax, totals).
+#[utoipa::path(get, path = "/{invoice_id}/pdf", tag = "invoices", security(("customer_token" = [])), params(("invoice_id" = String, Path, description = "The invoice's id")),
+    responses((status = 200, description = "The PDF", content_type = "application/pdf", body = Vec<u8>,
+        headers(("Content-Disposition" = String, description = "`attachment; filename=\"invoice-<id>.pdf\"`")))))]
 async fn pdf(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,

@@ -21,17 +21,43 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         if !declares_json(&request) {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let body = Bytes::from_request(request, state)
+        let ApiBytes(body) = ApiBytes::from_request(request, state).await?;
+        parse_json(&body).map(ApiJson)
+    }
+}
+
+/// The raw body, read with the API's refusals: 413 over the route's limit, 408 when it does
+/// not arrive within the body timeout, 400 when the connection breaks.
+pub struct ApiBytes(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ApiBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Bytes::from_request(request, state)
             .await
+            .map(ApiBytes)
             .map_err(|rejection| {
                 if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::PayloadTooLarge
+                } else if caused_by_timeout(&rejection) {
+                    ApiError::RequestTimeout
                 } else {
                     ApiError::MalformedJson("the body could not be read".into())
                 }
-            })?;
-        parse_json(&body).map(ApiJson)
+            })
     }
+}
+
+fn caused_by_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 impl<T: Serialize> IntoResponse for ApiJson<T> {

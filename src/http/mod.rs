@@ -10,9 +10,14 @@ pub mod extract;
 pub mod health;
 pub mod invoices;
 pub mod json;
+pub mod limits;
+pub mod openapi;
 pub mod payments;
 pub mod plans;
 pub mod sandbox;
+pub mod sandbox_cards;
+pub mod security_headers;
+pub mod server;
 pub mod subscriptions;
 pub mod webhooks;
 
@@ -21,21 +26,23 @@ use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
-use axum::middleware::map_response;
+use axum::http::{HeaderName, StatusCode};
+use axum::middleware::{from_fn, from_fn_with_state, map_response};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::Router;
 use projections::Projector;
 use sqlx::SqlitePool;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::auth::JwtKeys;
+use crate::auth::{JwtKeys, LoginThrottle, Sessions};
 use crate::config::Secret;
 use crate::inbox::Inbox;
 use crate::pdf::Seller;
@@ -47,6 +54,7 @@ use crate::usecases::plans::PlanCatalog;
 use crate::usecases::stats::StatsService;
 use crate::usecases::subscriptions::SubscriptionService;
 use error::error_response;
+use limits::RateLimiters;
 
 /// The largest request body accepted (64 KiB).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -59,6 +67,12 @@ pub struct AppState {
     pub customers: Arc<CustomerService>,
     pub payments: Arc<PaymentService>,
     pub jwt: Arc<JwtKeys>,
+    /// Issues bearer tokens and checks them against the customer's state.
+    pub sessions: Arc<Sessions>,
+    /// Per-address and per-account rate limits.
+    pub limiters: Arc<RateLimiters>,
+    /// Failed-login delays per account.
+    pub login_throttle: Arc<LoginThrottle>,
     /// Present in sandbox mode, for the `/sandbox` routes.
     pub sandbox: Option<SandboxProvider>,
     pub stripe_publishable_key: Option<String>,
@@ -86,15 +100,14 @@ pub struct WebhookIntake {
     pub wake: Arc<tokio::sync::Notify>,
 }
 
-/// The whole API, and the customer portal at `/`, with their middleware.
-pub fn router(state: AppState, cors_allowed_origins: &[String]) -> Router {
-    let request_id = HeaderName::from_static("x-request-id");
-    Router::new()
-        .merge(crate::portal::routes(&state))
-        .route("/health", get(health::health))
-        .route("/ready", get(health::ready))
-        .route("/api/config", get(client_config::client_config))
-        .route("/api/plans", get(plans::list))
+/// Every route of the JSON API, each registered with its OpenAPI entry (`routes!` takes both
+/// from the handler's `#[utoipa::path]`): a route cannot exist without its spec entry.
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(health::routes())
+        .nest("/api/config", client_config::routes())
+        .nest("/api/plans", plans::routes())
+        .routes(routes!(openapi::openapi_json))
         .nest("/api/auth", auth::routes())
         .nest("/api/payments", payments::routes())
         .nest("/api/subscriptions", subscriptions::routes())
@@ -103,8 +116,26 @@ pub fn router(state: AppState, cors_allowed_origins: &[String]) -> Router {
         .nest("/api/admin", admin::routes())
         .nest("/api/webhooks", webhooks::routes())
         .nest("/sandbox", sandbox::routes())
+}
+
+/// Every route of the API and the `/docs` page, without state or middleware: what `router`
+/// serves besides the portal's pages, and what the route-coverage test inspects.
+pub fn routes() -> Router<AppState> {
+    let (api, _) = api_routes().split_for_parts();
+    api.merge(openapi::docs_page())
+}
+
+/// The whole service (the API, `/docs` and the customer portal at `/`) with its middleware;
+/// `body_timeout` bounds how long a client may take to send a request body.
+pub fn router(state: AppState, cors_allowed_origins: &[String], body_timeout: Duration) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let limiters = state.limiters.clone();
+    routes()
+        .merge(crate::portal::routes(&state))
         .fallback(route_not_found)
         .with_state(state)
+        .layer(from_fn_with_state(limiters, limits::limit_by_address))
+        .layer(RequestBodyTimeoutLayer::new(body_timeout))
         .layer(map_response(json_error_bodies))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(
@@ -117,8 +148,9 @@ pub fn router(state: AppState, cors_allowed_origins: &[String]) -> Router {
                         .on_response(DefaultOnResponse::new().level(Level::INFO)),
                 )
                 .layer(CatchPanicLayer::custom(panic_response))
-                .layer(cors(cors_allowed_origins)),
+                .layer(security_headers::cors(cors_allowed_origins)),
         )
+        .layer(from_fn(security_headers::security_headers))
 }
 
 fn request_span(request: &Request) -> tracing::Span {
@@ -134,22 +166,6 @@ fn request_span(request: &Request) -> tracing::Span {
         path = %request.uri().path(),
         request_id = %request_id,
     )
-}
-
-fn cors(origins: &[String]) -> CorsLayer {
-    let origins: Vec<HeaderValue> = origins
-        .iter()
-        .filter_map(|origin| HeaderValue::from_str(origin).ok())
-        .collect();
-    CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
-        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
-        .allow_headers([
-            CONTENT_TYPE,
-            axum::http::header::AUTHORIZATION,
-            HeaderName::from_static("idempotency-key"),
-        ])
-        .max_age(Duration::from_secs(600))
 }
 
 fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {

@@ -4,62 +4,82 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use projections::PaymentRow;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::error::ApiError;
-use super::extract::{AuthenticatedCustomer, IdempotencyKey, RequestId};
+use super::error::{ApiError, ErrorBody};
+use super::extract::{AuthenticatedCustomer, IdempotencyKey, IdempotencyKeyHeader, RequestId};
 use super::json::ApiJson;
+use super::limits::Guarded;
 use super::AppState;
 use crate::usecases::payments::{CreatedIntent, NewPayment};
 
 /// The routes under `/api/payments`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/create-intent", post(create_intent))
-        .route("/confirm", post(confirm))
-        .route("/history", get(history))
-        .route("/{payment_id}", get(show))
-        .route("/{payment_id}/refund", post(refund))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_intent))
+        .routes(routes!(confirm))
+        .routes(routes!(history))
+        .routes(routes!(show))
+        .routes(routes!(refund))
 }
 
-#[derive(Deserialize)]
+/// A payment to collect. `amount` in minor units (whole units for zero-decimal currencies).
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"amount": 2000, "currency": "eur", "description": "Order 1001", "metadata": {"order": "1001"}}))]
 struct CreateIntentRequest {
+    /// 1 to 99,999,999 minor units.
     amount: i64,
+    /// Lower-case ISO 4217, from the supported list.
     currency: String,
     #[serde(default)]
     description: Option<String>,
+    /// String keys and values (Stripe's metadata limits).
     #[serde(default)]
     metadata: Option<BTreeMap<String, String>>,
 }
 
-#[derive(Deserialize)]
+/// The intent to confirm and the payment method to charge.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"payment_intent_id": "pi_3Q1w2E3r4T5y6U7i", "payment_method": "pm_card_visa"}))]
 struct ConfirmRequest {
     payment_intent_id: String,
+    /// A PaymentMethod id (`pm_…`; the sandbox's test methods such as `pm_card_visa`).
     payment_method: String,
 }
 
-#[derive(Deserialize, Default)]
+/// How much to refund; absent (or an empty body) refunds everything that remains.
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"amount": 500}))]
 struct RefundRequest {
     #[serde(default)]
     amount: Option<i64>,
 }
 
-#[derive(Deserialize)]
+/// A page of payments, newest first.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct HistoryParams {
+    /// 1 to 100 (default 20).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     limit: Option<String>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Only payments in this status (`succeeded`, `failed`, `refunded`…).
     status: Option<String>,
 }
 
 /// A payment as the API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"payment_id": "0b6f3c1e-1d2a-4a8e-9a0e-3c2b1a0f9e8d", "payment_intent_id": "pi_3Q1w2E3r4T5y6U7i", "amount": 2000, "currency": "eur", "status": "succeeded", "description": "Order 1001", "failure_code": null, "failure_message": null, "refunded_amount": 0, "metadata": {"order": "1001"}, "created_at": "2026-11-23T23:50:00.000Z", "updated_at": "2026-11-23T23:50:01.000Z"}))]
 pub struct PaymentBody {
     payment_id: String,
     payment_intent_id: String,
@@ -70,8 +90,11 @@ pub struct PaymentBody {
     failure_code: Option<String>,
     failure_message: Option<String>,
     refunded_amount: i64,
+    /// What the customer must do next (3-D Secure), while `requires_action`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     next_action: Option<Value>,
+    #[schema(value_type = Object)]
     metadata: Value,
     created_at: String,
     updated_at: String,
@@ -99,7 +122,9 @@ impl From<PaymentRow> for PaymentBody {
     }
 }
 
-#[derive(Serialize)]
+/// The outcome of a confirmation: `succeeded`, `requires_action`, `failed` or `processing`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"payment_id": "0b6f3c1e-1d2a-4a8e-9a0e-3c2b1a0f9e8d", "status": "failed", "failure_code": "insufficient_funds", "failure_message": "Your card has insufficient funds."}))]
 struct ConfirmBody {
     payment_id: String,
     status: String,
@@ -108,22 +133,62 @@ struct ConfirmBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     failure_message: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     next_action: Option<Value>,
 }
 
-#[derive(Serialize)]
+/// A payment intent, created.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"payment_id": "0b6f3c1e-1d2a-4a8e-9a0e-3c2b1a0f9e8d", "payment_intent_id": "pi_3Q1w2E3r4T5y6U7i", "client_secret": "pi_3Q1w2E3r4T5y6U7i_secret_aBcDeF", "status": "requires_payment_method", "amount": 2000, "currency": "eur"}))]
+struct CreatedIntentBody {
+    payment_id: String,
+    payment_intent_id: String,
+    /// For Stripe.js in the customer's browser; never logged.
+    client_secret: String,
+    status: String,
+    amount: i64,
+    currency: String,
+}
+
+impl From<CreatedIntent> for CreatedIntentBody {
+    fn from(created: CreatedIntent) -> Self {
+        Self {
+            payment_id: created.payment_id,
+            payment_intent_id: created.payment_intent_id,
+            client_secret: created.client_secret,
+            status: created.status,
+            amount: created.amount,
+            currency: created.currency,
+        }
+    }
+}
+
+/// A page of payments.
+#[derive(Serialize, ToSchema)]
 struct HistoryBody {
     data: Vec<PaymentBody>,
     next_cursor: Option<String>,
 }
 
+/// Creates a PaymentIntent for the caller. With an `Idempotency-Key`, the same key and body
+/// answer the same response.
+#[utoipa::path(post, path = "/create-intent", tag = "payments", security(("customer_token" = [])),
+    params(IdempotencyKeyHeader), request_body = CreateIntentRequest,
+    responses(
+        (status = 201, description = "The intent", body = CreatedIntentBody),
+        (status = 409, description = "`idempotency_key_reused` (another body under the key) or `conflict`", body = ErrorBody),
+        (status = 502, description = "`payment_provider_error`", body = ErrorBody),
+    ))]
 async fn create_intent(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,
     request_id: RequestId,
     IdempotencyKey(idempotency_key): IdempotencyKey,
     ApiJson(body): ApiJson<CreateIntentRequest>,
-) -> Result<(StatusCode, Json<CreatedIntent>), ApiError> {
+) -> Result<(StatusCode, Json<CreatedIntentBody>), ApiError> {
+    state
+        .limiters
+        .check_account(Guarded::Payments, &auth.customer_id)?;
     let idempotency_key = idempotency_key.as_deref();
     let request = NewPayment {
         amount: body.amount,
@@ -140,15 +205,28 @@ async fn create_intent(
             request_id.as_deref(),
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(created)))
+    Ok((StatusCode::CREATED, Json(created.into())))
 }
 
+/// Confirms an intent with a payment method. A declined card answers 200 with `failed` and
+/// its decline code; racing confirmations charge once.
+#[utoipa::path(post, path = "/confirm", tag = "payments", security(("customer_token" = [])),
+    request_body = ConfirmRequest,
+    responses(
+        (status = 200, description = "The outcome", body = ConfirmBody),
+        (status = 404, description = "`not_found`: no such intent of the caller's", body = ErrorBody),
+        (status = 409, description = "`invalid_state` (already succeeded) or `conflict`", body = ErrorBody),
+        (status = 502, description = "`payment_provider_error`", body = ErrorBody),
+    ))]
 async fn confirm(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,
     request_id: RequestId,
     ApiJson(body): ApiJson<ConfirmRequest>,
 ) -> Result<Json<ConfirmBody>, ApiError> {
+    state
+        .limiters
+        .check_account(Guarded::Payments, &auth.customer_id)?;
     let row = state
         .payments
         .confirm(
@@ -168,13 +246,22 @@ async fn confirm(
     }))
 }
 
+/// Refunds part or all of what remains of a captured payment (never more than captured).
+#[utoipa::path(post, path = "/{payment_id}/refund", tag = "payments", security(("customer_token" = [])),
+    params(("payment_id" = String, Path, description = "The payment's id"), IdempotencyKeyHeader),
+    request_body(content = Option<RefundRequest>, description = "Optional: empty refunds everything that remains"),
+    responses(
+        (status = 200, description = "The payment, `partially_refunded` or `refunded`", body = PaymentBody),
+        (status = 409, description = "`invalid_state` (nothing to refund) or `conflict`", body = ErrorBody),
+        (status = 502, description = "`payment_provider_error`", body = ErrorBody),
+    ))]
 async fn refund(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,
     request_id: RequestId,
     IdempotencyKey(idempotency_key): IdempotencyKey,
     Path(payment_id): Path<String>,
-    body: axum::body::Bytes,
+    super::json::ApiBytes(body): super::json::ApiBytes,
 ) -> Result<Json<PaymentBody>, ApiError> {
     // The body is optional: empty means "refund everything that remains".
     let amount = super::json::parse_optional_json::<RefundRequest>(&body)?.amount;
@@ -191,6 +278,14 @@ async fn refund(
     Ok(Json(row.into()))
 }
 
+/// One of the caller's payments (refreshed from the provider while it awaits 3-D Secure or
+/// processing). Another customer's payment is 404.
+#[utoipa::path(get, path = "/{payment_id}", tag = "payments", security(("customer_token" = [])),
+    params(("payment_id" = String, Path, description = "The payment's id")),
+    responses(
+        (status = 200, description = "The payment", body = PaymentBody),
+        (status = 502, description = "`payment_provider_error`", body = ErrorBody),
+    ))]
 async fn show(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,
@@ -200,6 +295,10 @@ async fn show(
     Ok(Json(row.into()))
 }
 
+/// The caller's payments, newest first.
+#[utoipa::path(get, path = "/history", tag = "payments", security(("customer_token" = [])),
+    params(HistoryParams),
+    responses((status = 200, description = "A page of payments", body = HistoryBody)))]
 async fn history(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,

@@ -1,35 +1,32 @@
-//! `/sandbox/*`: what a customer's bank would decide in Stripe's test mode. Mounted only when
-//! the sandbox is the provider.
+//! `/sandbox/*`: what a customer's bank would decide in Stripe's test mode, and the sandbox's
+//! test clock (the test cards' payment methods are in `sandbox_cards.rs`). They answer 404
+//! unless the sandbox is the provider.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
-use chrono::Datelike;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::json::ApiJson;
 use super::AppState;
 use crate::error::AppError;
-use crate::provider::sandbox::test_payment_method;
 use crate::provider::ProviderError;
 
 /// The routes under `/sandbox`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/payment_intents/{payment_intent_id}/authenticate",
-            post(authenticate),
-        )
-        .route("/payment_methods", post(create_payment_method))
-        .route("/clock", axum::routing::get(clock))
-        .route("/clock/advance", post(advance_clock))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(authenticate))
+        .routes(routes!(clock))
+        .routes(routes!(advance_clock))
+        .routes(routes!(super::sandbox_cards::create_payment_method))
 }
 
-#[derive(Deserialize)]
+/// How far to move the clock: 1 second to ten years.
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"seconds": 86400}))]
 #[serde(deny_unknown_fields)]
 struct AdvanceRequest {
     seconds: i64,
@@ -38,18 +35,31 @@ struct AdvanceRequest {
 /// Longest single advance: ten years.
 const MAX_ADVANCE_SECONDS: i64 = 10 * 366 * 86_400;
 
-fn clock_body(now: i64, steps: Option<usize>) -> Value {
-    let at = chrono::DateTime::from_timestamp(now, 0)
-        .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-    let mut body = json!({"now": now, "now_iso": at});
-    if let Some(steps) = steps {
-        body["steps_run"] = json!(steps);
+/// The sandbox clock.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"now": 1795478400, "now_iso": "2026-11-23T23:20:00Z", "steps_run": 2}))]
+struct ClockBody {
+    /// Unix seconds.
+    now: i64,
+    now_iso: Option<String>,
+    /// How many due steps (trial ends, renewals, retries) the advance ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    steps_run: Option<usize>,
+}
+
+fn clock_body(now: i64, steps: Option<usize>) -> ClockBody {
+    ClockBody {
+        now,
+        now_iso: chrono::DateTime::from_timestamp(now, 0)
+            .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        steps_run: steps,
     }
-    body
 }
 
 /// The sandbox clock's time.
-async fn clock(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/clock", tag = "sandbox",
+    responses((status = 200, description = "The clock", body = ClockBody)))]
+async fn clock(State(state): State<AppState>) -> Result<Json<ClockBody>, ApiError> {
     let sandbox = state.sandbox.as_ref().ok_or(AppError::NotFound)?;
     let now = sandbox.clock_now().await.map_err(AppError::from)?;
     Ok(Json(clock_body(now, None)))
@@ -57,10 +67,12 @@ async fn clock(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
 
 /// Moves the sandbox clock forward and runs what falls due (trial ends, renewals, retries),
 /// like advancing a Stripe test clock. Its webhooks are queued before this answers.
+#[utoipa::path(post, path = "/clock/advance", tag = "sandbox", request_body = AdvanceRequest,
+    responses((status = 200, description = "The clock after the advance", body = ClockBody)))]
 async fn advance_clock(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<AdvanceRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ClockBody>, ApiError> {
     let sandbox = state.sandbox.as_ref().ok_or(AppError::NotFound)?;
     if !(1..=MAX_ADVANCE_SECONDS).contains(&body.seconds) {
         return Err(aggregates::ValidationError::new(
@@ -76,116 +88,35 @@ async fn advance_clock(
     Ok(Json(clock_body(advanced.now, Some(advanced.steps))))
 }
 
-#[derive(Deserialize)]
+/// The bank's decision.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PaymentMethodRequest {
-    card: CardDetails,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CardDetails {
-    number: String,
-    exp_month: u32,
-    exp_year: i32,
-    cvc: String,
-}
-
-/// A card error as Stripe's API answers Stripe.js: 402 with `type`, `code` and `param`.
-fn card_error(code: &str, param: &str, message: &str) -> Response {
-    let body =
-        json!({"error": {"type": "card_error", "code": code, "param": param, "message": message}});
-    (StatusCode::PAYMENT_REQUIRED, Json(body)).into_response()
-}
-
-/// True when the digits pass the Luhn check every card number carries.
-fn luhn(digits: &[u32]) -> bool {
-    let sum: u32 = digits
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(index, &digit)| match index % 2 {
-            0 => digit,
-            _ if digit * 2 > 9 => digit * 2 - 9,
-            _ => digit * 2,
-        })
-        .sum();
-    sum.is_multiple_of(10)
-}
-
-/// Turns a test card into a sandbox PaymentMethod id, as Stripe's API does for Stripe.js: the
-/// portal's sandbox card form sends the card here (never to billstream's own API) and gives
-/// billstream only the id. Checks the number (Luhn), a future expiry and a 3–4 digit CVC.
-async fn create_payment_method(
-    State(state): State<AppState>,
-    ApiJson(body): ApiJson<PaymentMethodRequest>,
-) -> Result<Response, ApiError> {
-    state.sandbox.as_ref().ok_or(AppError::NotFound)?;
-    let card = body.card;
-    let digits: Vec<u32> = card
-        .number
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-'))
-        .map(|c| c.to_digit(10))
-        .collect::<Option<_>>()
-        .unwrap_or_default();
-    if !(12..=19).contains(&digits.len()) || !luhn(&digits) {
-        return Ok(card_error(
-            "incorrect_number",
-            "number",
-            "Your card number is incorrect.",
-        ));
-    }
-    let today = chrono::Utc::now().date_naive();
-    let year = if card.exp_year < 100 {
-        2000 + card.exp_year
-    } else {
-        card.exp_year
-    };
-    let expired = (year, card.exp_month) < (today.year(), today.month());
-    if !(1..=12).contains(&card.exp_month) || expired || year > today.year() + 50 {
-        return Ok(card_error(
-            "invalid_expiry",
-            "exp",
-            "Your card's expiration date is invalid.",
-        ));
-    }
-    let cvc_ok = (3..=4).contains(&card.cvc.len()) && card.cvc.chars().all(|c| c.is_ascii_digit());
-    if !cvc_ok {
-        return Ok(card_error(
-            "invalid_cvc",
-            "cvc",
-            "Your card's security code is invalid.",
-        ));
-    }
-    let Some((id, brand, last4)) = test_payment_method(&card.number) else {
-        return Ok(card_error(
-            "card_declined",
-            "number",
-            "Your card was declined. Your request was in test mode, but used a non test card.",
-        ));
-    };
-    Ok(Json(json!({
-        "id": id,
-        "object": "payment_method",
-        "type": "card",
-        "card": {"brand": brand, "last4": last4, "exp_month": card.exp_month, "exp_year": year},
-    }))
-    .into_response())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[schema(example = json!({"success": true}))]
 struct AuthenticateRequest {
     success: bool,
 }
 
+/// The intent after the challenge.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"id": "pi_3Q1w2E3r4T5y6U7i", "status": "succeeded"}))]
+struct AuthenticatedBody {
+    id: String,
+    status: &'static str,
+}
+
 /// Completes (or fails) a pending 3-D Secure challenge.
+#[utoipa::path(post, path = "/payment_intents/{payment_intent_id}/authenticate", tag = "sandbox",
+    params(("payment_intent_id" = String, Path, description = "The PaymentIntent's id")),
+    request_body = AuthenticateRequest,
+    responses(
+        (status = 200, description = "The intent", body = AuthenticatedBody),
+        (status = 409, description = "`invalid_state`: no challenge is pending", body = ErrorBody),
+    ))]
 async fn authenticate(
     State(state): State<AppState>,
     Path(payment_intent_id): Path<String>,
     ApiJson(body): ApiJson<AuthenticateRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AuthenticatedBody>, ApiError> {
     let sandbox = state.sandbox.as_ref().ok_or(AppError::NotFound)?;
     let intent = sandbox
         .authenticate_payment_intent(&payment_intent_id, body.success)
@@ -194,8 +125,8 @@ async fn authenticate(
             ProviderError::NoSuchPaymentIntent => AppError::NotFound,
             other => other.into(),
         })?;
-    Ok(Json(json!({
-        "id": intent.id,
-        "status": intent.status.as_str(),
-    })))
+    Ok(Json(AuthenticatedBody {
+        id: intent.id,
+        status: intent.status.as_str(),
+    }))
 }

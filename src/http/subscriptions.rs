@@ -2,30 +2,33 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use projections::{SubscriptionRow, Subscriptions};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::error::ApiError;
-use super::extract::{AuthenticatedCustomer, IdempotencyKey, RequestId};
+use super::error::{ApiError, ErrorBody};
+use super::extract::{AuthenticatedCustomer, IdempotencyKey, IdempotencyKeyHeader, RequestId};
 use super::json::ApiJson;
 use super::AppState;
 use crate::error::AppError;
 use crate::usecases::subscriptions::SubscribeRequest;
 
 /// The routes under `/api/subscriptions`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(list).post(create))
-        .route("/{subscription_id}", get(show))
-        .route("/{subscription_id}/cancel", post(cancel))
-        .route("/{subscription_id}/resume", post(resume))
-        .route("/{subscription_id}/change-plan", post(change_plan))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show))
+        .routes(routes!(cancel))
+        .routes(routes!(resume))
+        .routes(routes!(change_plan))
 }
 
-/// A subscription as the API shows it. Times are RFC 3339.
-#[derive(Serialize)]
+/// A subscription as the API shows it. Times are RFC 3339; `status` is Stripe's.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"subscription_id": "5b1d2c3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e", "stripe_subscription_id": "sub_1Q2w3E4r5T6y", "plan": "professionnel", "status": "trialing", "amount": 2990, "currency": "eur", "interval": "month", "trial_end": "2026-12-07T23:50:00Z", "current_period_start": "2026-11-23T23:50:00Z", "current_period_end": "2026-12-07T23:50:00Z", "cancel_at_period_end": false, "canceled_at": null, "ended_at": null, "created_at": "2026-11-23T23:50:00.000Z"}))]
 pub struct SubscriptionBody {
     subscription_id: String,
     stripe_subscription_id: String,
@@ -64,13 +67,16 @@ impl From<SubscriptionRow> for SubscriptionBody {
     }
 }
 
-#[derive(Serialize)]
-struct ListBody {
+/// The caller's subscriptions.
+#[derive(Serialize, ToSchema)]
+struct SubscriptionList {
     data: Vec<SubscriptionBody>,
 }
 
-#[derive(Deserialize)]
+/// A plan to subscribe to; `trial_days` (0–730) defaults to the plan's.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"plan": "professionnel", "payment_method": "pm_card_visa"}))]
 struct CreateRequest {
     plan: String,
     #[serde(default)]
@@ -79,19 +85,32 @@ struct CreateRequest {
     trial_days: Option<i64>,
 }
 
-#[derive(Deserialize)]
+/// Now, or at the end of the current period.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"at_period_end": true}))]
 struct CancelRequest {
     #[serde(default)]
     at_period_end: bool,
 }
 
-#[derive(Deserialize)]
+/// The plan to move to.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"plan": "particulier"}))]
 struct ChangePlanRequest {
     plan: String,
 }
 
+/// Subscribes the caller to a plan. With an `Idempotency-Key`, a retry returns the same
+/// subscription.
+#[utoipa::path(post, path = "/", tag = "subscriptions", security(("customer_token" = [])),
+    params(IdempotencyKeyHeader), request_body = CreateRequest,
+    responses(
+        (status = 201, description = "The subscription", body = SubscriptionBody),
+        (status = 409, description = "`already_subscribed`, `idempotency_key_reused` or `conflict`", body = ErrorBody),
+        (status = 502, description = "`payment_provider_error`", body = ErrorBody),
+    ))]
 async fn create(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,
@@ -115,18 +134,25 @@ async fn create(
     Ok((StatusCode::CREATED, Json(row.into())))
 }
 
+/// The caller's subscriptions.
+#[utoipa::path(get, path = "/", tag = "subscriptions", security(("customer_token" = [])),
+    responses((status = 200, description = "Every subscription of the caller", body = SubscriptionList)))]
 async fn list(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,
-) -> Result<Json<ListBody>, ApiError> {
+) -> Result<Json<SubscriptionList>, ApiError> {
     let rows = Subscriptions::for_customer(&state.pool, &auth.customer_id)
         .await
         .map_err(AppError::from)?;
-    Ok(Json(ListBody {
+    Ok(Json(SubscriptionList {
         data: rows.into_iter().map(SubscriptionBody::from).collect(),
     }))
 }
 
+/// One of the caller's subscriptions; another customer's is 404.
+#[utoipa::path(get, path = "/{subscription_id}", tag = "subscriptions", security(("customer_token" = [])),
+    params(("subscription_id" = String, Path, description = "The subscription's id")),
+    responses((status = 200, description = "The subscription", body = SubscriptionBody)))]
 async fn show(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,
@@ -139,6 +165,15 @@ async fn show(
     Ok(Json(row.into()))
 }
 
+/// Cancels now, or at the end of the period. An ended subscription is 409.
+#[utoipa::path(post, path = "/{subscription_id}/cancel", tag = "subscriptions", security(("customer_token" = [])),
+    params(("subscription_id" = String, Path, description = "The subscription's id")),
+    request_body = CancelRequest,
+    responses(
+        (status = 200, description = "The subscription", body = SubscriptionBody),
+        (status = 409, description = "`invalid_state` or `conflict`", body = ErrorBody),
+        (status = 502, description = "`payment_provider_error`", body = ErrorBody),
+    ))]
 async fn cancel(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,
@@ -158,6 +193,14 @@ async fn cancel(
     Ok(Json(row.into()))
 }
 
+/// Undoes a cancellation at period end (409 otherwise).
+#[utoipa::path(post, path = "/{subscription_id}/resume", tag = "subscriptions", security(("customer_token" = [])),
+    params(("subscription_id" = String, Path, description = "The subscription's id")),
+    responses(
+        (status = 200, description = "The subscription", body = SubscriptionBody),
+        (status = 409, description = "`invalid_state` or `conflict`", body = ErrorBody),
+        (status = 502, description = "`payment_provider_error`", body = ErrorBody),
+    ))]
 async fn resume(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,
@@ -171,6 +214,15 @@ async fn resume(
     Ok(Json(row.into()))
 }
 
+/// Moves to another plan, with Stripe's prorations.
+#[utoipa::path(post, path = "/{subscription_id}/change-plan", tag = "subscriptions", security(("customer_token" = [])),
+    params(("subscription_id" = String, Path, description = "The subscription's id")),
+    request_body = ChangePlanRequest,
+    responses(
+        (status = 200, description = "The subscription", body = SubscriptionBody),
+        (status = 409, description = "`invalid_state`, `already_subscribed` or `conflict`", body = ErrorBody),
+        (status = 502, description = "`payment_provider_error`", body = ErrorBody),
+    ))]
 async fn change_plan(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,

@@ -1,13 +1,15 @@
 //! `POST /api/webhooks/stripe`: verify, store, acknowledge. Processing happens afterwards.
 
-use axum::body::Bytes;
+use super::json::ApiBytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::{Json, Router};
-use serde_json::{json, Value};
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::AppState;
 use crate::error::AppError;
 use crate::inbox::Stored;
@@ -18,17 +20,48 @@ use crate::provider::stripe::signature as webhook_signature;
 pub const MAX_WEBHOOK_BYTES: usize = 1024 * 1024;
 
 /// The routes under `/api/webhooks`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/stripe", post(receive))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(receive))
         .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES))
 }
 
+/// The delivery is stored (or was already).
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"received": true, "duplicate": false}))]
+struct ReceivedBody {
+    received: bool,
+    /// The event was stored before: nothing more is done.
+    duplicate: bool,
+}
+
+/// A Stripe event, as Stripe sends it.
+#[derive(ToSchema)]
+#[schema(example = json!({"id": "evt_1Q2w3E4r5T6y", "type": "payment_intent.succeeded", "created": 1795478400, "data": {"object": {"id": "pi_3Q1w2E3r4T5y6U7i", "object": "payment_intent"}}}))]
+#[allow(dead_code)]
+struct StripeEvent {
+    id: String,
+    #[schema(rename = "type")]
+    event_type: String,
+    created: i64,
+    #[schema(value_type = Object)]
+    data: serde_json::Value,
+}
+
+/// Stripe's webhook: verifies `Stripe-Signature`, stores the event durably (once per Stripe
+/// event id), then answers; the event is applied afterwards. Never rate-limited.
+#[utoipa::path(post, path = "/stripe", tag = "webhooks", security(("stripe_signature" = [])),
+    request_body(content = StripeEvent, description = "The event, signed (at most 1 MiB)"),
+    responses(
+        (status = 200, description = "Stored", body = ReceivedBody),
+        (status = 400, description = "`invalid_signature` (missing, malformed, wrong or stale; nothing stored) or `invalid_event`", body = ErrorBody,
+            example = json!({"error": {"code": "invalid_signature", "message": "the Stripe-Signature header is missing, malformed, wrong or outside the tolerance"}})),
+    ))]
 async fn receive(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+    ApiBytes(body): ApiBytes,
+) -> Result<Json<ReceivedBody>, ApiError> {
     let header = headers
         .get(webhook_signature::HEADER)
         .and_then(|value| value.to_str().ok());
@@ -55,8 +88,8 @@ async fn receive(
         state.webhooks.wake.notify_one();
     }
     tracing::info!(event = %event.id, kind = %event.event_type, duplicate = (stored == Stored::Duplicate), "webhook stored");
-    Ok(Json(json!({
-        "received": true,
-        "duplicate": stored == Stored::Duplicate,
-    })))
+    Ok(Json(ReceivedBody {
+        received: true,
+        duplicate: stored == Stored::Duplicate,
+    }))
 }

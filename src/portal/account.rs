@@ -4,13 +4,13 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::forms::{FieldErrors, FormData};
 use super::i18n::fill;
 use super::page::{app_error_page, error_text, redirect_with, Flash, Frame, Nav};
-use super::session::SignedIn;
+use super::session::{sign_in, SignedIn};
 use crate::auth::PlainPassword;
 use crate::error::AppError;
 use crate::http::AppState;
@@ -52,6 +52,7 @@ pub async fn show(State(state): State<AppState>, signed_in: SignedIn) -> Respons
 pub async fn change_password(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let t = signed_in.visitor.t;
@@ -69,7 +70,19 @@ pub async fn change_password(
     let mut errors = FieldErrors::default();
     let mut message = String::new();
     match changed {
-        Ok(()) => return redirect_with("/dashboard", Flash::PasswordChanged),
+        Ok(()) => {
+            // The change ended every token issued before it, this session's too: sign the
+            // visitor in again at the new credentials.
+            let mut response = redirect_with("/dashboard", Flash::PasswordChanged);
+            let signed = match state.customers.profile(&signed_in.customer_id).await {
+                Ok(profile) => sign_in(&mut response, &state, &profile, &headers),
+                Err(error) => Err(error),
+            };
+            return match signed {
+                Ok(()) => response,
+                Err(error) => app_error_page(&signed_in.visitor, error),
+            };
+        }
         Err(AppError::WrongCurrentPassword) => {
             errors.add("current_password", t.err_current_password)
         }

@@ -13,7 +13,10 @@ use serde::Deserialize;
 use super::forms::{FieldErrors, FormData};
 use super::page::{error_text, redirect_with, Flash, Frame, Nav, Visitor};
 use super::session::{safe_return_path, sign_in, sign_out};
+use crate::auth::lockout::account_key;
 use crate::error::AppError;
+use crate::http::error::ApiError;
+use crate::http::limits::Guarded;
 use crate::http::AppState;
 use crate::usecases::customers::Registration;
 
@@ -96,8 +99,8 @@ pub async fn register(
                 &next
             };
             let mut response = redirect_with(target, Flash::Welcome);
-            if let Err(error) = sign_in(&mut response, &state.jwt, &profile.id, &headers) {
-                return super::page::app_error_page(&visitor, AppError::internal(error));
+            if let Err(error) = sign_in(&mut response, &state, &profile, &headers) {
+                return super::page::app_error_page(&visitor, error);
             }
             response
         }
@@ -155,15 +158,36 @@ pub async fn login(
     let form = FormData::parse(&body);
     let t = visitor.t;
     let next = safe_return_path(&form.get("next"));
-    match state
-        .customers
-        .authenticate(&form.get("email"), &form.raw("password"))
-        .await
-    {
+    let email = form.get("email");
+    // The API's limits hold here too: a burst per account, then growing delays after failures.
+    let limited = state
+        .limiters
+        .check_account(Guarded::Login, &account_key(&email))
+        .map_err(|refused| AppError::TooManyFailedLogins {
+            retry_after_seconds: match refused {
+                ApiError::RateLimited {
+                    retry_after_seconds,
+                } => retry_after_seconds,
+                _ => 1,
+            },
+        });
+    let authenticated = match limited {
+        Ok(()) => {
+            state
+                .login_throttle
+                .guard(
+                    &email,
+                    state.customers.authenticate(&email, &form.raw("password")),
+                )
+                .await
+        }
+        Err(refused) => Err(refused),
+    };
+    match authenticated {
         Ok(profile) => {
             let mut response = redirect_with(&next, Flash::SignedIn);
-            if let Err(error) = sign_in(&mut response, &state.jwt, &profile.id, &headers) {
-                return super::page::app_error_page(&visitor, AppError::internal(error));
+            if let Err(error) = sign_in(&mut response, &state, &profile, &headers) {
+                return super::page::app_error_page(&visitor, error);
             }
             response
         }
@@ -178,6 +202,7 @@ pub async fn login(
             };
             let status = match error {
                 AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+                AppError::TooManyFailedLogins { .. } => StatusCode::TOO_MANY_REQUESTS,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
             (status, page).into_response()
@@ -193,9 +218,10 @@ pub async fn logout_form(visitor: Visitor) -> Response {
     .into_response()
 }
 
-/// `POST /logout`: closes the session.
-pub async fn logout() -> Response {
+/// `POST /logout`: ends the session's token (the API refuses it from now on) and drops the
+/// cookie.
+pub async fn logout(State(state): State<AppState>, visitor: Visitor) -> Response {
     let mut response = redirect_with("/", Flash::SignedOut);
-    sign_out(&mut response);
+    sign_out(&state, visitor.session.as_ref(), &mut response).await;
     response
 }

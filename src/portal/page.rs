@@ -49,7 +49,7 @@ impl FromRequestParts<AppState> for Visitor {
         Ok(Self {
             lang,
             t: lang.catalog(),
-            session: session::from_headers(&parts.headers, &state.jwt),
+            session: session::from_headers(&parts.headers, state).await,
             path,
             flash: cookie(&parts.headers, FLASH_COOKIE).and_then(|name| Flash::parse(&name)),
             sandbox: state.sandbox.is_some(),
@@ -308,6 +308,11 @@ pub fn error_text(t: &Catalog, error: &AppError) -> String {
         AppError::InvalidState(_) => t.error_invalid_state.to_owned(),
         AppError::AlreadySubscribed => t.err_already_subscribed.to_owned(),
         AppError::InvalidCredentials => t.err_credentials.to_owned(),
+        AppError::TooManyFailedLogins {
+            retry_after_seconds,
+        } => t
+            .err_too_many_attempts
+            .replace("{seconds}", &retry_after_seconds.to_string()),
         AppError::WrongCurrentPassword => t.err_current_password.to_owned(),
         AppError::EmailTaken => t.err_email_taken.to_owned(),
         AppError::Unauthenticated => t.flash_session_expired.to_owned(),

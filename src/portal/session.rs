@@ -12,18 +12,18 @@ use axum::response::Response;
 use chrono::Utc;
 
 use super::page::{has_flash, redirect_with, Flash, Visitor};
-use crate::auth::JwtKeys;
+use crate::auth::Claims;
+use crate::error::AppError;
 use crate::http::AppState;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "bs_session";
 
-/// A valid session.
+/// A valid session: the claims of a token the API would accept too.
 #[derive(Debug, Clone)]
 pub struct Session {
     pub customer_id: String,
-    issued_at: i64,
-    expires_at: i64,
+    claims: Claims,
 }
 
 /// The value of cookie `name`, if the request has it.
@@ -39,14 +39,14 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter(|value| !value.is_empty())
 }
 
-/// The session of a request whose cookie holds a valid token.
-pub fn from_headers(headers: &HeaderMap, jwt: &JwtKeys) -> Option<Session> {
+/// The session of a request whose cookie holds a token the API would accept: validly signed,
+/// unexpired, not signed out, its customer present and its password unchanged since.
+pub async fn from_headers(headers: &HeaderMap, state: &AppState) -> Option<Session> {
     let token = cookie(headers, SESSION_COOKIE)?;
-    let claims = jwt.verify(&token).ok()?;
+    let claims = state.sessions.authenticate(&token).await.ok()?;
     Some(Session {
-        customer_id: claims.sub,
-        issued_at: claims.iat,
-        expires_at: claims.exp,
+        customer_id: claims.sub.clone(),
+        claims,
     })
 }
 
@@ -71,27 +71,42 @@ fn session_cookie(token: &str, max_age: i64, headers: &HeaderMap) -> Option<Head
     .ok()
 }
 
-/// Signs `customer_id` in on `response`.
+/// Signs the customer of `profile` in on `response`, with a token at its current credentials.
 pub fn sign_in(
     response: &mut Response,
-    jwt: &JwtKeys,
-    customer_id: &str,
+    state: &AppState,
+    profile: &projections::CustomerProfile,
     request_headers: &HeaderMap,
-) -> Result<(), crate::auth::TokenError> {
-    let now = Utc::now().timestamp();
-    let token = jwt.issue(customer_id, now)?;
-    let lifetime = jwt
-        .verify(&token)
-        .map(|claims| claims.exp - claims.iat)
-        .unwrap_or(3600);
-    if let Some(value) = session_cookie(&token, lifetime, request_headers) {
-        response.headers_mut().append(SET_COOKIE, value);
-    }
+) -> Result<(), AppError> {
+    let token = state.sessions.issue(profile)?;
+    set_session_cookie(response, state, &token, request_headers);
     Ok(())
 }
 
-/// Signs the visitor out on `response`.
-pub fn sign_out(response: &mut Response) {
+fn set_session_cookie(
+    response: &mut Response,
+    state: &AppState,
+    token: &str,
+    request_headers: &HeaderMap,
+) {
+    let lifetime = state
+        .jwt
+        .verify(token)
+        .map(|claims| claims.exp - claims.iat)
+        .unwrap_or(3600);
+    if let Some(value) = session_cookie(token, lifetime, request_headers) {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+}
+
+/// Ends `session`'s token on every node (it is refused from now on, by the API too), and
+/// drops the cookie on `response`.
+pub async fn sign_out(state: &AppState, session: Option<&Session>, response: &mut Response) {
+    if let Some(session) = session {
+        if let Err(error) = state.sessions.logout(&session.claims).await {
+            tracing::warn!(%error, "could not end a portal session's token");
+        }
+    }
     response.headers_mut().append(
         SET_COOKIE,
         HeaderValue::from_static("bs_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"),
@@ -163,7 +178,7 @@ fn url_path(url: &str) -> Option<String> {
 /// active), and forgets a flash message once a page has shown it.
 pub async fn renew(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let headers = request.headers().clone();
-    let session = from_headers(&headers, &state.jwt);
+    let session = from_headers(&headers, &state).await;
     let flash_shown = has_flash(&headers);
     let mut response = next.run(request).await;
     let sets_cookie = |response: &Response, name: &str| {
@@ -175,10 +190,12 @@ pub async fn renew(State(state): State<AppState>, request: Request, next: Next) 
     };
     if let Some(session) = session {
         let now = Utc::now().timestamp();
-        let half_life = (session.expires_at - session.issued_at) / 2;
-        if now - session.issued_at > half_life && !sets_cookie(&response, SESSION_COOKIE) {
-            if let Err(error) = sign_in(&mut response, &state.jwt, &session.customer_id, &headers) {
-                tracing::warn!(%error, "could not renew a portal session");
+        let claims = &session.claims;
+        let half_life = (claims.exp - claims.iat) / 2;
+        if now - claims.iat > half_life && !sets_cookie(&response, SESSION_COOKIE) {
+            match state.sessions.reissue(claims) {
+                Ok(token) => set_session_cookie(&mut response, &state, &token, &headers),
+                Err(error) => tracing::warn!(%error, "could not renew a portal session"),
             }
         }
     }

@@ -129,7 +129,7 @@ impl CustomerService {
     }
 
     /// The account for an e-mail and password. Unknown e-mail and wrong password are refused
-    /// alike and take about as long.
+    /// alike and take about as long; so is a deleted account.
     #[tracing::instrument(skip_all)]
     pub async fn authenticate(
         &self,
@@ -158,7 +158,13 @@ impl CustomerService {
         if !matches {
             return Err(AppError::InvalidCredentials);
         }
-        self.profile(&credentials.customer_id).await
+        let profile = self.profile(&credentials.customer_id).await?;
+        // A deleted account cannot sign in; a password changed while this one was being
+        // checked makes it stale (the token would carry the new credentials' version).
+        if profile.deleted || profile.credentials_version != credentials.credentials_version {
+            return Err(AppError::InvalidCredentials);
+        }
+        Ok(profile)
     }
 
     /// The profile of `customer_id`.

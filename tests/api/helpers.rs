@@ -35,6 +35,9 @@ pub fn test_config(db_path: &Path, extra: &[(&str, &str)]) -> Config {
         ("BIND_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
         ("BCRYPT_COST".to_owned(), "4".to_owned()),
         ("JWT_SECRET".to_owned(), TEST_JWT_SECRET.to_owned()),
+        // Every test talks from 127.0.0.1: the per-address and per-account rate limits are
+        // tried by tests/api/abuse.rs, which turns them on.
+        ("RATE_LIMITS".to_owned(), "off".to_owned()),
     ]);
     for (key, value) in extra {
         vars.insert((*key).to_owned(), (*value).to_owned());
@@ -71,7 +74,12 @@ pub async fn spawn_quiet_app() -> TestApp {
 
 /// A server over an existing (or new) database file.
 pub async fn spawn_app_on(db_path: &Path) -> TestApp {
-    start(test_config(db_path, &[]), db_path).await
+    spawn_app_on_with(db_path, &[]).await
+}
+
+/// A server over an existing (or new) database file, with extra configuration.
+pub async fn spawn_app_on_with(db_path: &Path, extra: &[(&str, &str)]) -> TestApp {
+    start(test_config(db_path, extra), db_path).await
 }
 
 async fn start(config: Config, db_path: &Path) -> TestApp {

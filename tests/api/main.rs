@@ -2,23 +2,31 @@
 //! file and a real server on a loopback port; `support` holds the harness's other real parts
 //! (PostgreSQL, Chromium, SMTP, localstripe, schemathesis, PDF tools).
 
+mod abuse;
 mod auth;
 mod bad_input;
 mod billing;
+mod browser_headers;
 mod cli;
+mod conformance;
 mod errors;
 mod event_store;
 mod group_commit;
 mod helpers;
 mod invoice_numbers;
+mod isolation;
+mod openapi;
 mod operations;
 mod payments;
 mod portal;
 mod projections;
 mod provider_contract;
 mod sandbox_webhooks;
+mod secrets_in_logs;
+mod slow_clients;
 mod stripe_mode;
 mod support;
 mod support_smoke;
+mod tokens;
 mod two_instances;
 mod webhooks;

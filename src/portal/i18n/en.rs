@@ -271,6 +271,7 @@ pub static EN: Catalog = Catalog {
     err_name: "Enter your name (up to 200 characters).",
     err_phone: "Enter a phone number with digits, spaces and an optional +.",
     err_credentials: "The e-mail address or the password is incorrect.",
+    err_too_many_attempts: "Too many attempts. Try again in {seconds} s.",
     err_current_password: "This is not your current password.",
     err_amount: "Enter an amount between {min} and {max}.",
     err_currency: "Choose a currency from the list.",

@@ -271,6 +271,7 @@ pub static FR: Catalog = Catalog {
     err_name: "Saisissez votre nom (200 caractères au plus).",
     err_phone: "Saisissez un numéro avec des chiffres, des espaces et un + éventuel.",
     err_credentials: "L’adresse e-mail ou le mot de passe est incorrect.",
+    err_too_many_attempts: "Trop de tentatives. Réessayez dans {seconds} s.",
     err_current_password: "Ce n’est pas votre mot de passe actuel.",
     err_amount: "Saisissez un montant entre {min} et {max}.",
     err_currency: "Choisissez une devise dans la liste.",

@@ -95,7 +95,7 @@ catalog! {
     error_form, home_link,
     // Field messages
     err_email, err_email_taken, err_password_length, err_password_long, err_name, err_phone,
-    err_credentials, err_current_password, err_amount, err_currency, err_description,
+    err_credentials, err_too_many_attempts, err_current_password, err_amount, err_currency, err_description,
     err_payment_method, err_plan, err_already_subscribed, err_refund_amount,
     err_line_description, err_quantity, err_unit_amount, err_vat_rate, err_due_days, err_memo,
     err_lines, err_invalid,

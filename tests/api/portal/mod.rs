@@ -11,4 +11,5 @@ mod layout;
 mod server;
 mod sessions;
 mod stripe_mode;
+mod tokens;
 mod totals;

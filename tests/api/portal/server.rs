@@ -34,6 +34,8 @@ async fn start() -> (String, Child) {
         .env("BIND_ADDR", format!("127.0.0.1:{port}"))
         .env("JWT_SECRET", TEST_JWT_SECRET)
         .env("BCRYPT_COST", "4")
+        // Every browser test talks from 127.0.0.1; the limits are tried by tests/api/abuse.rs.
+        .env("RATE_LIMITS", "off")
         .env("RUST_LOG", "warn")
         .env_remove("STRIPE_SECRET_KEY")
         .stdin(Stdio::null())

@@ -1,0 +1,89 @@
+//! Bearer-token sessions: issued at registration and login, checked on every authenticated
+//! request against the customer's state (one indexed read: the credentials version, the
+//! deletion flag and the token's revocation), ended by logout.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use projections::CustomerProfile;
+use sqlx::SqlitePool;
+
+use super::{store, Claims, JwtKeys};
+use crate::error::AppError;
+
+/// Issues and checks the service's bearer tokens.
+pub struct Sessions {
+    jwt: Arc<JwtKeys>,
+    pool: SqlitePool,
+}
+
+impl Sessions {
+    /// Sessions signed with `jwt`, checked against the read models in `pool`.
+    pub fn new(jwt: Arc<JwtKeys>, pool: SqlitePool) -> Self {
+        Self { jwt, pool }
+    }
+
+    /// A token for `profile`, at its current credentials version.
+    pub fn issue(&self, profile: &CustomerProfile) -> Result<String, AppError> {
+        self.jwt
+            .issue_with_version(
+                &profile.id,
+                profile.credentials_version,
+                Utc::now().timestamp(),
+            )
+            .map_err(AppError::internal)
+    }
+
+    /// A fresh token for the session of `claims` (same customer, same credentials version):
+    /// what keeps an active portal visitor signed in.
+    pub fn reissue(&self, claims: &Claims) -> Result<String, AppError> {
+        self.jwt
+            .issue_with_version(&claims.sub, claims.cv, Utc::now().timestamp())
+            .map_err(AppError::internal)
+    }
+
+    /// The claims of `token` if it is validly signed, unexpired, not logged out, and its
+    /// customer exists, is not deleted and has not changed the password since it was issued.
+    pub async fn authenticate(&self, token: &str) -> Result<Claims, AppError> {
+        let claims = self.jwt.verify(token).map_err(|error| {
+            tracing::debug!(%error, "bearer token refused");
+            AppError::Unauthenticated
+        })?;
+        let state = store::token_state(&self.pool, &claims.sub, &claims.jti).await?;
+        let refusal = match state {
+            None => Some("its customer does not exist"),
+            Some(state) if state.deleted => Some("its customer was deleted"),
+            Some(state) if state.revoked => Some("it was logged out"),
+            Some(state) if state.credentials_version != claims.cv => {
+                Some("the password changed after it was issued")
+            }
+            Some(_) => None,
+        };
+        match refusal {
+            Some(reason) => {
+                tracing::debug!(reason, "bearer token refused");
+                Err(AppError::Unauthenticated)
+            }
+            None => Ok(claims),
+        }
+    }
+
+    /// Ends the token `claims` came from: refused from now on, on every node.
+    pub async fn logout(&self, claims: &Claims) -> Result<(), AppError> {
+        let expires_at = DateTime::from_timestamp(claims.exp, 0)
+            .unwrap_or_else(|| Utc::now() + chrono::TimeDelta::days(31));
+        store::revoke_token(
+            &self.pool,
+            &claims.jti,
+            &claims.sub,
+            &timestamp(expires_at),
+            &timestamp(Utc::now()),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}

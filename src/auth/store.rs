@@ -1,0 +1,123 @@
+//! The auth layer's SQL, kept small and portable (`$n` placeholders, `ON CONFLICT`, ISO-8601
+//! UTC text times of one width, so that they also compare as text): what a token is checked
+//! against on every request, logged-out tokens, and failed-login counters.
+
+use sqlx::{FromRow, SqlitePool};
+
+/// What decides whether a validly signed token still holds, read in one indexed query.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct TokenState {
+    /// The customer's credentials version (moved on by every password change).
+    pub credentials_version: i64,
+    /// The customer was deleted (Stripe's `customer.deleted`).
+    pub deleted: bool,
+    /// This token was logged out.
+    pub revoked: bool,
+}
+
+/// The state of customer `customer_id` and of token `jti`; `None` when no such customer exists.
+pub async fn token_state(
+    pool: &SqlitePool,
+    customer_id: &str,
+    jti: &str,
+) -> Result<Option<TokenState>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT p.credentials_version, p.deleted, r.jti IS NOT NULL AS revoked
+           FROM customer_profiles p
+           LEFT JOIN revoked_tokens r ON r.jti = $2
+          WHERE p.id = $1",
+    )
+    .bind(customer_id)
+    .bind(jti)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Records token `jti` as logged out until `expires_at`, and forgets revocations of tokens
+/// that have expired by `now` (they are refused by their `exp` anyway).
+pub async fn revoke_token(
+    pool: &SqlitePool,
+    jti: &str,
+    customer_id: &str,
+    expires_at: &str,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO revoked_tokens (jti, customer_id, expires_at) VALUES ($1, $2, $3)
+         ON CONFLICT (jti) DO NOTHING",
+    )
+    .bind(jti)
+    .bind(customer_id)
+    .bind(expires_at)
+    .execute(pool)
+    .await?;
+    sqlx::query("DELETE FROM revoked_tokens WHERE expires_at < $1")
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Failed logins of one account since its last success.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct LoginFailures {
+    pub failures: i64,
+    pub last_failed_at: String,
+}
+
+/// The failed logins recorded for `email`.
+pub async fn login_failures(
+    pool: &SqlitePool,
+    email: &str,
+) -> Result<Option<LoginFailures>, sqlx::Error> {
+    sqlx::query_as("SELECT failures, last_failed_at FROM login_failures WHERE email = $1")
+        .bind(email)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Counts one more failed login of `email` at `now` (starting again at 1 when the last one
+/// was before `forget_before`) and returns the count. One statement, so racing failures on
+/// any number of nodes each count.
+pub async fn record_login_failure(
+    pool: &SqlitePool,
+    email: &str,
+    now: &str,
+    forget_before: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO login_failures (email, failures, last_failed_at) VALUES ($1, 1, $2)
+         ON CONFLICT (email) DO UPDATE SET
+           failures = CASE WHEN login_failures.last_failed_at < $3 THEN 1
+                           ELSE login_failures.failures + 1 END,
+           last_failed_at = excluded.last_failed_at
+         RETURNING failures",
+    )
+    .bind(email)
+    .bind(now)
+    .bind(forget_before)
+    .fetch_one(pool)
+    .await
+}
+
+/// Forgets the failed logins of `email` (after a success).
+pub async fn clear_login_failures(pool: &SqlitePool, email: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM login_failures WHERE email = $1")
+        .bind(email)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Forgets every count whose last failure was before `forget_before`, so that guesses at
+/// made-up addresses do not pile up.
+pub async fn forget_old_login_failures(
+    pool: &SqlitePool,
+    forget_before: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM login_failures WHERE last_failed_at < $1")
+        .bind(forget_before)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
