@@ -1,7 +1,7 @@
 //! The customer portal: the server-rendered web pages the people who pay use, served by the
 //! same binary at `/` (the JSON API stays under `/api`).
 //!
-//! What lives here: one file per page group (`auth` sign-up/in/out, `home`, `plans`, `pay`,
+//! What lives here: one file per page group (`auth` sign-up/in/out, `home`, `plans`, `pay` and `challenge`,
 //! `dashboard` and `subscription`, `invoices`, `account`, `public_invoice` for the signed links), the plumbing
 //! each page shares (`page`: the request's language, session and flash message and the page
 //! frame; `forms`: form bodies and field errors; `format`: amounts and dates for the
@@ -18,6 +18,7 @@ mod account;
 pub mod assets;
 mod auth;
 mod card;
+mod challenge;
 mod csrf;
 mod dashboard;
 mod format;
@@ -62,7 +63,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/pay/{payment_id}", get(pay::checkout))
         .route("/pay/{payment_id}/confirm", post(pay::confirm))
         .route("/pay/{payment_id}/status", get(pay::status))
-        .route("/pay/{payment_id}/challenge", get(pay::challenge))
+        .route("/pay/{payment_id}/challenge", get(challenge::show))
         .route("/dashboard", get(dashboard::show))
         .route("/dashboard/profile", post(dashboard::save_profile))
         .route(

@@ -1,7 +1,6 @@
 //! One-off payments: `/pay` (amount, currency, what for), then `/pay/{id}` — the card form, the
 //! outcome in plain words, a spinner while it is processing, and a live update when the
-//! outcome arrives later (by webhook) — and, in sandbox mode, the 3-D Secure challenge page
-//! standing in for the customer's bank.
+//! outcome arrives later (by webhook). The sandbox's 3-D Secure page is in `challenge.rs`.
 
 use aggregates::money::Currency;
 use aggregates::payment::PaymentStatus;
@@ -354,52 +353,4 @@ pub async fn status(
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "challenge.html")]
-pub struct ChallengePage {
-    f: Frame,
-    text: String,
-    authenticate_url: String,
-    return_url: String,
-}
-
-/// `GET /pay/{id}/challenge` (sandbox): the bank's 3-D Secure page, with "Complete" and
-/// "Fail". Its answer goes to the sandbox, as a bank's goes to Stripe.
-pub async fn challenge(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path(payment_id): Path<String>,
-) -> Response {
-    let visitor = signed_in.visitor;
-    let t = visitor.t;
-    if !visitor.sandbox {
-        return redirect(&format!("/pay/{payment_id}"));
-    }
-    let row = match state
-        .payments
-        .get(&signed_in.customer_id, &payment_id)
-        .await
-    {
-        Ok(row) => row,
-        Err(error) => return app_error_page(&visitor, error),
-    };
-    if PaymentStatus::parse(&row.status) != Some(PaymentStatus::RequiresAction) {
-        return redirect(&format!("/pay/{payment_id}"));
-    }
-    let amount = money(row.amount, &row.currency, visitor.lang);
-    ChallengePage {
-        f: visitor.frame(t.challenge_title, Nav::Pay),
-        text: fill(
-            t.challenge_text,
-            &[("amount", &amount), ("seller", &state.seller.name)],
-        ),
-        authenticate_url: format!(
-            "/sandbox/payment_intents/{}/authenticate",
-            row.payment_intent_id
-        ),
-        return_url: format!("/pay/{payment_id}"),
-    }
-    .into_response()
 }

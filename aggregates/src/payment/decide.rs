@@ -121,26 +121,12 @@ pub(super) fn status_of(outcome: &Outcome) -> PaymentStatus {
 /// Two creations are the same request when everything but the time matches.
 fn same_creation(existing: &PaymentEvent, new: &PaymentEvent) -> bool {
     fn without_time(event: &PaymentEvent) -> Option<PaymentEvent> {
-        match event.clone() {
-            PaymentEvent::PaymentCreated {
-                customer_id,
-                payment_intent_id,
-                client_secret,
-                amount,
-                currency,
-                description,
-                metadata,
-                ..
-            } => Some(PaymentEvent::PaymentCreated {
-                customer_id,
-                payment_intent_id,
-                client_secret,
-                amount,
-                currency,
-                description,
-                metadata,
-                created_at: DateTime::<Utc>::UNIX_EPOCH,
-            }),
+        let mut event = event.clone();
+        match &mut event {
+            PaymentEvent::PaymentCreated { created_at, .. } => {
+                *created_at = DateTime::<Utc>::UNIX_EPOCH;
+                Some(event)
+            }
             _ => None,
         }
     }
