@@ -49,7 +49,7 @@ impl FromRequestParts<AppState> for Visitor {
         Ok(Self {
             lang,
             t: lang.catalog(),
-            session: session::from_headers(&parts.headers, state).await,
+            session: session::of_request(parts, state).await,
             path,
             flash: cookie(&parts.headers, FLASH_COOKIE).and_then(|name| Flash::parse(&name)),
             sandbox: state.sandbox.is_some(),

@@ -39,6 +39,18 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter(|value| !value.is_empty())
 }
 
+/// The session the `renew` middleware already checked for this request.
+#[derive(Clone)]
+struct Checked(Option<Session>);
+
+/// The request's session: the one `renew` checked, or checked here (a route outside it).
+pub async fn of_request(parts: &Parts, state: &AppState) -> Option<Session> {
+    match parts.extensions.get::<Checked>() {
+        Some(Checked(session)) => session.clone(),
+        None => from_headers(&parts.headers, state).await,
+    }
+}
+
 /// The session of a request whose cookie holds a token the API would accept: validly signed,
 /// unexpired, not signed out, its customer present and its password unchanged since.
 pub async fn from_headers(headers: &HeaderMap, state: &AppState) -> Option<Session> {
@@ -176,9 +188,11 @@ fn url_path(url: &str) -> Option<String> {
 
 /// Middleware: renews a session past half its lifetime (the visitor stays signed in while
 /// active), and forgets a flash message once a page has shown it.
-pub async fn renew(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn renew(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let headers = request.headers().clone();
     let session = from_headers(&headers, &state).await;
+    // The page's own extractor reads the session from here: one check per request.
+    request.extensions_mut().insert(Checked(session.clone()));
     let flash_shown = has_flash(&headers);
     let mut response = next.run(request).await;
     let sets_cookie = |response: &Response, name: &str| {
