@@ -82,6 +82,8 @@ pub struct Config {
     pub operator_token: Option<Secret>,
     /// Who issues the invoices (printed on every PDF).
     pub seller: crate::pdf::Seller,
+    /// Where e-mail goes (`SMTP_URL`, `MAIL_FROM`…): the local mailbox unless told otherwise.
+    pub mail: crate::mail::MailSettings,
 }
 
 /// A variable that is set but unusable.
@@ -232,6 +234,7 @@ impl Config {
             log_format,
             operator_token,
             seller,
+            mail: crate::mail::MailSettings::from_lookup(&get)?,
         };
         config.check_live_requirements()?;
         Ok(config)

@@ -20,7 +20,7 @@ mod auth;
 mod card;
 mod csrf;
 mod dashboard;
-mod format;
+pub(crate) mod format;
 mod forms;
 pub mod headers;
 mod home;
