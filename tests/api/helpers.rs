@@ -74,6 +74,11 @@ pub async fn spawn_app_on(db_path: &Path) -> TestApp {
     start(test_config(db_path, &[]), db_path).await
 }
 
+/// A server over an existing (or new) database file, with extra configuration.
+pub async fn spawn_app_on_with(db_path: &Path, extra: &[(&str, &str)]) -> TestApp {
+    start(test_config(db_path, extra), db_path).await
+}
+
 async fn start(config: Config, db_path: &Path) -> TestApp {
     let application = Application::build(config).await.expect("app builds");
     let address = format!("http://{}", application.local_addr());

@@ -11,6 +11,7 @@ mod event_store;
 mod group_commit;
 mod helpers;
 mod invoice_numbers;
+mod mail;
 mod operations;
 mod payments;
 mod portal;
