@@ -89,6 +89,8 @@ pub struct Config {
     pub seller: crate::pdf::Seller,
     /// Rate limits, failed-login delays, request timeouts.
     pub limits: Limits,
+    /// Where e-mail goes (`SMTP_URL`, `MAIL_FROM`…): the local mailbox unless told otherwise.
+    pub mail: crate::mail::MailSettings,
 }
 
 /// A variable that is set but unusable.
@@ -240,6 +242,7 @@ impl Config {
             operator_token,
             seller,
             limits: Limits::from_lookup(&get)?,
+            mail: crate::mail::MailSettings::from_lookup(&get)?,
         };
         config.check_live_requirements()?;
         Ok(config)

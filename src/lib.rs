@@ -14,6 +14,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod inbox;
+pub mod mail;
 pub mod pdf;
 pub mod portal;
 pub mod provider;

@@ -73,6 +73,12 @@ impl Projector {
         self
     }
 
+    /// Adds `projection` after the others: it applies each batch once they have.
+    pub fn with_projection(mut self, projection: Arc<dyn Projection>) -> Self {
+        self.projections.push(projection);
+        self
+    }
+
     /// A projector over every read model billstream has.
     pub fn with_all_projections(pool: SqlitePool) -> Self {
         Self::new(

@@ -29,6 +29,7 @@ use crate::config::Config;
 use crate::http::limits::RateLimiters;
 use crate::http::{router, AppState, WebhookIntake};
 use crate::inbox::{EventApplier, Inbox, InboxWorker};
+use crate::mail::{Delivery, MailError, Mailer};
 use crate::portal::links::InvoiceLinks;
 use crate::provider::sandbox::outbox::WebhookDelivery;
 use crate::provider::sandbox::SandboxProvider;
@@ -62,6 +63,8 @@ pub enum StartupError {
     Gateway(#[from] ProviderError),
     #[error(transparent)]
     Plans(#[from] CatalogError),
+    #[error("cannot set up e-mail: {0}")]
+    Mail(#[from] MailError),
 }
 
 /// A built, bound, not yet running service.
@@ -80,6 +83,8 @@ pub struct Application {
     repair: Arc<PendingRequestRepair>,
     /// How long a client may take to send its request headers.
     header_timeout: std::time::Duration,
+    /// Sends the e-mail the mailer queued.
+    mail_delivery: Arc<Delivery>,
 }
 
 impl Application {
@@ -98,8 +103,12 @@ impl Application {
             },
         )
         .await?;
-        let projector =
-            Arc::new(Projector::with_all_projections(pool.clone()).with_write_gate(gate.clone()));
+        // The mailer comes last, so the read models it reads already hold the batch it applies.
+        let projector = Arc::new(
+            Projector::with_all_projections(pool.clone())
+                .with_projection(Arc::new(Mailer::new(config.mail.clone())))
+                .with_write_gate(gate.clone()),
+        );
         let listener = TcpListener::bind(config.bind_addr)
             .await
             .map_err(|source| StartupError::Bind {
@@ -157,6 +166,13 @@ impl Application {
             commands.make(),
             card_numbers,
         ));
+        let mail_delivery = Arc::new(Delivery::new(
+            pool.clone(),
+            gate.clone(),
+            config.mail.clone(),
+            invoices.clone(),
+            config.seller.clone(),
+        )?);
         let repair = Arc::new(PendingRequestRepair::new(
             pool.clone(),
             payments.clone(),
@@ -222,6 +238,7 @@ impl Application {
             sandbox,
             repair,
             header_timeout: config.limits.header_timeout,
+            mail_delivery,
         })
     }
 
@@ -243,6 +260,7 @@ impl Application {
         let inbox_loop = self.inbox_worker.spawn();
         let clock_loop = self.sandbox.map(spawn_sandbox_clock_loop);
         let repair_loop = spawn_repair_loop(self.repair);
+        let mail_loop = self.mail_delivery.spawn();
         tracing::info!(%addr, "billstream is listening");
         let served =
             crate::http::server::serve(self.listener, self.router, self.header_timeout, shutdown)
@@ -250,6 +268,7 @@ impl Application {
         projector_loop.abort();
         inbox_loop.abort();
         repair_loop.abort();
+        mail_loop.abort();
         if let Some(delivery_loop) = delivery_loop {
             delivery_loop.abort();
         }

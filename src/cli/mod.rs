@@ -1,7 +1,8 @@
-//! The command line: `serve` (default), `migrate`, `replay`, `events`.
+//! The command line: `serve` (default), `migrate`, `replay`, `events`, `inbox`, `mail`.
 
 mod events;
 mod inbox;
+mod mail;
 mod replay;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +32,8 @@ pub enum Command {
     Events(events::EventsArgs),
     /// Inspect or re-queue stored Stripe webhook events.
     Inbox(inbox::InboxArgs),
+    /// Inspect the e-mail queued and sent (the outbox and the local mailbox).
+    Mail(mail::MailArgs),
 }
 
 /// Runs the parsed command line.
@@ -48,6 +51,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Replay => replay::run(&config).await?,
         Command::Events(args) => events::run(&config, args).await?,
         Command::Inbox(args) => inbox::run(&config, args).await?,
+        Command::Mail(args) => mail::run(&config, args).await?,
     }
     Ok(())
 }

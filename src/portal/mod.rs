@@ -21,7 +21,7 @@ mod card;
 mod challenge;
 mod csrf;
 mod dashboard;
-mod format;
+pub(crate) mod format;
 mod forms;
 pub mod headers;
 mod home;

@@ -15,6 +15,7 @@ mod group_commit;
 mod helpers;
 mod invoice_numbers;
 mod isolation;
+mod mail;
 mod openapi;
 mod operations;
 mod payments;

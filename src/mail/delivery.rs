@@ -1,0 +1,137 @@
+//! The delivery loop: sends the outbox's due messages, records every attempt, backs off
+//! exponentially and parks a message after too many failures.
+//!
+//! A message is claimed for one attempt by pushing its next attempt past the attempt's longest
+//! duration, so two processes on one database never send it at the same time; it is marked sent
+//! only after the transport accepted it. A crash in between leaves it pending, and the next
+//! attempt sends it again with the same Message-ID (the receiving side can tell the copies apart).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use projections::WriteGate;
+use sqlx::SqlitePool;
+use tokio::task::JoinHandle;
+
+use super::outbox::{self, OutboxRow};
+use super::transport::{build_message, Transport};
+use super::{MailError, MailSettings};
+use crate::pdf::Seller;
+use crate::usecases::invoices::InvoiceService;
+
+/// How often the outbox is looked at for due messages.
+const POLL: Duration = Duration::from_millis(500);
+
+/// Messages taken per look.
+const BATCH: i64 = 50;
+
+/// How long a claimed message is left alone by other delivery loops: longer than an attempt.
+const LEASE: Duration = Duration::from_secs(120);
+
+/// Sends what the mailer queued.
+pub struct Delivery {
+    pool: SqlitePool,
+    gate: WriteGate,
+    settings: MailSettings,
+    transport: Transport,
+    invoices: Arc<InvoiceService>,
+    seller: Seller,
+}
+
+impl Delivery {
+    /// A delivery loop over `pool`'s outbox, writing in `gate`'s turns.
+    pub fn new(
+        pool: SqlitePool,
+        gate: WriteGate,
+        settings: MailSettings,
+        invoices: Arc<InvoiceService>,
+        seller: Seller,
+    ) -> Result<Self, MailError> {
+        let transport = Transport::from_settings(&settings, &pool)?;
+        Ok(Self {
+            pool,
+            gate,
+            settings,
+            transport,
+            invoices,
+            seller,
+        })
+    }
+
+    /// Runs [`Delivery::run_once`] forever, every [`POLL`].
+    pub fn spawn(self: Arc<Self>) -> JoinHandle<()> {
+        tracing::info!(transport = %self.transport.describe(), "mail delivery started");
+        tokio::spawn(async move {
+            loop {
+                if let Err(error) = self.run_once().await {
+                    tracing::error!(%error, "mail delivery failed; will retry");
+                }
+                tokio::time::sleep(POLL).await;
+            }
+        })
+    }
+
+    /// One attempt at every due message; returns how many were sent.
+    pub async fn run_once(&self) -> Result<usize, MailError> {
+        let mut sent = 0;
+        for message_id in outbox::due(&self.pool, Utc::now(), BATCH).await? {
+            let now = Utc::now();
+            let claimed = {
+                let _turn = self.gate.turn().await;
+                outbox::claim(&self.pool, &message_id, now, now + LEASE).await?
+            };
+            let Some(row) = claimed else { continue };
+            let outcome = self.attempt(&row).await;
+            let _turn = self.gate.turn().await;
+            match outcome {
+                Ok(()) => {
+                    outbox::mark_sent(&self.pool, &row.message_id, Utc::now()).await?;
+                    sent += 1;
+                }
+                Err(error) => self.record_failure(&row, &error).await?,
+            }
+        }
+        Ok(sent)
+    }
+
+    /// Builds and sends one message.
+    async fn attempt(&self, row: &OutboxRow) -> Result<(), MailError> {
+        let pdf = match &row.invoice_id {
+            None => None,
+            Some(invoice_id) => {
+                let bytes = self
+                    .invoices
+                    .pdf(&row.customer_id, invoice_id, &self.seller)
+                    .await
+                    .map_err(|error| MailError::Attachment(error.to_string()))?;
+                Some((format!("{invoice_id}.pdf"), bytes))
+            }
+        };
+        let message = build_message(&self.settings, row, pdf)?;
+        self.transport.send(row, &message).await
+    }
+
+    /// Schedules the next attempt, or parks the message after the last one.
+    async fn record_failure(&self, row: &OutboxRow, error: &MailError) -> Result<(), MailError> {
+        let attempts = u32::try_from(row.attempts)
+            .unwrap_or(u32::MAX)
+            .saturating_add(1);
+        let park = attempts >= self.settings.max_attempts;
+        let retry_at = Utc::now() + self.settings.retry_delay(attempts);
+        if park {
+            tracing::error!(message_id = %row.message_id, attempts, %error, "message parked");
+        } else {
+            tracing::warn!(message_id = %row.message_id, attempts, %error, "message not sent; will retry");
+        }
+        outbox::mark_failed(
+            &self.pool,
+            &row.message_id,
+            &error.to_string(),
+            retry_at,
+            park,
+        )
+        .await?;
+        Ok(())
+    }
+}

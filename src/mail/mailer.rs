@@ -1,0 +1,174 @@
+//! The mailer: a projection that turns the events a customer must hear about into outbox rows.
+//!
+//! It runs inside the projector's transaction, last of the read models, so the rows it reads
+//! (payments, invoices, customer profiles) already hold every event of the batch, and its
+//! checkpoint (`mailer`) commits with the rows it queues: no event is mailed twice or skipped.
+//! It owns no table a replay should empty (`tables()` is empty): the outbox records what was
+//! sent, which a rebuild of the read models must not forget.
+
+use aggregates::invoice::{Invoice, InvoiceEvent};
+use aggregates::payment::{Payment, PaymentEvent};
+use async_trait::async_trait;
+use chrono::Utc;
+use cqrs_es::Aggregate;
+use projections::{CustomerProfiles, Invoices, Payments, Projection, ProjectionError, StoredEvent};
+use sqlx::SqliteConnection;
+
+use super::compose::{compose, Facts, MailKind};
+use super::outbox::{self, NewMessage};
+use super::MailSettings;
+
+/// The projection's name, which keys its checkpoint (the migration starts it at the log's head
+/// on a database that already had events).
+pub const MAILER: &str = "mailer";
+
+/// Queues messages from the log.
+pub struct Mailer {
+    settings: MailSettings,
+}
+
+/// A message to compose: its kind, the facts, and whom and what it concerns.
+struct Draft {
+    facts: Facts,
+    customer_id: String,
+    invoice_id: Option<String>,
+}
+
+impl Mailer {
+    /// A mailer writing messages in `settings`' language, with its Message-ID domain.
+    pub fn new(settings: MailSettings) -> Self {
+        Self { settings }
+    }
+
+    /// The message `event` calls for, if any, from the read models.
+    async fn draft(
+        conn: &mut SqliteConnection,
+        event: &StoredEvent,
+    ) -> Result<Option<Draft>, ProjectionError> {
+        if event.aggregate_type == Payment::TYPE {
+            let (kind, amount, failure) = match event.event_type.as_str() {
+                "PaymentSucceeded" | "PaymentFailed" | "RefundSucceeded" => {
+                    match event.decode::<PaymentEvent>()? {
+                        PaymentEvent::PaymentSucceeded {
+                            amount_received, ..
+                        } => (MailKind::PaymentReceipt, Some(amount_received), None),
+                        PaymentEvent::PaymentFailed {
+                            failure_message, ..
+                        } => (MailKind::PaymentFailed, None, Some(failure_message)),
+                        PaymentEvent::RefundSucceeded { amount, .. } => {
+                            (MailKind::RefundReceipt, Some(amount), None)
+                        }
+                        _ => return Ok(None),
+                    }
+                }
+                _ => return Ok(None),
+            };
+            let Some(payment) = Payments::find(&mut *conn, &event.aggregate_id).await? else {
+                return Ok(None);
+            };
+            return Ok(Some(Draft {
+                facts: Facts {
+                    kind,
+                    customer_name: String::new(),
+                    amount: amount.unwrap_or(payment.amount),
+                    currency: payment.currency,
+                    reference: payment.description,
+                    due_date: None,
+                    failure,
+                },
+                customer_id: payment.customer_id,
+                invoice_id: None,
+            }));
+        }
+        if event.aggregate_type == Invoice::TYPE {
+            let (kind, failure) = match event.event_type.as_str() {
+                "InvoiceFinalized" => (MailKind::InvoiceIssued, None),
+                "InvoicePaymentFailed" => match event.decode::<InvoiceEvent>()? {
+                    InvoiceEvent::InvoicePaymentFailed { failure, .. } => {
+                        (MailKind::PaymentFailed, Some(failure.message))
+                    }
+                    _ => return Ok(None),
+                },
+                _ => return Ok(None),
+            };
+            let Some(invoice) = Invoices::find(&mut *conn, &event.aggregate_id).await? else {
+                return Ok(None);
+            };
+            let issued = kind == MailKind::InvoiceIssued;
+            return Ok(Some(Draft {
+                facts: Facts {
+                    kind,
+                    customer_name: String::new(),
+                    amount: invoice.total,
+                    currency: invoice.currency,
+                    reference: invoice.number,
+                    due_date: invoice.due_date.filter(|_| issued),
+                    failure,
+                },
+                customer_id: invoice.customer_id,
+                invoice_id: issued.then_some(invoice.invoice_id),
+            }));
+        }
+        Ok(None)
+    }
+}
+
+#[async_trait]
+impl Projection for Mailer {
+    fn name(&self) -> &'static str {
+        MAILER
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut SqliteConnection,
+        event: &StoredEvent,
+    ) -> Result<(), ProjectionError> {
+        let Some(mut draft) = Self::draft(conn, event).await? else {
+            return Ok(());
+        };
+        let Some(customer) = CustomerProfiles::find_by_id(&mut *conn, &draft.customer_id).await?
+        else {
+            // A payment or invoice always belongs to a registered customer; a row without one
+            // would be a broken read model, which must not stop every projection.
+            tracing::error!(position = event.position, customer_id = %draft.customer_id,
+                "no customer profile for a message; not queued");
+            return Ok(());
+        };
+        draft.facts.customer_name = customer.name;
+        let language = self.settings.language;
+        let composed = match compose(&draft.facts, language) {
+            Ok(composed) => composed,
+            Err(error) => {
+                // Rendering only fails on a formatting bug; it must not stop the projector.
+                tracing::error!(position = event.position, %error, "cannot compose a message");
+                return Ok(());
+            }
+        };
+        let message_id = outbox::message_id(
+            event.position,
+            draft.facts.kind,
+            self.settings.message_id_domain(),
+        );
+        outbox::queue(
+            conn,
+            &NewMessage {
+                message_id: &message_id,
+                position: event.position,
+                kind: draft.facts.kind,
+                customer_id: &draft.customer_id,
+                recipient: &customer.email,
+                language: language.code(),
+                composed: &composed,
+                invoice_id: draft.invoice_id.as_deref(),
+                at: Utc::now(),
+            },
+        )
+        .await?;
+        Ok(())
+    }
+}

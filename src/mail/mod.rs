@@ -1,0 +1,47 @@
+//! E-mail, as a consumer of the event log.
+//!
+//! The [`Mailer`] is a projection: the projector hands it every event in commit order, under its
+//! own checkpoint (`mailer`), and it turns the events a customer must hear about into rows of
+//! the durable outbox (`mail_outbox`), each keyed by a Message-ID derived from the event's
+//! position — so a restart or a second apply can never queue a message twice, and the
+//! checkpoint, written in the same transaction, means none is skipped. The [`Delivery`] loop
+//! sends due rows through the [`Transport`] (SMTP, or the local mailbox table when no SMTP
+//! server is configured), records each attempt, backs off exponentially and parks a message
+//! after [`MailSettings::max_attempts`] failures. A row is marked sent only once the transport
+//! accepted it: a crash in between sends it again with the same Message-ID.
+//!
+//! - `settings.rs`: `SMTP_URL`, `MAIL_FROM` and the rest of the configuration
+//! - `outbox.rs`: the outbox table's queries
+//! - `mailer.rs`: the projection (events → outbox rows)
+//! - `compose.rs`: the messages' words in French and English, rendered by askama templates
+//!   (`templates/`)
+//! - `transport.rs`: building the MIME message and handing it to SMTP or the mailbox
+//! - `delivery.rs`: the delivery loop
+
+mod compose;
+mod delivery;
+mod mailer;
+pub mod outbox;
+mod settings;
+mod transport;
+
+pub use compose::{Composed, MailKind};
+pub use delivery::Delivery;
+pub use mailer::Mailer;
+pub use settings::MailSettings;
+pub use transport::Transport;
+
+/// What can go wrong while queueing or sending e-mail.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("mail database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("cannot render the message: {0}")]
+    Template(#[from] askama::Error),
+    #[error("cannot build the message: {0}")]
+    Message(String),
+    #[error("the SMTP server refused or could not be reached: {0}")]
+    Smtp(#[from] lettre::transport::smtp::Error),
+    #[error("cannot attach the invoice: {0}")]
+    Attachment(String),
+}
