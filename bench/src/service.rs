@@ -13,7 +13,18 @@ pub const WEBHOOK_SECRET: &str = "whsec_bench_harness_not_a_real_secret";
 pub const OPERATOR_TOKEN: &str = "bench-operator-token-0123456789";
 
 /// Builds billstream's binary in the profile this harness was built with and returns its path.
+///
+/// `BILLSTREAM_BINARY=PATH` names an already built binary instead: CI passes the one its test
+/// build made, because `cargo build -p billstream` alone resolves the dependencies' features
+/// differently from the workspace's test build and would recompile much of the tree.
 pub fn build_service_binary() -> anyhow::Result<PathBuf> {
+    if let Some(binary) = std::env::var_os("BILLSTREAM_BINARY") {
+        let binary = PathBuf::from(binary);
+        if !binary.is_file() {
+            bail!("BILLSTREAM_BINARY={} is not a file", binary.display());
+        }
+        return Ok(binary);
+    }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(cargo);
     command.args([
