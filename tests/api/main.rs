@@ -16,6 +16,7 @@ mod helpers;
 mod invoice_numbers;
 mod isolation;
 mod mail;
+mod mail_crash;
 mod openapi;
 mod operations;
 mod payments;
