@@ -28,7 +28,7 @@ mod transport;
 pub use compose::{Composed, MailKind};
 pub use delivery::Delivery;
 pub use mailer::Mailer;
-pub use settings::MailSettings;
+pub use settings::{CustomerEmails, MailSettings};
 pub use transport::Transport;
 
 /// What can go wrong while queueing or sending e-mail.
@@ -44,4 +44,6 @@ pub enum MailError {
     Smtp(#[from] lettre::transport::smtp::Error),
     #[error("cannot attach the invoice: {0}")]
     Attachment(String),
+    #[error("cannot record the sent message: {0}")]
+    Record(String),
 }

@@ -17,6 +17,7 @@ mod invoice_numbers;
 mod isolation;
 mod mail;
 mod mail_crash;
+mod mail_flows;
 mod openapi;
 mod operations;
 mod payments;
