@@ -8,7 +8,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::header::ACCEPT;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -18,6 +18,7 @@ use super::i18n::Lang;
 use super::invoices::pdf_response;
 use super::page::{app_error_page, Frame, Nav, Visitor};
 use crate::error::AppError;
+use crate::http::error::error_response;
 use crate::http::AppState;
 use crate::mail::outbox::{self, OutboxRow};
 
@@ -248,11 +249,13 @@ async fn show(
     let row = match find(&state, &visitor, &id).await {
         Ok(row) => row,
         Err(response) if wants_json(&headers) => {
-            return (
-                response.status(),
-                Json(serde_json::json!({"error": "not_found"})),
-            )
-                .into_response()
+            let status = response.status();
+            let (code, message) = if status == StatusCode::NOT_FOUND {
+                ("not_found", "no such message")
+            } else {
+                ("internal_error", "an internal error occurred")
+            };
+            return error_response(status, code, message, None);
         }
         Err(response) => return response,
     };

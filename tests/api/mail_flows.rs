@@ -367,4 +367,6 @@ async fn the_sandbox_mail_page_lists_and_shows_a_message_without_running_its_htm
     // An unknown message is a 404, as data or as a page.
     let response = fetch(&app, "/sandbox/mail/nope@nowhere", "application/json").await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found", "{body}");
 }
