@@ -116,6 +116,7 @@ impl Application {
             config.mail.clone(),
             config.seller.clone(),
             invoice_links.clone(),
+            plans.clone(),
         );
         let projector = Arc::new(
             Projector::with_all_projections(pool.clone())

@@ -24,6 +24,7 @@ use super::outbox::{self, NewMessage};
 use super::{CustomerEmails, MailSettings};
 use crate::pdf::Seller;
 use crate::portal::links::InvoiceLinks;
+use crate::usecases::plans::PlanCatalog;
 
 /// The projection's name, which keys its checkpoint (the migration starts it at the log's head
 /// on a database that already had events).
@@ -36,6 +37,8 @@ pub struct Mailer {
     seller: Seller,
     /// Signs the invoice message's link to the invoice page.
     links: Arc<InvoiceLinks>,
+    /// The plans' names, for the trial reminder.
+    plans: Arc<PlanCatalog>,
 }
 
 /// A message to compose: its kind, the facts, and whom and what it concerns.
@@ -47,12 +50,18 @@ struct Draft {
 
 impl Mailer {
     /// A mailer writing messages in `settings`' language, with its Message-ID domain, signed by
-    /// `seller`, linking to invoices through `links`.
-    pub fn new(settings: MailSettings, seller: Seller, links: Arc<InvoiceLinks>) -> Self {
+    /// `seller`, linking to invoices through `links`, naming plans from `plans`.
+    pub fn new(
+        settings: MailSettings,
+        seller: Seller,
+        links: Arc<InvoiceLinks>,
+        plans: Arc<PlanCatalog>,
+    ) -> Self {
         Self {
             settings,
             seller,
             links,
+            plans,
         }
     }
 
@@ -166,7 +175,12 @@ impl Mailer {
                     customer_name: String::new(),
                     amount: subscription.amount.unwrap_or(0),
                     currency: subscription.currency.unwrap_or_else(|| "eur".into()),
-                    reference: subscription.plan,
+                    // The catalog's name ("Particulier"), else the id it no longer lists.
+                    reference: subscription.plan.map(|plan| {
+                        self.plans
+                            .find(&plan)
+                            .map_or(plan, |known| known.name.clone())
+                    }),
                     due_date: Some(trial_end.format("%Y-%m-%d").to_string()),
                     failure: None,
                     link: Some(self.url("/dashboard")),

@@ -142,6 +142,7 @@ async fn a_trial_ending_within_three_days_is_announced_once() {
     let reminder = wait_for_subject(&sink, "Your trial ends on").await;
     assert_eq!(reminder.to, ["trial@example.com"]);
     let text = text_of(&reminder);
+    assert!(text.contains("Your Particulier trial ends soon."), "{text}");
     assert!(text.contains("€9.90"), "{text}");
     assert!(
         text.contains("Manage your subscription: https://billing.example.com/dashboard"),
