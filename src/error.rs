@@ -105,9 +105,9 @@ impl From<SubscriptionError> for AppError {
         match error {
             SubscriptionError::NotFound => Self::NotFound,
             SubscriptionError::AlreadyRequested => Self::IdempotencyKeyReused,
-            SubscriptionError::Mismatch | SubscriptionError::NotLive => {
-                Self::InvalidState(error.to_string())
-            }
+            SubscriptionError::Mismatch
+            | SubscriptionError::NotLive
+            | SubscriptionError::TrialNotEndingSoon => Self::InvalidState(error.to_string()),
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod customer;
 pub mod invoice;
+pub mod mail;
 pub mod money;
 pub mod payment;
 pub mod subscription;

@@ -174,6 +174,8 @@ impl Projection for Subscriptions {
             | SubscriptionEvent::SubscriptionEnded { .. }
             | SubscriptionEvent::StripeEventApplied { .. }
             | SubscriptionEvent::StaleStripeEventIgnored { .. } => {}
+            // Mail's business (the mailer projection), not the row's.
+            SubscriptionEvent::TrialEndingSoon { .. } => {}
         }
         Ok(())
     }

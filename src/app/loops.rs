@@ -9,6 +9,7 @@ use tokio::task::JoinHandle;
 
 use crate::provider::sandbox::SandboxProvider;
 use crate::usecases::repair::{PendingRequestRepair, GRACE};
+use crate::usecases::trial_reminders::TrialReminders;
 
 /// How often the sandbox looks for renewals and retries that fell due in real time.
 const SANDBOX_CLOCK_POLL: Duration = Duration::from_secs(30);
@@ -32,6 +33,25 @@ pub(super) fn spawn_repair_loop(repair: Arc<PendingRequestRepair>) -> JoinHandle
                 Err(error) => {
                     tracing::warn!(%error, "completing pending requests failed; will retry")
                 }
+            }
+        }
+    })
+}
+
+/// Every `poll`, asks the subscriptions whose trial ends within three days to record their
+/// reminder (the mailer sends it).
+pub(super) fn spawn_trial_reminder_loop(
+    reminders: TrialReminders,
+    poll: Duration,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(poll);
+        loop {
+            ticks.tick().await;
+            match reminders.run_once().await {
+                Ok(0) => {}
+                Ok(asked) => tracing::debug!(asked, "trial reminders looked at"),
+                Err(error) => tracing::warn!(%error, "looking for trials ending soon failed"),
             }
         }
     })

@@ -18,7 +18,9 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
 use commands::CommandsFactory;
-use loops::{spawn_projector_loop, spawn_repair_loop, spawn_sandbox_clock_loop};
+use loops::{
+    spawn_projector_loop, spawn_repair_loop, spawn_sandbox_clock_loop, spawn_trial_reminder_loop,
+};
 use providers::{
     jwt_secret, select_provider, verifying_secrets, webhook_signing_secret, ProviderSetup,
     SandboxClock,
@@ -45,6 +47,7 @@ use crate::usecases::plans::{CatalogError, PlanCatalog};
 use crate::usecases::repair::PendingRequestRepair;
 use crate::usecases::stats::StatsService;
 use crate::usecases::subscriptions::SubscriptionService;
+use crate::usecases::trial_reminders::TrialReminders;
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +88,9 @@ pub struct Application {
     header_timeout: std::time::Duration,
     /// Sends the e-mail the mailer queued.
     mail_delivery: Arc<Delivery>,
+    /// Records the reminders of trials ending soon, every `trial_reminder_poll`.
+    trial_reminders: TrialReminders,
+    trial_reminder_poll: std::time::Duration,
 }
 
 impl Application {
@@ -103,10 +109,18 @@ impl Application {
             },
         )
         .await?;
+        let secret = jwt_secret(&config);
+        let invoice_links = Arc::new(InvoiceLinks::new(secret.as_bytes()));
         // The mailer comes last, so the read models it reads already hold the batch it applies.
+        let mailer = Mailer::new(
+            config.mail.clone(),
+            config.seller.clone(),
+            invoice_links.clone(),
+            plans.clone(),
+        );
         let projector = Arc::new(
             Projector::with_all_projections(pool.clone())
-                .with_projection(Arc::new(Mailer::new(config.mail.clone())))
+                .with_projection(Arc::new(mailer))
                 .with_write_gate(gate.clone()),
         );
         let listener = TcpListener::bind(config.bind_addr)
@@ -125,9 +139,7 @@ impl Application {
             sandbox,
             webhook_delivery,
         } = select_provider(&config, &pool, &gate, local_addr, &webhook_secret)?;
-        let secret = jwt_secret(&config);
         let jwt = Arc::new(JwtKeys::new(secret.as_bytes(), config.jwt_ttl));
-        let invoice_links = Arc::new(InvoiceLinks::new(secret.as_bytes()));
         let hasher = Arc::new(PasswordHasher::new(config.bcrypt_cost));
         hasher.clone().warm_up();
         let card_numbers = if sandbox.is_some() {
@@ -172,6 +184,7 @@ impl Application {
             config.mail.clone(),
             invoices.clone(),
             config.seller.clone(),
+            commands.make(),
         )?);
         let repair = Arc::new(PendingRequestRepair::new(
             pool.clone(),
@@ -183,6 +196,7 @@ impl Application {
             Some(sandbox) => Arc::new(SandboxClock(sandbox.clone())),
             None => Arc::new(SystemClock),
         };
+        let trial_reminders = TrialReminders::new(pool.clone(), commands.make(), clock.clone());
         let stats = Arc::new(StatsService::new(pool.clone(), clock));
         let inbox = Inbox::new(pool.clone(), writer.clone());
         let inbox_wake = Arc::new(Notify::new());
@@ -239,6 +253,8 @@ impl Application {
             repair,
             header_timeout: config.limits.header_timeout,
             mail_delivery,
+            trial_reminders,
+            trial_reminder_poll: config.mail.trial_reminder_poll,
         })
     }
 
@@ -261,6 +277,8 @@ impl Application {
         let clock_loop = self.sandbox.map(spawn_sandbox_clock_loop);
         let repair_loop = spawn_repair_loop(self.repair);
         let mail_loop = self.mail_delivery.spawn();
+        let reminder_loop =
+            spawn_trial_reminder_loop(self.trial_reminders, self.trial_reminder_poll);
         tracing::info!(%addr, "billstream is listening");
         let served =
             crate::http::server::serve(self.listener, self.router, self.header_timeout, shutdown)
@@ -269,6 +287,7 @@ impl Application {
         inbox_loop.abort();
         repair_loop.abort();
         mail_loop.abort();
+        reminder_loop.abort();
         if let Some(delivery_loop) = delivery_loop {
             delivery_loop.abort();
         }

@@ -6,6 +6,7 @@
 use askama::Template;
 
 use super::MailError;
+use crate::pdf::Seller;
 use crate::portal::format;
 use crate::portal::i18n::Lang;
 
@@ -20,6 +21,8 @@ pub enum MailKind {
     RefundReceipt,
     /// An invoice was finalized (its PDF attached).
     InvoiceIssued,
+    /// A trial ends within three days.
+    TrialEnding,
 }
 
 impl MailKind {
@@ -30,7 +33,17 @@ impl MailKind {
             Self::PaymentFailed => "payment_failed",
             Self::RefundReceipt => "refund_receipt",
             Self::InvoiceIssued => "invoice_issued",
+            Self::TrialEnding => "trial_ending",
         }
+    }
+
+    /// True for the messages Stripe sends itself when its customer e-mails are turned on
+    /// (invoices and receipts); billstream then leaves them to Stripe.
+    pub fn stripe_can_send(self) -> bool {
+        matches!(
+            self,
+            Self::PaymentReceipt | Self::RefundReceipt | Self::InvoiceIssued
+        )
     }
 }
 
@@ -48,6 +61,8 @@ pub struct Facts {
     pub due_date: Option<String>,
     /// Why a payment failed, as the provider said it.
     pub failure: Option<String>,
+    /// Where the customer acts on the message (the invoice, the card to fix), absolute.
+    pub link: Option<String>,
 }
 
 /// A message ready for the outbox.
@@ -73,17 +88,26 @@ struct HtmlPart<'a> {
     lang: &'a str,
 }
 
+/// A link and its words.
+struct Link {
+    text: String,
+    href: String,
+}
+
 /// The words of one message, shared by both parts.
 struct Body {
     greeting: String,
     lead: String,
     /// Label and value pairs (amount, reference, due date, reason).
     details: Vec<(String, String)>,
+    link: Option<Link>,
     closing: String,
+    /// The seller's name, address, e-mail and VAT number, one per line.
+    signature: Vec<String>,
 }
 
-/// Renders `facts` in `lang`.
-pub fn compose(facts: &Facts, lang: Lang) -> Result<Composed, MailError> {
+/// Renders `facts` in `lang`, signed by `seller`.
+pub fn compose(facts: &Facts, lang: Lang, seller: &Seller) -> Result<Composed, MailError> {
     let fr = lang == Lang::Fr;
     let amount = format::money(facts.amount, &facts.currency, lang);
     let reference = facts.reference.as_deref().unwrap_or("");
@@ -120,18 +144,31 @@ pub fn compose(facts: &Facts, lang: Lang) -> Result<Composed, MailError> {
             format!("Your invoice {reference}"),
             "Here is your invoice, attached as a PDF.".to_owned(),
         ),
+        (MailKind::TrialEnding, true) => (
+            format!("Votre période d'essai se termine le {}", trial_end(facts, lang)),
+            format!("Votre essai {reference} se termine bientôt. À son terme, {amount} seront prélevés sur votre carte, sauf si vous résiliez d'ici là."),
+        ),
+        (MailKind::TrialEnding, false) => (
+            format!("Your trial ends on {}", trial_end(facts, lang)),
+            format!("Your {reference} trial ends soon. When it does, {amount} will be charged to your card unless you cancel before."),
+        ),
     };
     let label = |fr_label: &str, en_label: &str| if fr { fr_label } else { en_label }.to_owned();
     let mut details = vec![(label("Montant", "Amount"), amount)];
     if let Some(reference) = &facts.reference {
         let (fr_label, en_label) = match facts.kind {
             MailKind::InvoiceIssued => ("Facture", "Invoice"),
+            MailKind::TrialEnding => ("Formule", "Plan"),
             _ => ("Référence", "Reference"),
         };
         details.push((label(fr_label, en_label), reference.clone()));
     }
     if let Some(due) = &facts.due_date {
-        details.push((label("Échéance", "Due date"), format::date(due, lang)));
+        let (fr_label, en_label) = match facts.kind {
+            MailKind::TrialEnding => ("Fin de l'essai", "Trial ends"),
+            _ => ("Échéance", "Due date"),
+        };
+        details.push((label(fr_label, en_label), format::date(due, lang)));
     }
     if let Some(failure) = &facts.failure {
         details.push((label("Motif", "Reason"), failure.clone()));
@@ -144,7 +181,12 @@ pub fn compose(facts: &Facts, lang: Lang) -> Result<Composed, MailError> {
         },
         lead,
         details,
+        link: facts.link.as_ref().map(|href| Link {
+            text: link_text(facts.kind, fr).to_owned(),
+            href: href.clone(),
+        }),
         closing: label("Bien cordialement,", "Kind regards,"),
+        signature: signature(seller, fr),
     };
     Ok(Composed {
         subject,
@@ -157,9 +199,52 @@ pub fn compose(facts: &Facts, lang: Lang) -> Result<Composed, MailError> {
     })
 }
 
+/// The trial's end date, formatted (the facts' due date).
+fn trial_end(facts: &Facts, lang: Lang) -> String {
+    facts
+        .due_date
+        .as_deref()
+        .map(|date| format::date(date, lang))
+        .unwrap_or_default()
+}
+
+/// What the link leads to, in words.
+fn link_text(kind: MailKind, fr: bool) -> &'static str {
+    match (kind, fr) {
+        (MailKind::InvoiceIssued, true) => "Voir la facture en ligne",
+        (MailKind::InvoiceIssued, false) => "View the invoice online",
+        (MailKind::PaymentFailed, true) => "Payer avec une autre carte",
+        (MailKind::PaymentFailed, false) => "Pay with another card",
+        (MailKind::TrialEnding, true) => "Gérer votre abonnement",
+        (MailKind::TrialEnding, false) => "Manage your subscription",
+        (_, true) => "Voir votre espace client",
+        (_, false) => "See your account",
+    }
+}
+
+/// The seller's details under the closing.
+fn signature(seller: &Seller, fr: bool) -> Vec<String> {
+    let mut lines = vec![seller.name.clone()];
+    lines.extend(seller.address.iter().cloned());
+    lines.extend(seller.email.iter().cloned());
+    if let Some(vat_id) = &seller.vat_id {
+        lines.push(format!("{} {vat_id}", if fr { "TVA" } else { "VAT" }));
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn seller() -> Seller {
+        Seller {
+            name: "Atelier Dubois SARL".into(),
+            address: vec!["1 rue de la Paix".into(), "75002 Paris".into()],
+            vat_id: Some("FR12345678901".into()),
+            email: Some("factures@atelier.example".into()),
+        }
+    }
 
     fn receipt() -> Facts {
         Facts {
@@ -170,13 +255,14 @@ mod tests {
             reference: Some("Order 1001".into()),
             due_date: None,
             failure: None,
+            link: Some("https://billing.example.com/dashboard".into()),
         }
     }
 
     #[test]
     fn amounts_are_formatted_for_the_language() {
-        let fr = compose(&receipt(), Lang::Fr).unwrap();
-        let en = compose(&receipt(), Lang::En).unwrap();
+        let fr = compose(&receipt(), Lang::Fr, &seller()).unwrap();
+        let en = compose(&receipt(), Lang::En, &seller()).unwrap();
         assert!(fr.subject.contains("1\u{202f}234,56\u{a0}€") || fr.subject.contains("234,56"));
         assert!(en.subject.contains("€1,234.56"), "{}", en.subject);
         assert!(fr.text.contains("Bonjour Ada <script>,"));
@@ -184,8 +270,44 @@ mod tests {
 
     #[test]
     fn the_html_part_escapes_what_customers_typed() {
-        let html = compose(&receipt(), Lang::En).unwrap().html;
+        let html = compose(&receipt(), Lang::En, &seller()).unwrap().html;
         assert!(html.contains("Ada &#60;script&#62;") || html.contains("Ada &lt;script&gt;"));
         assert!(!html.contains("<script>"));
+    }
+
+    #[test]
+    fn messages_are_signed_by_the_seller_and_carry_their_link() {
+        let en = compose(&receipt(), Lang::En, &seller()).unwrap();
+        for part in [&en.text, &en.html] {
+            assert!(part.contains("Atelier Dubois SARL"), "{part}");
+            assert!(part.contains("75002 Paris"), "{part}");
+            assert!(part.contains("VAT FR12345678901"), "{part}");
+            assert!(
+                part.contains("https://billing.example.com/dashboard"),
+                "{part}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_trial_reminder_says_when_and_how_much() {
+        let facts = Facts {
+            kind: MailKind::TrialEnding,
+            reference: Some("Particulier".into()),
+            amount: 990,
+            due_date: Some("2026-12-14".into()),
+            ..receipt()
+        };
+        let fr = compose(&facts, Lang::Fr, &seller()).unwrap();
+        assert!(
+            fr.subject
+                .starts_with("Votre période d'essai se termine le "),
+            "{}",
+            fr.subject
+        );
+        assert!(fr.subject.contains("2026"), "{}", fr.subject);
+        let en = compose(&facts, Lang::En, &seller()).unwrap();
+        assert!(en.text.contains("€9.90"), "{}", en.text);
+        assert!(en.text.contains("Manage your subscription"), "{}", en.text);
     }
 }

@@ -5,11 +5,18 @@
 //! duration, so two processes on one database never send it at the same time; it is marked sent
 //! only after the transport accepted it. A crash in between leaves it pending, and the next
 //! attempt sends it again with the same Message-ID (the receiving side can tell the copies apart).
+//!
+//! Once accepted, the message is recorded on the log (`EmailSent`, on the message's own
+//! aggregate, keyed by its Message-ID) before the row is marked sent: a crash between the two
+//! sends it again, and the second record finds the first and adds nothing — one event per
+//! message, whatever happens.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use aggregates::mail::{MailMessage, RecordSent};
+use chrono::{DateTime, Utc};
 use projections::WriteGate;
 use sqlx::SqlitePool;
 use tokio::task::JoinHandle;
@@ -18,6 +25,7 @@ use super::outbox::{self, OutboxRow};
 use super::transport::{build_message, Transport};
 use super::{MailError, MailSettings};
 use crate::pdf::Seller;
+use crate::usecases::common::Commands;
 use crate::usecases::invoices::InvoiceService;
 
 /// How often the outbox is looked at for due messages.
@@ -37,6 +45,8 @@ pub struct Delivery {
     transport: Transport,
     invoices: Arc<InvoiceService>,
     seller: Seller,
+    /// Records each sent message on the log.
+    sent: Commands<MailMessage>,
 }
 
 impl Delivery {
@@ -47,6 +57,7 @@ impl Delivery {
         settings: MailSettings,
         invoices: Arc<InvoiceService>,
         seller: Seller,
+        sent: Commands<MailMessage>,
     ) -> Result<Self, MailError> {
         let transport = Transport::from_settings(&settings, &pool)?;
         Ok(Self {
@@ -56,6 +67,7 @@ impl Delivery {
             transport,
             invoices,
             seller,
+            sent,
         })
     }
 
@@ -82,17 +94,39 @@ impl Delivery {
                 outbox::claim(&self.pool, &message_id, now, now + LEASE).await?
             };
             let Some(row) = claimed else { continue };
-            let outcome = self.attempt(&row).await;
-            let _turn = self.gate.turn().await;
-            match outcome {
+            match self.attempt(&row).await {
                 Ok(()) => {
-                    outbox::mark_sent(&self.pool, &row.message_id, Utc::now()).await?;
+                    let at = Utc::now();
+                    // Recorded before the row is marked: a crash in between records it again,
+                    // which the aggregate turns into nothing. On failure the row stays claimed
+                    // and is sent and recorded again after the lease.
+                    self.record_sent(&row, at).await?;
+                    let _turn = self.gate.turn().await;
+                    outbox::mark_sent(&self.pool, &row.message_id, at).await?;
                     sent += 1;
                 }
-                Err(error) => self.record_failure(&row, &error).await?,
+                Err(error) => {
+                    let _turn = self.gate.turn().await;
+                    self.record_failure(&row, &error).await?;
+                }
             }
         }
         Ok(sent)
+    }
+
+    /// `EmailSent` for `row`, once.
+    async fn record_sent(&self, row: &OutboxRow, at: DateTime<Utc>) -> Result<(), MailError> {
+        let command = RecordSent {
+            message_id: row.message_id.clone(),
+            customer_id: row.customer_id.clone(),
+            kind: row.kind.clone(),
+            position: row.position,
+            sent_at: at,
+        };
+        self.sent
+            .execute(&row.message_id, command, HashMap::new())
+            .await
+            .map_err(|error| MailError::Record(error.to_string()))
     }
 
     /// Builds and sends one message.

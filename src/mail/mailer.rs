@@ -6,17 +6,25 @@
 //! It owns no table a replay should empty (`tables()` is empty): the outbox records what was
 //! sent, which a rebuild of the read models must not forget.
 
+use std::sync::Arc;
+
 use aggregates::invoice::{Invoice, InvoiceEvent};
 use aggregates::payment::{Payment, PaymentEvent};
+use aggregates::subscription::{Subscription, SubscriptionEvent};
 use async_trait::async_trait;
 use chrono::Utc;
 use cqrs_es::Aggregate;
-use projections::{CustomerProfiles, Invoices, Payments, Projection, ProjectionError, StoredEvent};
+use projections::{
+    CustomerProfiles, Invoices, Payments, Projection, ProjectionError, StoredEvent, Subscriptions,
+};
 use sqlx::SqliteConnection;
 
 use super::compose::{compose, Facts, MailKind};
 use super::outbox::{self, NewMessage};
-use super::MailSettings;
+use super::{CustomerEmails, MailSettings};
+use crate::pdf::Seller;
+use crate::portal::links::InvoiceLinks;
+use crate::usecases::plans::PlanCatalog;
 
 /// The projection's name, which keys its checkpoint (the migration starts it at the log's head
 /// on a database that already had events).
@@ -25,6 +33,12 @@ pub const MAILER: &str = "mailer";
 /// Queues messages from the log.
 pub struct Mailer {
     settings: MailSettings,
+    /// Who signs the messages.
+    seller: Seller,
+    /// Signs the invoice message's link to the invoice page.
+    links: Arc<InvoiceLinks>,
+    /// The plans' names, for the trial reminder.
+    plans: Arc<PlanCatalog>,
 }
 
 /// A message to compose: its kind, the facts, and whom and what it concerns.
@@ -35,13 +49,30 @@ struct Draft {
 }
 
 impl Mailer {
-    /// A mailer writing messages in `settings`' language, with its Message-ID domain.
-    pub fn new(settings: MailSettings) -> Self {
-        Self { settings }
+    /// A mailer writing messages in `settings`' language, with its Message-ID domain, signed by
+    /// `seller`, linking to invoices through `links`, naming plans from `plans`.
+    pub fn new(
+        settings: MailSettings,
+        seller: Seller,
+        links: Arc<InvoiceLinks>,
+        plans: Arc<PlanCatalog>,
+    ) -> Self {
+        Self {
+            settings,
+            seller,
+            links,
+            plans,
+        }
+    }
+
+    /// The portal's absolute URL for `path`.
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.settings.public_url)
     }
 
     /// The message `event` calls for, if any, from the read models.
     async fn draft(
+        &self,
         conn: &mut SqliteConnection,
         event: &StoredEvent,
     ) -> Result<Option<Draft>, ProjectionError> {
@@ -75,6 +106,13 @@ impl Mailer {
                     reference: payment.description,
                     due_date: None,
                     failure,
+                    link: Some(match kind {
+                        // The checkout page takes another card for the same payment.
+                        MailKind::PaymentFailed => {
+                            self.url(&format!("/pay/{}", payment.payment_id))
+                        }
+                        _ => self.url("/dashboard"),
+                    }),
                 },
                 customer_id: payment.customer_id,
                 invoice_id: None,
@@ -95,6 +133,14 @@ impl Mailer {
                 return Ok(None);
             };
             let issued = kind == MailKind::InvoiceIssued;
+            let link = if issued {
+                // The signed link opens the invoice without signing in (valid for 30 days).
+                let (path, _) = self.links.path(&invoice.invoice_id, Utc::now().timestamp());
+                self.url(&path)
+            } else {
+                // The invoice's page takes another card for what is due.
+                self.url(&format!("/invoices/{}#pay", invoice.invoice_id))
+            };
             return Ok(Some(Draft {
                 facts: Facts {
                     kind,
@@ -104,9 +150,43 @@ impl Mailer {
                     reference: invoice.number,
                     due_date: invoice.due_date.filter(|_| issued),
                     failure,
+                    link: Some(link),
                 },
                 customer_id: invoice.customer_id,
                 invoice_id: issued.then_some(invoice.invoice_id),
+            }));
+        }
+        if event.aggregate_type == Subscription::TYPE && event.event_type == "TrialEndingSoon" {
+            let SubscriptionEvent::TrialEndingSoon {
+                customer_id,
+                trial_end,
+                ..
+            } = event.decode::<SubscriptionEvent>()?
+            else {
+                return Ok(None);
+            };
+            let Some(subscription) = Subscriptions::find(&mut *conn, &event.aggregate_id).await?
+            else {
+                return Ok(None);
+            };
+            return Ok(Some(Draft {
+                facts: Facts {
+                    kind: MailKind::TrialEnding,
+                    customer_name: String::new(),
+                    amount: subscription.amount.unwrap_or(0),
+                    currency: subscription.currency.unwrap_or_else(|| "eur".into()),
+                    // The catalog's name ("Particulier"), else the id it no longer lists.
+                    reference: subscription.plan.map(|plan| {
+                        self.plans
+                            .find(&plan)
+                            .map_or(plan, |known| known.name.clone())
+                    }),
+                    due_date: Some(trial_end.format("%Y-%m-%d").to_string()),
+                    failure: None,
+                    link: Some(self.url("/dashboard")),
+                },
+                customer_id,
+                invoice_id: None,
             }));
         }
         Ok(None)
@@ -128,9 +208,15 @@ impl Projection for Mailer {
         conn: &mut SqliteConnection,
         event: &StoredEvent,
     ) -> Result<(), ProjectionError> {
-        let Some(mut draft) = Self::draft(conn, event).await? else {
+        let Some(mut draft) = self.draft(conn, event).await? else {
             return Ok(());
         };
+        if self.settings.customer_emails == CustomerEmails::Stripe
+            && draft.facts.kind.stripe_can_send()
+        {
+            // Stripe sends this one: the customer must not get it twice.
+            return Ok(());
+        }
         let Some(customer) = CustomerProfiles::find_by_id(&mut *conn, &draft.customer_id).await?
         else {
             // A payment or invoice always belongs to a registered customer; a row without one
@@ -141,7 +227,7 @@ impl Projection for Mailer {
         };
         draft.facts.customer_name = customer.name;
         let language = self.settings.language;
-        let composed = match compose(&draft.facts, language) {
+        let composed = match compose(&draft.facts, language, &self.seller) {
             Ok(composed) => composed,
             Err(error) => {
                 // Rendering only fails on a formatting bug; it must not stop the projector.

@@ -8,7 +8,14 @@
 //! sends due rows through the [`Transport`] (SMTP, or the local mailbox table when no SMTP
 //! server is configured), records each attempt, backs off exponentially and parks a message
 //! after [`MailSettings::max_attempts`] failures. A row is marked sent only once the transport
-//! accepted it: a crash in between sends it again with the same Message-ID.
+//! accepted it: a crash in between sends it again with the same Message-ID. Each accepted
+//! message is recorded on the log (`EmailSent`, on the `MailMessage` aggregate keyed by its
+//! Message-ID) before its row is marked, so the record is made once per message.
+//!
+//! What is sent: invoices (PDF attached, signed link), receipts, refunds, failed payments (a
+//! link to pay with another card) and trial reminders (`TrialEndingSoon`, recorded by the trial
+//! reminder loop in `usecases/trial_reminders.rs`). With `MAIL_CUSTOMER_EMAILS=stripe` the
+//! invoices and receipts are left to Stripe ([`CustomerEmails`]).
 //!
 //! - `settings.rs`: `SMTP_URL`, `MAIL_FROM` and the rest of the configuration
 //! - `outbox.rs`: the outbox table's queries
@@ -28,7 +35,7 @@ mod transport;
 pub use compose::{Composed, MailKind};
 pub use delivery::Delivery;
 pub use mailer::Mailer;
-pub use settings::MailSettings;
+pub use settings::{CustomerEmails, MailSettings};
 pub use transport::Transport;
 
 /// What can go wrong while queueing or sending e-mail.
@@ -44,4 +51,6 @@ pub enum MailError {
     Smtp(#[from] lettre::transport::smtp::Error),
     #[error("cannot attach the invoice: {0}")]
     Attachment(String),
+    #[error("cannot record the sent message: {0}")]
+    Record(String),
 }

@@ -7,6 +7,9 @@
 //! | `MAIL_LANGUAGE` | `fr` | the messages' language (`fr` or `en`) |
 //! | `MAIL_RETRY_BASE_MS` | `30000` | the first retry's delay, doubled at each failure (capped at an hour) |
 //! | `MAIL_MAX_ATTEMPTS` | `8` | attempts before a message is parked |
+//! | `MAIL_CUSTOMER_EMAILS` | `billstream` | who sends invoices and receipts: `billstream`, or `stripe` when Stripe's own customer e-mails are turned on (billstream then queues none of them) |
+//! | `MAIL_TRIAL_REMINDER_POLL_MS` | `60000` | how often trials ending within three days are looked for |
+//! | `PUBLIC_URL` | `http://localhost:8080` | the portal's address, for the links in the messages |
 
 use std::time::Duration;
 
@@ -29,6 +32,22 @@ pub struct MailSettings {
     pub retry_base: Duration,
     /// Failed attempts after which a message is parked.
     pub max_attempts: u32,
+    /// Who sends invoices and receipts.
+    pub customer_emails: CustomerEmails,
+    /// How often trials ending soon are looked for.
+    pub trial_reminder_poll: Duration,
+    /// The portal's address without a trailing slash (`https://billing.example.com`).
+    pub public_url: String,
+}
+
+/// Who sends the invoice and receipt e-mails. Stripe can send its own (Dashboard → Settings →
+/// Customer emails); when it does, billstream sends none of them, so nobody gets both. The
+/// messages only billstream knows about (failed-payment notices with billstream's links, trial
+/// reminders) go either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomerEmails {
+    Billstream,
+    Stripe,
 }
 
 /// The longest wait between two attempts, whatever the count.
@@ -73,12 +92,48 @@ impl MailSettings {
                 .filter(|n| (1..=100).contains(n))
                 .ok_or_else(|| invalid("MAIL_MAX_ATTEMPTS", "expected 1 to 100".into()))?,
         };
+        // billstream by default in both modes: Stripe sends no invoice or receipt e-mail until
+        // someone turns them on in its Dashboard, and whoever does says so here.
+        let customer_emails = match get("MAIL_CUSTOMER_EMAILS").as_deref() {
+            None | Some("billstream") => CustomerEmails::Billstream,
+            Some("stripe") => CustomerEmails::Stripe,
+            Some(_) => {
+                return Err(invalid(
+                    "MAIL_CUSTOMER_EMAILS",
+                    "expected billstream or stripe".into(),
+                ))
+            }
+        };
+        let trial_reminder_poll = match get("MAIL_TRIAL_REMINDER_POLL_MS") {
+            None => Duration::from_secs(60),
+            Some(ms) => ms
+                .parse::<u64>()
+                .ok()
+                .filter(|ms| (100..=86_400_000).contains(ms))
+                .map(Duration::from_millis)
+                .ok_or_else(|| {
+                    invalid(
+                        "MAIL_TRIAL_REMINDER_POLL_MS",
+                        "expected 100 to 86400000 ms".into(),
+                    )
+                })?,
+        };
+        let public_url = get("PUBLIC_URL").unwrap_or_else(|| "http://localhost:8080".into());
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(invalid(
+                "PUBLIC_URL",
+                "expected http://… or https://…".into(),
+            ));
+        }
         Ok(Self {
             smtp_url,
             from,
             language,
             retry_base,
             max_attempts,
+            customer_emails,
+            trial_reminder_poll,
+            public_url: public_url.trim_end_matches('/').to_owned(),
         })
     }
 
@@ -118,6 +173,21 @@ mod tests {
     fn a_bad_smtp_url_is_refused_without_repeating_it() {
         let error = settings(&[("SMTP_URL", "http://user:hunter2@host")]).unwrap_err();
         assert!(!error.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn who_sends_customer_emails_is_billstream_unless_told_stripe() {
+        assert_eq!(
+            settings(&[]).unwrap().customer_emails,
+            CustomerEmails::Billstream
+        );
+        let stripe = settings(&[("MAIL_CUSTOMER_EMAILS", "stripe")]).unwrap();
+        assert_eq!(stripe.customer_emails, CustomerEmails::Stripe);
+        let error = settings(&[("MAIL_CUSTOMER_EMAILS", "both")]).unwrap_err();
+        assert!(
+            error.to_string().contains("MAIL_CUSTOMER_EMAILS"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -34,6 +34,7 @@ mod page;
 mod pay;
 mod plans;
 mod public_invoice;
+mod sandbox_mail;
 mod session;
 mod subscription;
 
@@ -94,6 +95,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/i/{id}/pdf", get(public_invoice::pdf))
         .route("/i/{id}/pay", post(public_invoice::pay))
         .route("/assets/{*path}", get(assets::serve))
+        .merge(sandbox_mail::routes())
         .route_layer(from_fn(csrf::refuse_cross_site_posts))
         .layer(from_fn_with_state(state.clone(), session::renew))
         .layer(from_fn_with_state(state.clone(), headers::secure))

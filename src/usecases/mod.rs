@@ -13,3 +13,4 @@ pub mod provider_state;
 pub mod repair;
 pub mod stats;
 pub mod subscriptions;
+pub mod trial_reminders;

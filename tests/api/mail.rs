@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::helpers::{spawn_app_on_with, spawn_app_with, TestApp};
 use crate::support::smtp::{ReceivedMail, SmtpSink};
 
-fn smtp_vars(sink: &SmtpSink) -> Vec<(String, String)> {
+pub(crate) fn smtp_vars(sink: &SmtpSink) -> Vec<(String, String)> {
     vec![
         (
             "SMTP_URL".into(),
@@ -25,7 +25,7 @@ fn smtp_vars(sink: &SmtpSink) -> Vec<(String, String)> {
     ]
 }
 
-fn borrowed(vars: &[(String, String)]) -> Vec<(&str, &str)> {
+pub(crate) fn borrowed(vars: &[(String, String)]) -> Vec<(&str, &str)> {
     vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
@@ -41,7 +41,7 @@ async fn mailing_app_on(db_path: &Path, sink: &SmtpSink, extra: &[(&str, &str)])
 }
 
 /// Pays `amount` cents with the sandbox's card that succeeds.
-async fn pay(app: &TestApp, token: &str, amount: i64) {
+pub(crate) async fn pay(app: &TestApp, token: &str, amount: i64) {
     let intent = app.create_intent(token, amount, "eur").await;
     let intent_id = intent["payment_intent_id"].as_str().unwrap();
     let (status, body) = app.confirm(token, intent_id, "pm_card_visa").await;
@@ -71,7 +71,7 @@ async fn until_outbox(app: &TestApp, done: impl Fn(&str, i64) -> bool) -> (Strin
     }
 }
 
-fn message_ids(messages: &[ReceivedMail]) -> Vec<String> {
+pub(crate) fn message_ids(messages: &[ReceivedMail]) -> Vec<String> {
     let mut ids: Vec<String> = messages
         .iter()
         .map(|mail| {
@@ -85,7 +85,7 @@ fn message_ids(messages: &[ReceivedMail]) -> Vec<String> {
 }
 
 /// Waits a little longer than the delivery loop's poll, then asserts nothing else came.
-async fn assert_no_more(sink: &SmtpSink, count: usize) -> Vec<ReceivedMail> {
+pub(crate) async fn assert_no_more(sink: &SmtpSink, count: usize) -> Vec<ReceivedMail> {
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     let messages = sink.messages();
     assert_eq!(messages.len(), count, "{:?}", message_ids(&messages));

@@ -16,6 +16,8 @@ mod helpers;
 mod invoice_numbers;
 mod isolation;
 mod mail;
+mod mail_crash;
+mod mail_flows;
 mod openapi;
 mod operations;
 mod payments;

@@ -13,9 +13,9 @@ use serde_json::{json, Value};
 use crate::helpers::{open_pool, TEST_JWT_SECRET};
 
 /// A real `billstream serve` process.
-struct Node {
-    base: String,
-    process: Child,
+pub(crate) struct Node {
+    pub(crate) base: String,
+    pub(crate) process: Child,
 }
 
 impl Drop for Node {
@@ -33,9 +33,19 @@ fn free_port() -> u16 {
 }
 
 async fn start_node(db_path: &Path, client: &reqwest::Client) -> Node {
+    start_node_with(db_path, client, &[]).await
+}
+
+/// A node with more environment variables (`vars`).
+pub(crate) async fn start_node_with(
+    db_path: &Path,
+    client: &reqwest::Client,
+    vars: &[(&str, String)],
+) -> Node {
     let port = free_port();
     let process = Command::new(env!("CARGO_BIN_EXE_billstream"))
         .arg("serve")
+        .envs(vars.iter().map(|(name, value)| (name, value)))
         .env("DATABASE_URL", format!("sqlite://{}", db_path.display()))
         .env("BIND_ADDR", format!("127.0.0.1:{port}"))
         .env("JWT_SECRET", TEST_JWT_SECRET)

@@ -23,6 +23,10 @@ pub enum SubscriptionCommand {
     RequestPlanChange { plan: String, at: DateTime<Utc> },
     /// The provider refused the change of plan: the claim moves back.
     FailPlanChange { reason: String, at: DateTime<Utc> },
+    /// Tells the customer their trial ends soon: recorded once per trial end, when `now` (the
+    /// service's clock) is within [`TRIAL_REMINDER_SECONDS`](super::TRIAL_REMINDER_SECONDS)
+    /// of it.
+    RemindTrialEnding { now: DateTime<Utc> },
 }
 
 /// A new subscription billstream is about to ask the provider for.

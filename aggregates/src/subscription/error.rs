@@ -15,4 +15,8 @@ pub enum SubscriptionError {
     /// A command on a subscription billstream never requested nor recorded.
     #[error("no such subscription")]
     NotFound,
+    /// A trial reminder for a subscription that is not trialing, or whose trial does not end
+    /// soon.
+    #[error("this subscription's trial does not end soon")]
+    TrialNotEndingSoon,
 }

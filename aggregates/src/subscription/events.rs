@@ -59,6 +59,12 @@ pub enum SubscriptionEvent {
         created: DateTime<Utc>,
         reason: String,
     },
+    /// The trial ends at `trial_end`, soon: the customer is to be told (once per trial end).
+    TrialEndingSoon {
+        customer_id: String,
+        trial_end: DateTime<Utc>,
+        at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for SubscriptionEvent {
@@ -73,6 +79,7 @@ impl DomainEvent for SubscriptionEvent {
             Self::SubscriptionEnded { .. } => "SubscriptionEnded",
             Self::StripeEventApplied { .. } => "StripeEventApplied",
             Self::StaleStripeEventIgnored { .. } => "StaleStripeEventIgnored",
+            Self::TrialEndingSoon { .. } => "TrialEndingSoon",
         }
         .to_owned()
     }

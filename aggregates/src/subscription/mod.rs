@@ -8,6 +8,7 @@ mod decide;
 mod error;
 mod events;
 mod observe;
+mod reminder;
 pub mod revenue;
 mod status;
 
@@ -22,6 +23,7 @@ pub use commands::{
 };
 pub use error::SubscriptionError;
 pub use events::SubscriptionEvent;
+pub use reminder::TRIAL_REMINDER_SECONDS;
 pub use status::{is_terminal_status, SubscriptionStatus};
 
 use std::collections::BTreeSet;
@@ -47,6 +49,10 @@ pub struct Subscription {
     stripe_events: BTreeSet<String>,
     /// Stripe's time of the newest state applied.
     last_change_at: Option<DateTime<Utc>>,
+    /// The trial end (Unix seconds) the customer was last reminded of: one reminder per trial,
+    /// and a trial moved to a new end gets its own.
+    #[serde(default)]
+    trial_reminded: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,6 +98,7 @@ impl Aggregate for Subscription {
             SubscriptionCommand::FailPlanChange { reason, at } => {
                 self.decide_plan_change_failure(reason, at)
             }
+            SubscriptionCommand::RemindTrialEnding { now } => self.decide_trial_reminder(now)?,
         };
         crate::emit(self, sink, events).await;
         Ok(())
@@ -154,6 +161,9 @@ impl Aggregate for Subscription {
                 stripe_event_id, ..
             } => {
                 self.stripe_events.insert(stripe_event_id);
+            }
+            SubscriptionEvent::TrialEndingSoon { trial_end, .. } => {
+                self.trial_reminded = Some(trial_end.timestamp());
             }
         }
     }

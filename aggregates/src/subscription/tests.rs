@@ -11,7 +11,7 @@ fn at(second: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_780_000_000 + second, 0).unwrap()
 }
 
-fn state(status: &str) -> SubscriptionState {
+pub(super) fn state(status: &str) -> SubscriptionState {
     SubscriptionState {
         status: status.into(),
         price: Some("price_particulier".into()),
