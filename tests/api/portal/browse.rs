@@ -49,6 +49,25 @@ pub async fn click_text(client: &Client, text: &str) -> anyhow::Result<()> {
 
 /// Waits until the page's path (and query) starts with `prefix`; returns it.
 pub async fn wait_path(client: &Client, prefix: &str) -> anyhow::Result<String> {
+    wait_path_where(client, prefix, |path| path.starts_with(prefix)).await
+}
+
+/// Waits until the page is an invoice's own page (`/invoices/{id}`), not the new-invoice form
+/// it was submitted from: `wait_path("/invoices/")` would already match the form's
+/// `/invoices/new` before the submission's redirect lands.
+pub async fn wait_invoice_page(client: &Client) -> anyhow::Result<String> {
+    wait_path_where(client, "/invoices/{id}", |path| {
+        path.starts_with("/invoices/") && !path.starts_with("/invoices/new")
+    })
+    .await
+}
+
+/// Waits until the page's path (and query) satisfies `wanted`; returns it.
+async fn wait_path_where(
+    client: &Client,
+    description: &str,
+    wanted: impl Fn(&str) -> bool,
+) -> anyhow::Result<String> {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
         let url = client.current_url().await?;
@@ -56,11 +75,11 @@ pub async fn wait_path(client: &Client, prefix: &str) -> anyhow::Result<String> 
             Some(query) => format!("{}?{query}", url.path()),
             None => url.path().to_owned(),
         };
-        if path.starts_with(prefix) {
+        if wanted(&path) {
             return Ok(path);
         }
         if tokio::time::Instant::now() > deadline {
-            return Err(anyhow!("the page is {path}, not {prefix}…"));
+            return Err(anyhow!("the page is {path}, not {description}"));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

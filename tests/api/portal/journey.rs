@@ -8,7 +8,9 @@
 use fantoccini::Client;
 use serde_json::{json, Value};
 
-use super::browse::{click, click_text, element, fill, save_full_page, text, wait_path, wait_text};
+use super::browse::{
+    click, click_text, element, fill, save_full_page, text, wait_invoice_page, wait_path, wait_text,
+};
 use super::server::portal_url;
 use crate::support::browser::with_browser;
 use crate::support::processes::repo_dir;
@@ -114,7 +116,7 @@ async fn a_customer_subscribes_pays_and_finds_the_invoice_in_a_real_browser() {
         let live = wait_text(&c, "[data-total]", "203,51").await?;
         assert_eq!(plain(&live), "1 203,51 €");
         click(&c, "main form button.primary").await?;
-        let invoice_path = wait_path(&c, "/invoices/").await?;
+        let invoice_path = wait_invoice_page(&c).await?;
         let total = text(&c, "[data-invoice-total]").await?;
         assert_eq!(total, live, "the live total is the server's");
         assert_eq!(plain(&text(&c, "[data-invoice-tax]").await?), "200,18 €");

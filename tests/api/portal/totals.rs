@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::browse::{click, element, fill, text, wait_path, wait_text};
+use super::browse::{click, element, fill, text, wait_invoice_page, wait_path, wait_text};
 use super::server::portal_url;
 use crate::support::browser::with_browser;
 
@@ -42,7 +42,7 @@ async fn the_live_total_of_a_yen_invoice_is_the_one_the_server_computes() {
         let live = wait_text(&c, "[data-total]", "¥5,126").await?;
         assert_eq!(text(&c, "[data-tax]").await?, "¥425");
         click(&c, "main form button.primary").await?;
-        wait_path(&c, "/invoices/").await?;
+        wait_invoice_page(&c).await?;
         assert_eq!(text(&c, "[data-invoice-total]").await?, live);
         Ok(())
     })
