@@ -2,8 +2,10 @@
 //! limits are read in `limits`.
 
 mod limits;
+mod password_reset;
 
 pub use limits::{Limits, Rate, RateLimits, RatePair};
+pub use password_reset::PasswordResetSettings;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -91,6 +93,8 @@ pub struct Config {
     pub limits: Limits,
     /// Where e-mail goes (`SMTP_URL`, `MAIL_FROM`…): the local mailbox unless told otherwise.
     pub mail: crate::mail::MailSettings,
+    /// Forgotten-password links (`PUBLIC_BASE_URL`, `PASSWORD_RESET_TTL`).
+    pub password_reset: PasswordResetSettings,
 }
 
 /// A variable that is set but unusable.
@@ -243,6 +247,7 @@ impl Config {
             seller,
             limits: Limits::from_lookup(&get)?,
             mail: crate::mail::MailSettings::from_lookup(&get)?,
+            password_reset: PasswordResetSettings::from_lookup(&get, bind_addr)?,
         };
         config.check_live_requirements()?;
         Ok(config)

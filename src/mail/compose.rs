@@ -20,6 +20,8 @@ pub enum MailKind {
     RefundReceipt,
     /// An invoice was finalized (its PDF attached).
     InvoiceIssued,
+    /// A password reset link (composed by `reset_mail`).
+    PasswordReset,
 }
 
 impl MailKind {
@@ -30,7 +32,13 @@ impl MailKind {
             Self::PaymentFailed => "payment_failed",
             Self::RefundReceipt => "refund_receipt",
             Self::InvoiceIssued => "invoice_issued",
+            Self::PasswordReset => "password_reset",
         }
+    }
+
+    /// A receipt, which a customer may choose not to receive.
+    pub fn is_receipt(self) -> bool {
+        matches!(self, Self::PaymentReceipt | Self::RefundReceipt)
     }
 }
 
@@ -120,6 +128,12 @@ pub fn compose(facts: &Facts, lang: Lang) -> Result<Composed, MailError> {
             format!("Your invoice {reference}"),
             "Here is your invoice, attached as a PDF.".to_owned(),
         ),
+        // It has no amount: its own words and templates are in `reset_mail`.
+        (MailKind::PasswordReset, _) => {
+            return Err(MailError::Message(
+                "a password reset message is composed by reset_mail".into(),
+            ))
+        }
     };
     let label = |fr_label: &str, en_label: &str| if fr { fr_label } else { en_label }.to_owned();
     let mut details = vec![(label("Montant", "Amount"), amount)];

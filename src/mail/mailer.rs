@@ -16,6 +16,7 @@ use sqlx::SqliteConnection;
 
 use super::compose::{compose, Facts, MailKind};
 use super::outbox::{self, NewMessage};
+use super::reset_mail::{self, customer_language};
 use super::MailSettings;
 
 /// The projection's name, which keys its checkpoint (the migration starts it at the log's head
@@ -128,6 +129,7 @@ impl Projection for Mailer {
         conn: &mut SqliteConnection,
         event: &StoredEvent,
     ) -> Result<(), ProjectionError> {
+        reset_mail::queue(conn, event, &self.settings).await?;
         let Some(mut draft) = Self::draft(conn, event).await? else {
             return Ok(());
         };
@@ -139,8 +141,12 @@ impl Projection for Mailer {
                 "no customer profile for a message; not queued");
             return Ok(());
         };
+        // Receipts are the customer's choice; invoices and failure notices always go.
+        if draft.facts.kind.is_receipt() && !customer.mail_receipts {
+            return Ok(());
+        }
         draft.facts.customer_name = customer.name;
-        let language = self.settings.language;
+        let language = customer_language(customer.mail_language.as_deref(), &self.settings);
         let composed = match compose(&draft.facts, language) {
             Ok(composed) => composed,
             Err(error) => {

@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::helpers::{spawn_app_on_with, spawn_app_with, TestApp};
 use crate::support::smtp::{ReceivedMail, SmtpSink};
 
-fn smtp_vars(sink: &SmtpSink) -> Vec<(String, String)> {
+pub fn smtp_vars(sink: &SmtpSink) -> Vec<(String, String)> {
     vec![
         (
             "SMTP_URL".into(),
@@ -25,7 +25,7 @@ fn smtp_vars(sink: &SmtpSink) -> Vec<(String, String)> {
     ]
 }
 
-fn borrowed(vars: &[(String, String)]) -> Vec<(&str, &str)> {
+pub fn borrowed(vars: &[(String, String)]) -> Vec<(&str, &str)> {
     vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
@@ -41,7 +41,7 @@ async fn mailing_app_on(db_path: &Path, sink: &SmtpSink, extra: &[(&str, &str)])
 }
 
 /// Pays `amount` cents with the sandbox's card that succeeds.
-async fn pay(app: &TestApp, token: &str, amount: i64) {
+pub async fn pay(app: &TestApp, token: &str, amount: i64) {
     let intent = app.create_intent(token, amount, "eur").await;
     let intent_id = intent["payment_intent_id"].as_str().unwrap();
     let (status, body) = app.confirm(token, intent_id, "pm_card_visa").await;

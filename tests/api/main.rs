@@ -18,6 +18,7 @@ mod isolation;
 mod mail;
 mod openapi;
 mod operations;
+mod password_reset;
 mod payments;
 mod portal;
 mod projections;

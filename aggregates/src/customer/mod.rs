@@ -97,6 +97,17 @@ impl Aggregate for Customer {
 }
 
 impl Customer {
+    /// Whether password reset `reset_id` could still set a password at `now` (a question the
+    /// portal asks before showing the new-password form; `ResetPassword` decides the same).
+    pub fn check_password_reset(
+        &self,
+        reset_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), CustomerError> {
+        self.registered()?;
+        self.account.check_reset(reset_id, now)
+    }
+
     /// Refuses a command on an account that was never opened.
     fn registered(&self) -> Result<(), CustomerError> {
         match self.profile {

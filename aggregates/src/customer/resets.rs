@@ -87,22 +87,33 @@ impl AccountState {
         }]
     }
 
-    /// The reset must exist, be unused and unexpired at `now`; then it is used and the
-    /// password changes.
-    pub(super) fn reset_password(
+    /// Whether reset `reset_id` can still set a password at `now`: it exists, is unused and
+    /// unexpired.
+    pub(super) fn check_reset(
         &self,
-        reset: ResetPassword,
-    ) -> Result<Vec<CustomerEvent>, CustomerError> {
+        reset_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), CustomerError> {
         let pending = self
             .resets
-            .get(&reset.reset_id)
+            .get(reset_id)
             .ok_or(CustomerError::UnknownPasswordReset)?;
         if pending.used {
             return Err(CustomerError::PasswordResetUsed);
         }
-        if reset.now >= pending.expires_at {
+        if now >= pending.expires_at {
             return Err(CustomerError::PasswordResetExpired);
         }
+        Ok(())
+    }
+
+    /// The reset must still be open ([`Self::check_reset`]); then it is used and the password
+    /// changes.
+    pub(super) fn reset_password(
+        &self,
+        reset: ResetPassword,
+    ) -> Result<Vec<CustomerEvent>, CustomerError> {
+        self.check_reset(&reset.reset_id, reset.now)?;
         Ok(vec![
             CustomerEvent::PasswordResetCompleted {
                 reset_id: reset.reset_id,
