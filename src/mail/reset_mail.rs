@@ -21,7 +21,7 @@ pub const LINK_PLACEHOLDER: &str = "[billstream-password-reset-link]";
 
 /// The plain-text part.
 #[derive(Template)]
-#[template(path = "password_reset.txt")]
+#[template(path = "mail_password_reset.txt")]
 struct TextPart<'a> {
     greeting: &'a str,
     lead: &'a str,
@@ -33,7 +33,7 @@ struct TextPart<'a> {
 
 /// The HTML part (askama escapes every value).
 #[derive(Template)]
-#[template(path = "password_reset.html")]
+#[template(path = "mail_password_reset.html")]
 struct HtmlPart<'a> {
     lang: &'a str,
     greeting: &'a str,
