@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `SMTP_URL` | unset: the local mailbox | `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://user:pass@host:465` (implicit TLS), `smtp://host:25` (plain, loopback only) |
 //! | `MAIL_FROM` | `billstream <billing@billstream.localhost>` | the sender; its domain ends every Message-ID |
-//! | `MAIL_LANGUAGE` | `fr` | the messages' language (`fr` or `en`) |
+//! | `MAIL_LANGUAGE` | `fr` | the messages' language (`fr` or `en`) for customers who chose none |
 //! | `MAIL_RETRY_BASE_MS` | `30000` | the first retry's delay, doubled at each failure (capped at an hour) |
 //! | `MAIL_MAX_ATTEMPTS` | `8` | attempts before a message is parked |
 
