@@ -1,7 +1,8 @@
 //! The forgotten password and the e-mail preferences, against a real SMTP server (aiosmtpd):
 //! the link arrives by e-mail, works once, ends the old password and sessions, expires; an
-//! unknown address gets the same 202, as fast, and no e-mail; a customer who turned receipts
-//! off still gets invoices; a French customer gets French.
+//! unknown address gets the same 202, as fast, and no e-mail; asking is rate-limited per
+//! account; a customer who turned receipts off still gets invoices; a French customer gets
+//! French.
 
 use std::time::{Duration, Instant};
 
@@ -270,4 +271,33 @@ async fn a_french_customer_gets_the_french_message() {
         Some("Choisissez un nouveau mot de passe")
     );
     assert!(text_of(&mail).contains("Bonjour Test Customer,"));
+}
+
+#[tokio::test]
+async fn asking_for_resets_is_rate_limited_per_account_like_the_login() {
+    let sink = SmtpSink::start().await;
+    let app = app_with(
+        &sink,
+        &[
+            ("RATE_LIMITS", "on"),
+            ("RATE_LIMIT_PASSWORD_RESET_PER_ACCOUNT", "2/h"),
+        ],
+    )
+    .await;
+    for _ in 0..2 {
+        let (status, _) = ask_for_reset(&app, "Flood@Example.com").await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+    }
+    // The same account however the address is written; another account keeps its budget.
+    let response = app
+        .post_json(
+            "/api/auth/password-reset",
+            &json!({"email": " flood@example.com"}),
+            None,
+        )
+        .await;
+    assert!(response.headers().contains_key("retry-after"));
+    assert_error(response, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    let (status, _) = ask_for_reset(&app, "other@example.com").await;
+    assert_eq!(status, StatusCode::ACCEPTED);
 }

@@ -7,6 +7,8 @@ mod resets;
 mod values;
 
 #[cfg(test)]
+mod reset_tests;
+#[cfg(test)]
 mod tests;
 
 pub use commands::{
