@@ -65,17 +65,20 @@ pub async fn forgot_form(visitor: Visitor) -> Response {
 pub async fn forgot(State(state): State<AppState>, visitor: Visitor, body: Bytes) -> Response {
     let form = FormData::parse(&body);
     let email = form.get("email");
+    // The API's per-account rate holds here too; its refusal reads like the sign-in's.
     let asked = match state
         .limiters
         .check_account(Guarded::PasswordReset, &account_key(&email))
     {
         Ok(()) => state.password_resets.request(&email, None),
-        Err(ApiError::RateLimited {
-            retry_after_seconds,
-        }) => Err(AppError::TooManyFailedLogins {
-            retry_after_seconds,
+        Err(refused) => Err(AppError::TooManyFailedLogins {
+            retry_after_seconds: match refused {
+                ApiError::RateLimited {
+                    retry_after_seconds,
+                } => retry_after_seconds,
+                _ => 1,
+            },
         }),
-        Err(_) => Err(AppError::Conflict),
     };
     match asked {
         Ok(()) => {
