@@ -2,8 +2,10 @@
 //! limits are read in `limits`.
 
 mod limits;
+mod password_reset;
 
 pub use limits::{Limits, Rate, RateLimits, RatePair};
+pub use password_reset::PasswordResetSettings;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -91,6 +93,8 @@ pub struct Config {
     pub limits: Limits,
     /// Where e-mail goes (`SMTP_URL`, `MAIL_FROM`…): the local mailbox unless told otherwise.
     pub mail: crate::mail::MailSettings,
+    /// How long forgotten-password links work (`PASSWORD_RESET_TTL`).
+    pub password_reset: PasswordResetSettings,
 }
 
 /// A variable that is set but unusable.
@@ -242,7 +246,8 @@ impl Config {
             operator_token,
             seller,
             limits: Limits::from_lookup(&get)?,
-            mail: crate::mail::MailSettings::from_lookup(&get)?,
+            mail: crate::mail::MailSettings::from_lookup(&get, bind_addr)?,
+            password_reset: PasswordResetSettings::from_lookup(&get)?,
         };
         config.check_live_requirements()?;
         Ok(config)

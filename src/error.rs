@@ -48,6 +48,16 @@ pub enum AppError {
     /// An Idempotency-Key was reused with a different request.
     #[error("this Idempotency-Key was already used with a different request")]
     IdempotencyKeyReused,
+    /// A password reset token that is not ours (forged, altered, truncated) or names no
+    /// reset of its customer.
+    #[error("this password reset link is not valid; ask for a new one")]
+    ResetTokenInvalid,
+    /// A password reset token that was already used.
+    #[error("this password reset link was already used; ask for a new one")]
+    ResetTokenUsed,
+    /// A password reset token past its expiry, or older than the last password change.
+    #[error("this password reset link has expired; ask for a new one")]
+    ResetTokenExpired,
     /// The payment provider failed or is unreachable.
     #[error("the payment provider could not complete the request")]
     PaymentProvider(#[source] ProviderError),
@@ -81,6 +91,9 @@ impl From<CustomerError> for AppError {
         match error {
             CustomerError::NotRegistered => Self::NotFound,
             CustomerError::AlreadyRegistered => Self::Conflict,
+            CustomerError::UnknownPasswordReset => Self::ResetTokenInvalid,
+            CustomerError::PasswordResetUsed => Self::ResetTokenUsed,
+            CustomerError::PasswordResetExpired => Self::ResetTokenExpired,
         }
     }
 }

@@ -24,6 +24,10 @@ pub struct CustomerProfile {
     pub credentials_version: i64,
     /// The Stripe customer was deleted: the account's tokens stop working.
     pub deleted: bool,
+    /// The language of the customer's e-mail (`fr`, `en`); `None`: the service's default.
+    pub mail_language: Option<String>,
+    /// Whether payment and refund receipts are e-mailed.
+    pub mail_receipts: bool,
 }
 
 /// What login checks: the account, its password hash, and the version of both.
@@ -49,7 +53,7 @@ pub struct CustomerProfiles;
 
 const PROFILE_COLUMNS: &str =
     "id, email, name, phone, stripe_customer_id, created_at, updated_at, \
-     credentials_version, deleted";
+     credentials_version, deleted, mail_language, mail_receipts";
 
 impl CustomerProfiles {
     /// The profile of customer `id`, if registered.
@@ -201,9 +205,24 @@ impl Projection for CustomerProfiles {
                     .execute(conn)
                     .await?;
             }
-            // Bookkeeping of Stripe events: nothing shown in the profile.
+            CustomerEvent::MailPreferencesChanged {
+                language, receipts, ..
+            } => {
+                sqlx::query(
+                    "UPDATE customer_profiles SET mail_language = ?2, mail_receipts = ?3 WHERE id = ?1",
+                )
+                .bind(&event.aggregate_id)
+                .bind(language.map(|language| language.code()))
+                .bind(receipts)
+                .execute(conn)
+                .await?;
+            }
+            // Bookkeeping of Stripe events, and resets (their password change is its own
+            // event): nothing shown in the profile.
             CustomerEvent::StripeEventApplied { .. }
-            | CustomerEvent::StaleStripeEventIgnored { .. } => {}
+            | CustomerEvent::StaleStripeEventIgnored { .. }
+            | CustomerEvent::PasswordResetRequested { .. }
+            | CustomerEvent::PasswordResetCompleted { .. } => {}
         }
         Ok(())
     }

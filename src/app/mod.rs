@@ -26,7 +26,7 @@ use providers::{
     SandboxClock,
 };
 
-use crate::auth::{JwtKeys, LoginThrottle, PasswordHasher, Sessions};
+use crate::auth::{JwtKeys, LoginThrottle, PasswordHasher, ResetTokens, Sessions};
 use crate::config::Config;
 use crate::http::limits::RateLimiters;
 use crate::http::{router, AppState, WebhookIntake};
@@ -41,6 +41,7 @@ use crate::store::pool as db;
 use crate::usecases::clock::{Clock, SystemClock};
 use crate::usecases::customers::CustomerService;
 use crate::usecases::invoices::InvoiceService;
+use crate::usecases::password_reset::PasswordResetService;
 use crate::usecases::payments::PaymentService;
 use crate::usecases::plans::PriceBook;
 use crate::usecases::plans::{CatalogError, PlanCatalog};
@@ -140,6 +141,7 @@ impl Application {
             webhook_delivery,
         } = select_provider(&config, &pool, &gate, local_addr, &webhook_secret)?;
         let jwt = Arc::new(JwtKeys::new(secret.as_bytes(), config.jwt_ttl));
+        let reset_tokens = Arc::new(ResetTokens::new(secret.as_bytes(), &config.mail.public_url));
         let hasher = Arc::new(PasswordHasher::new(config.bcrypt_cost));
         hasher.clone().warm_up();
         let card_numbers = if sandbox.is_some() {
@@ -152,6 +154,13 @@ impl Application {
             writer: &writer,
             projector: &projector,
         };
+        let password_resets = Arc::new(PasswordResetService::new(
+            commands.make(),
+            pool.clone(),
+            hasher.clone(),
+            reset_tokens.clone(),
+            config.password_reset.ttl,
+        ));
         let customers = Arc::new(CustomerService::new(
             commands.make(),
             pool.clone(),
@@ -178,14 +187,17 @@ impl Application {
             commands.make(),
             card_numbers,
         ));
-        let mail_delivery = Arc::new(Delivery::new(
-            pool.clone(),
-            gate.clone(),
-            config.mail.clone(),
-            invoices.clone(),
-            config.seller.clone(),
-            commands.make(),
-        )?);
+        let mail_delivery = Arc::new(
+            Delivery::new(
+                pool.clone(),
+                gate.clone(),
+                config.mail.clone(),
+                invoices.clone(),
+                config.seller.clone(),
+                commands.make(),
+            )?
+            .with_reset_tokens(reset_tokens),
+        );
         let repair = Arc::new(PendingRequestRepair::new(
             pool.clone(),
             payments.clone(),
@@ -216,6 +228,7 @@ impl Application {
             pool: pool.clone(),
             projector: projector.clone(),
             customers,
+            password_resets,
             payments,
             sessions: Arc::new(Sessions::new(jwt.clone(), pool.clone())),
             jwt,

@@ -53,6 +53,9 @@ pub struct RateLimits {
     pub password: RatePair,
     /// `POST /api/payments/create-intent` and `/confirm`; the account is the caller.
     pub payments: RatePair,
+    /// `POST /api/auth/password-reset` (and `/confirm`); the account is the e-mail. Each
+    /// request may mail someone, hence a slow per-account rate.
+    pub password_reset: RatePair,
     /// Read the client's address from this header (set by a trusted proxy; its last value)
     /// instead of the connection's peer address.
     pub client_ip_header: Option<String>,
@@ -96,6 +99,10 @@ impl Default for Limits {
                 payments: RatePair {
                     per_address: rate(60, 60),
                     per_account: rate(30, 60),
+                },
+                password_reset: RatePair {
+                    per_address: rate(10, 60),
+                    per_account: rate(5, 3600),
                 },
                 client_ip_header: None,
             },
@@ -143,6 +150,14 @@ impl Limits {
             (
                 "RATE_LIMIT_PAYMENTS_PER_ACCOUNT",
                 &mut rates.payments.per_account,
+            ),
+            (
+                "RATE_LIMIT_PASSWORD_RESET_PER_ADDRESS",
+                &mut rates.password_reset.per_address,
+            ),
+            (
+                "RATE_LIMIT_PASSWORD_RESET_PER_ACCOUNT",
+                &mut rates.password_reset.per_account,
             ),
         ] {
             if let Some(raw) = get(variable) {

@@ -1,6 +1,7 @@
-//! `/api/auth/*`: registration, login, logout, profile and password.
+//! `/api/auth/*`: registration, login, logout, profile (with the e-mail preferences) and
+//! password; the forgotten password's routes are in `password_reset.rs`.
 
-use aggregates::customer::FieldUpdate;
+use aggregates::customer::{FieldUpdate, MailLanguage};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -27,6 +28,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(profile, update_profile))
         .routes(routes!(change_password))
         .routes(routes!(logout))
+        .routes(routes!(super::password_reset::request_reset))
+        .routes(routes!(super::password_reset::confirm_reset))
         // Credentials are small: refuse anything bigger before reading it all.
         .layer(DefaultBodyLimit::max(MAX_AUTH_BODY_BYTES))
 }
@@ -61,7 +64,7 @@ struct LoginRequest {
 /// The fields to change; absent fields are kept.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "Ada King", "phone": null}))]
+#[schema(example = json!({"name": "Ada King", "phone": null, "language": "en", "receipts": false}))]
 struct UpdateProfileRequest {
     #[serde(default)]
     name: Option<String>,
@@ -69,6 +72,13 @@ struct UpdateProfileRequest {
     #[serde(default, deserialize_with = "present_or_null")]
     #[schema(value_type = Option<String>)]
     phone: FieldUpdate<String>,
+    /// The language of the customer's e-mail: `fr` or `en`.
+    #[serde(default)]
+    language: Option<String>,
+    /// Whether payment and refund receipts are e-mailed (invoices, failed-payment notices and
+    /// password resets always are).
+    #[serde(default)]
+    receipts: Option<bool>,
 }
 
 fn present_or_null<'de, D: Deserializer<'de>>(
@@ -91,7 +101,7 @@ struct ChangePasswordRequest {
 
 /// A customer as the API shows it (never its password hash).
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"id": "6f1c2a3e-8d4b-4c55-9a61-0e2f3b4c5d6e", "email": "ada@example.com", "name": "Ada Lovelace", "phone": "+33 6 12 34 56 78", "stripe_customer_id": "cus_Q1w2E3r4T5y6U7", "created_at": "2026-11-23T23:50:00.000Z"}))]
+#[schema(example = json!({"id": "6f1c2a3e-8d4b-4c55-9a61-0e2f3b4c5d6e", "email": "ada@example.com", "name": "Ada Lovelace", "phone": "+33 6 12 34 56 78", "stripe_customer_id": "cus_Q1w2E3r4T5y6U7", "created_at": "2026-11-23T23:50:00.000Z", "language": null, "receipts": true}))]
 pub struct CustomerBody {
     id: String,
     email: String,
@@ -100,6 +110,10 @@ pub struct CustomerBody {
     stripe_customer_id: String,
     /// RFC 3339, UTC.
     created_at: String,
+    /// The language of the customer's e-mail (`fr`, `en`); `null`: the service's default.
+    language: Option<String>,
+    /// Whether payment and refund receipts are e-mailed.
+    receipts: bool,
 }
 
 impl From<CustomerProfile> for CustomerBody {
@@ -111,6 +125,8 @@ impl From<CustomerProfile> for CustomerBody {
             phone: profile.phone,
             stripe_customer_id: profile.stripe_customer_id,
             created_at: profile.created_at,
+            language: profile.mail_language,
+            receipts: profile.mail_receipts,
         }
     }
 }
@@ -221,7 +237,7 @@ async fn profile(
     Ok(Json(profile.into()))
 }
 
-/// Changes name and/or phone (also at the Stripe customer).
+/// Changes name and/or phone (also at the Stripe customer), and the e-mail preferences.
 #[utoipa::path(patch, path = "/profile", tag = "auth", security(("customer_token" = [])),
     request_body = UpdateProfileRequest,
     responses(
@@ -235,13 +251,29 @@ async fn update_profile(
     request_id: RequestId,
     ApiJson(body): ApiJson<UpdateProfileRequest>,
 ) -> Result<Json<CustomerBody>, ApiError> {
+    // Every field is checked before anything changes.
+    let language = body
+        .language
+        .as_deref()
+        .map(MailLanguage::parse)
+        .transpose()?;
     let change = ProfileChange {
         name: body.name,
         phone: body.phone,
     };
-    let profile = state
+    state
         .customers
         .update_profile(&auth.customer_id, change, request_id.as_deref())
+        .await
+        .map_err(unknown_is_unauthenticated)?;
+    let profile = state
+        .customers
+        .change_mail_preferences(
+            &auth.customer_id,
+            language,
+            body.receipts,
+            request_id.as_deref(),
+        )
         .await
         .map_err(unknown_is_unauthenticated)?;
     Ok(Json(profile.into()))

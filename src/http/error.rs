@@ -77,6 +77,11 @@ impl ApiError {
                 AppError::IdempotencyKeyReused => {
                     (StatusCode::CONFLICT, "idempotency_key_reused", None)
                 }
+                AppError::ResetTokenInvalid => {
+                    (StatusCode::BAD_REQUEST, "reset_token_invalid", None)
+                }
+                AppError::ResetTokenUsed => (StatusCode::GONE, "reset_token_used", None),
+                AppError::ResetTokenExpired => (StatusCode::GONE, "reset_token_expired", None),
                 AppError::PaymentProvider(_) => {
                     (StatusCode::BAD_GATEWAY, "payment_provider_error", None)
                 }

@@ -1,6 +1,6 @@
 //! Rate limits per client address and per account on the routes worth guessing at or abusing
-//! (login, registration, password change, payments), answered 429 with `Retry-After` and the
-//! API's error body. They live in this process's memory (GCRA buckets): a shield against
+//! (login, registration, password change and reset, payments), answered 429 with `Retry-After`
+//! and the API's error body. They live in this process's memory (GCRA buckets): a shield against
 //! bursts from one client, not a rule: each node counts on its own and a restart forgets. What
 //! must hold across nodes and restarts, the failed-login delays, is counted in the database
 //! (`auth::lockout`). The webhook endpoint is never limited here: Stripe's delivery bursts are
@@ -30,10 +30,17 @@ pub enum Guarded {
     Register,
     Password,
     Payments,
+    PasswordReset,
 }
 
 impl Guarded {
-    const ALL: [Self; 4] = [Self::Login, Self::Register, Self::Password, Self::Payments];
+    const ALL: [Self; 5] = [
+        Self::Login,
+        Self::Register,
+        Self::Password,
+        Self::Payments,
+        Self::PasswordReset,
+    ];
 
     /// The family of a request, by method and path (before routing).
     fn of(method: &Method, path: &str) -> Option<Self> {
@@ -48,6 +55,10 @@ impl Guarded {
             "/api/payments/create-intent" | "/api/payments/confirm" | "/pay" => {
                 Some(Self::Payments)
             }
+            "/api/auth/password-reset"
+            | "/api/auth/password-reset/confirm"
+            | "/password/forgot"
+            | "/password/reset" => Some(Self::PasswordReset),
             _ => None,
         }
     }
@@ -105,6 +116,7 @@ impl RateLimiters {
             Guarded::Register => settings.register,
             Guarded::Password => settings.password,
             Guarded::Payments => settings.payments,
+            Guarded::PasswordReset => settings.password_reset,
         };
         let enabled = |rate: Option<Rate>| rate.filter(|_| settings.enabled);
         Self {

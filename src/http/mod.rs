@@ -12,6 +12,7 @@ pub mod invoices;
 pub mod json;
 pub mod limits;
 pub mod openapi;
+pub mod password_reset;
 pub mod payments;
 pub mod plans;
 pub mod sandbox;
@@ -49,6 +50,7 @@ use crate::pdf::Seller;
 use crate::provider::sandbox::SandboxProvider;
 use crate::usecases::customers::CustomerService;
 use crate::usecases::invoices::InvoiceService;
+use crate::usecases::password_reset::PasswordResetService;
 use crate::usecases::payments::PaymentService;
 use crate::usecases::plans::PlanCatalog;
 use crate::usecases::stats::StatsService;
@@ -65,6 +67,8 @@ pub struct AppState {
     pub pool: SqlitePool,
     pub projector: Arc<Projector>,
     pub customers: Arc<CustomerService>,
+    /// The forgotten password.
+    pub password_resets: Arc<PasswordResetService>,
     pub payments: Arc<PaymentService>,
     pub jwt: Arc<JwtKeys>,
     /// Issues bearer tokens and checks them against the customer's state.

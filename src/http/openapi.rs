@@ -84,6 +84,8 @@ const RATE_LIMITED: &[&str] = &[
     "/api/auth/login",
     "/api/auth/register",
     "/api/auth/password",
+    "/api/auth/password-reset",
+    "/api/auth/password-reset/confirm",
     "/api/payments/create-intent",
     "/api/payments/confirm",
 ];

@@ -23,6 +23,8 @@ pub enum MailKind {
     InvoiceIssued,
     /// A trial ends within three days.
     TrialEnding,
+    /// A password reset link (composed by `reset_mail`).
+    PasswordReset,
 }
 
 impl MailKind {
@@ -34,6 +36,7 @@ impl MailKind {
             Self::RefundReceipt => "refund_receipt",
             Self::InvoiceIssued => "invoice_issued",
             Self::TrialEnding => "trial_ending",
+            Self::PasswordReset => "password_reset",
         }
     }
 
@@ -44,6 +47,11 @@ impl MailKind {
             self,
             Self::PaymentReceipt | Self::RefundReceipt | Self::InvoiceIssued
         )
+    }
+
+    /// A receipt, which a customer may choose not to receive.
+    pub fn is_receipt(self) -> bool {
+        matches!(self, Self::PaymentReceipt | Self::RefundReceipt)
     }
 }
 
@@ -152,6 +160,12 @@ pub fn compose(facts: &Facts, lang: Lang, seller: &Seller) -> Result<Composed, M
             format!("Your trial ends on {}", trial_end(facts, lang)),
             format!("Your {reference} trial ends soon. When it does, {amount} will be charged to your card unless you cancel before."),
         ),
+        // It has no amount: its own words and templates are in `reset_mail`.
+        (MailKind::PasswordReset, _) => {
+            return Err(MailError::Message(
+                "a password reset message is composed by reset_mail".into(),
+            ))
+        }
     };
     let label = |fr_label: &str, en_label: &str| if fr { fr_label } else { en_label }.to_owned();
     let mut details = vec![(label("Montant", "Amount"), amount)];

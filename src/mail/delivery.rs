@@ -22,8 +22,10 @@ use sqlx::SqlitePool;
 use tokio::task::JoinHandle;
 
 use super::outbox::{self, OutboxRow};
+use super::reset_mail;
 use super::transport::{build_message, Transport};
 use super::{MailError, MailSettings};
+use crate::auth::ResetTokens;
 use crate::pdf::Seller;
 use crate::usecases::common::Commands;
 use crate::usecases::invoices::InvoiceService;
@@ -47,6 +49,8 @@ pub struct Delivery {
     seller: Seller,
     /// Records each sent message on the log.
     sent: Commands<MailMessage>,
+    /// Writes the links into password reset messages ([`Delivery::with_reset_tokens`]).
+    reset_tokens: Option<Arc<ResetTokens>>,
 }
 
 impl Delivery {
@@ -68,7 +72,14 @@ impl Delivery {
             invoices,
             seller,
             sent,
+            reset_tokens: None,
         })
+    }
+
+    /// Sends password reset messages with links made by `tokens` (without, they wait).
+    pub fn with_reset_tokens(mut self, tokens: Arc<ResetTokens>) -> Self {
+        self.reset_tokens = Some(tokens);
+        self
     }
 
     /// Runs [`Delivery::run_once`] forever, every [`POLL`].
@@ -142,8 +153,17 @@ impl Delivery {
                 Some((format!("{invoice_id}.pdf"), bytes))
             }
         };
-        let message = build_message(&self.settings, row, pdf)?;
-        self.transport.send(row, &message).await
+        let row = match &self.reset_tokens {
+            Some(tokens) => reset_mail::with_link(&self.pool, tokens, row).await?,
+            None if row.kind == super::MailKind::PasswordReset.code() => {
+                return Err(MailError::Message(
+                    "no reset tokens to write the link".into(),
+                ));
+            }
+            None => row.clone(),
+        };
+        let message = build_message(&self.settings, &row, pdf)?;
+        self.transport.send(&row, &message).await
     }
 
     /// Schedules the next attempt, or parks the message after the last one.

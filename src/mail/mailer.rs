@@ -21,6 +21,7 @@ use sqlx::SqliteConnection;
 
 use super::compose::{compose, Facts, MailKind};
 use super::outbox::{self, NewMessage};
+use super::reset_mail::{self, customer_language};
 use super::{CustomerEmails, MailSettings};
 use crate::pdf::Seller;
 use crate::portal::links::InvoiceLinks;
@@ -208,6 +209,7 @@ impl Projection for Mailer {
         conn: &mut SqliteConnection,
         event: &StoredEvent,
     ) -> Result<(), ProjectionError> {
+        reset_mail::queue(conn, event, &self.settings).await?;
         let Some(mut draft) = self.draft(conn, event).await? else {
             return Ok(());
         };
@@ -225,8 +227,12 @@ impl Projection for Mailer {
                 "no customer profile for a message; not queued");
             return Ok(());
         };
+        // Receipts are the customer's choice; invoices and failure notices always go.
+        if draft.facts.kind.is_receipt() && !customer.mail_receipts {
+            return Ok(());
+        }
         draft.facts.customer_name = customer.name;
-        let language = self.settings.language;
+        let language = customer_language(customer.mail_language.as_deref(), &self.settings);
         let composed = match compose(&draft.facts, language, &self.seller) {
             Ok(composed) => composed,
             Err(error) => {

@@ -22,6 +22,7 @@
 //! - `mailer.rs`: the projection (events → outbox rows)
 //! - `compose.rs`: the messages' words in French and English, rendered by askama templates
 //!   (`templates/`)
+//! - `reset_mail.rs`: the password reset message, whose link is written in only at sending
 //! - `transport.rs`: building the MIME message and handing it to SMTP or the mailbox
 //! - `delivery.rs`: the delivery loop
 
@@ -29,6 +30,7 @@ mod compose;
 mod delivery;
 mod mailer;
 pub mod outbox;
+mod reset_mail;
 mod settings;
 mod transport;
 

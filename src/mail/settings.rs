@@ -4,13 +4,14 @@
 //! |---|---|---|
 //! | `SMTP_URL` | unset: the local mailbox | `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://user:pass@host:465` (implicit TLS), `smtp://host:25` (plain, loopback only) |
 //! | `MAIL_FROM` | `billstream <billing@billstream.localhost>` | the sender; its domain ends every Message-ID |
-//! | `MAIL_LANGUAGE` | `fr` | the messages' language (`fr` or `en`) |
+//! | `MAIL_LANGUAGE` | `fr` | the messages' language (`fr` or `en`) for customers who chose none |
 //! | `MAIL_RETRY_BASE_MS` | `30000` | the first retry's delay, doubled at each failure (capped at an hour) |
 //! | `MAIL_MAX_ATTEMPTS` | `8` | attempts before a message is parked |
 //! | `MAIL_CUSTOMER_EMAILS` | `billstream` | who sends invoices and receipts: `billstream`, or `stripe` when Stripe's own customer e-mails are turned on (billstream then queues none of them) |
 //! | `MAIL_TRIAL_REMINDER_POLL_MS` | `60000` | how often trials ending within three days are looked for |
-//! | `PUBLIC_URL` | `http://localhost:8080` | the portal's address, for the links in the messages |
+//! | `PUBLIC_URL` | `http://` + `BIND_ADDR` (`localhost` for `0.0.0.0`) | the portal's address as customers reach it, for the links in the messages (password resets included) |
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use lettre::message::Mailbox;
@@ -54,8 +55,12 @@ pub enum CustomerEmails {
 pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(3600);
 
 impl MailSettings {
-    /// Reads the mail variables through `get` (trimmed, empty counts as unset).
-    pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    /// Reads the mail variables through `get` (trimmed, empty counts as unset); `bind_addr`
+    /// gives `PUBLIC_URL`'s default.
+    pub fn from_lookup(
+        get: &impl Fn(&str) -> Option<String>,
+        bind_addr: SocketAddr,
+    ) -> Result<Self, ConfigError> {
         let invalid =
             |variable: &'static str, reason: String| ConfigError::Invalid { variable, reason };
         let smtp_url = match get("SMTP_URL") {
@@ -118,7 +123,7 @@ impl MailSettings {
                     )
                 })?,
         };
-        let public_url = get("PUBLIC_URL").unwrap_or_else(|| "http://localhost:8080".into());
+        let public_url = get("PUBLIC_URL").unwrap_or_else(|| default_public_url(bind_addr));
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
             return Err(invalid(
                 "PUBLIC_URL",
@@ -149,16 +154,39 @@ impl MailSettings {
     }
 }
 
+/// The address the service listens on, as a browser on the same machine reaches it: an
+/// unspecified address (`0.0.0.0`, `::`) is not one a link can point to.
+fn default_public_url(bind_addr: SocketAddr) -> String {
+    if bind_addr.ip().is_unspecified() {
+        format!("http://localhost:{}", bind_addr.port())
+    } else {
+        format!("http://{bind_addr}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn settings(vars: &[(&str, &str)]) -> Result<MailSettings, ConfigError> {
-        MailSettings::from_lookup(&|name: &str| {
-            vars.iter()
-                .find(|(key, _)| *key == name)
-                .map(|(_, value)| (*value).to_owned())
-        })
+        MailSettings::from_lookup(
+            &|name: &str| {
+                vars.iter()
+                    .find(|(key, _)| *key == name)
+                    .map(|(_, value)| (*value).to_owned())
+            },
+            "127.0.0.1:8080".parse().unwrap(),
+        )
+    }
+
+    #[test]
+    fn links_point_at_the_bound_address_unless_public_url_says_otherwise() {
+        assert_eq!(settings(&[]).unwrap().public_url, "http://127.0.0.1:8080");
+        let anywhere = MailSettings::from_lookup(&|_: &str| None, "0.0.0.0:9000".parse().unwrap());
+        assert_eq!(anywhere.unwrap().public_url, "http://localhost:9000");
+        let public = settings(&[("PUBLIC_URL", "https://billing.example.com/")]).unwrap();
+        assert_eq!(public.public_url, "https://billing.example.com");
+        assert!(settings(&[("PUBLIC_URL", "billing.example.com")]).is_err());
     }
 
     #[test]

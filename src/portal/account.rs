@@ -1,4 +1,4 @@
-//! `/account`: the sign-in e-mail and the password change.
+//! `/account`: the sign-in e-mail, the password change and the e-mail preferences.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -11,6 +11,8 @@ use super::forms::{FieldErrors, FormData};
 use super::i18n::fill;
 use super::page::{app_error_page, error_text, redirect_with, Flash, Frame, Nav};
 use super::session::{sign_in, SignedIn};
+use aggregates::customer::MailLanguage;
+
 use crate::auth::PlainPassword;
 use crate::error::AppError;
 use crate::http::AppState;
@@ -22,6 +24,9 @@ pub struct AccountPage {
     email_line: String,
     errors: FieldErrors,
     message: String,
+    /// The e-mail language choices: code (empty: the service's default), label, selected.
+    languages: Vec<(&'static str, &'static str, bool)>,
+    receipts: bool,
 }
 
 async fn page(
@@ -37,6 +42,18 @@ async fn page(
         email_line: fill(t.account_email, &[("email", &profile.email)]),
         errors,
         message,
+        languages: [
+            ("", t.mail_language_default),
+            ("fr", "Français"),
+            ("en", "English"),
+        ]
+        .into_iter()
+        .map(|(code, label)| {
+            let selected = profile.mail_language.as_deref().unwrap_or("") == code;
+            (code, label, selected)
+        })
+        .collect(),
+        receipts: profile.mail_receipts,
     })
 }
 
@@ -94,6 +111,45 @@ pub async fn change_password(
     }
     match page(&state, &signed_in, errors, message).await {
         Ok(page) => (StatusCode::UNPROCESSABLE_ENTITY, page).into_response(),
+        Err(error) => app_error_page(&signed_in.visitor, error),
+    }
+}
+
+/// `POST /account/mail` (`language`: `fr`, `en` or empty to keep; `receipts`: checked or not).
+pub async fn save_mail_preferences(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    body: Bytes,
+) -> Response {
+    let form = FormData::parse(&body);
+    let language = match form.get("language").as_str() {
+        "" => Ok(None),
+        code => MailLanguage::parse(code).map(Some),
+    };
+    let saved = match language {
+        Ok(language) => {
+            state
+                .customers
+                .change_mail_preferences(
+                    &signed_in.customer_id,
+                    language,
+                    Some(form.checked("receipts")),
+                    None,
+                )
+                .await
+        }
+        Err(invalid) => Err(invalid.into()),
+    };
+    match saved {
+        Ok(_) => redirect_with("/account", Flash::ProfileSaved),
+        Err(AppError::Validation(_)) => {
+            let mut errors = FieldErrors::default();
+            errors.add("language", signed_in.visitor.t.err_invalid);
+            match page(&state, &signed_in, errors, String::new()).await {
+                Ok(page) => (StatusCode::UNPROCESSABLE_ENTITY, page).into_response(),
+                Err(error) => app_error_page(&signed_in.visitor, error),
+            }
+        }
         Err(error) => app_error_page(&signed_in.visitor, error),
     }
 }

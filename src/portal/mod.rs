@@ -1,7 +1,8 @@
 //! The customer portal: the server-rendered web pages the people who pay use, served by the
 //! same binary at `/` (the JSON API stays under `/api`).
 //!
-//! What lives here: one file per page group (`auth` sign-up/in/out, `home`, `plans`, `pay` and `challenge`,
+//! What lives here: one file per page group (`auth` sign-up/in/out, `password_reset` the
+//! forgotten password, `home`, `plans`, `pay` and `challenge`,
 //! `dashboard` and `subscription`, `invoices`, `account`, `public_invoice` for the signed links), the plumbing
 //! each page shares (`page`: the request's language, session and flash message and the page
 //! frame; `forms`: form bodies and field errors; `format`: amounts and dates for the
@@ -31,6 +32,7 @@ mod invoice_view;
 mod invoices;
 pub mod links;
 mod page;
+mod password_reset;
 mod pay;
 mod plans;
 mod public_invoice;
@@ -55,6 +57,14 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/register", get(auth::register_form).post(auth::register))
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/logout", get(auth::logout_form).post(auth::logout))
+        .route(
+            "/password/forgot",
+            get(password_reset::forgot_form).post(password_reset::forgot),
+        )
+        .route(
+            "/password/reset",
+            get(password_reset::reset_form).post(password_reset::reset),
+        )
         .route("/plans", get(plans::catalog))
         .route(
             "/plans/{plan}/subscribe",
@@ -91,6 +101,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/invoices/{id}/pdf", get(invoices::pdf))
         .route("/account", get(account::show))
         .route("/account/password", post(account::change_password))
+        .route("/account/mail", post(account::save_mail_preferences))
         .route("/i/{id}", get(public_invoice::show))
         .route("/i/{id}/pdf", get(public_invoice::pdf))
         .route("/i/{id}/pay", post(public_invoice::pay))

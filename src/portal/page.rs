@@ -317,6 +317,9 @@ pub fn error_text(t: &Catalog, error: &AppError) -> String {
         AppError::EmailTaken => t.err_email_taken.to_owned(),
         AppError::Unauthenticated => t.flash_session_expired.to_owned(),
         AppError::Validation(_) => t.error_form.to_owned(),
+        AppError::ResetTokenInvalid => t.err_reset_invalid.to_owned(),
+        AppError::ResetTokenUsed => t.err_reset_used.to_owned(),
+        AppError::ResetTokenExpired => t.err_reset_expired.to_owned(),
     }
 }
 

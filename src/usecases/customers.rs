@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use aggregates::customer::{
-    ChangePassword, Customer, CustomerCommand, CustomerName, Email, FieldUpdate, Phone,
-    RegisterCustomer, UpdateProfile,
+    ChangeMailPreferences, ChangePassword, Customer, CustomerCommand, CustomerName, Email,
+    FieldUpdate, MailLanguage, Phone, RegisterCustomer, UpdateProfile,
 };
 use chrono::Utc;
 use cqrs_es::AggregateError;
@@ -280,6 +280,29 @@ impl CustomerService {
             .execute(customer_id, command, command_metadata(request_id))
             .await?;
         Ok(())
+    }
+
+    /// Changes the e-mail preferences (`None` keeps a value): the language the mailer writes
+    /// in and whether receipts are sent.
+    #[tracing::instrument(skip_all, fields(customer_id))]
+    pub async fn change_mail_preferences(
+        &self,
+        customer_id: &str,
+        language: Option<MailLanguage>,
+        receipts: Option<bool>,
+        request_id: Option<&str>,
+    ) -> Result<CustomerProfile, AppError> {
+        if language.is_some() || receipts.is_some() {
+            let command = CustomerCommand::ChangeMailPreferences(ChangeMailPreferences {
+                language,
+                receipts,
+                changed_at: Utc::now(),
+            });
+            self.commands
+                .execute(customer_id, command, command_metadata(request_id))
+                .await?;
+        }
+        self.profile(customer_id).await
     }
 
     /// After losing a race, makes the provider hold the winner's details again.

@@ -20,6 +20,7 @@ mod mail_crash;
 mod mail_flows;
 mod openapi;
 mod operations;
+mod password_reset;
 mod payments;
 mod portal;
 mod projections;

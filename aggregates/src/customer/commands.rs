@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::values::{CustomerName, Email, PasswordHash, Phone};
+use super::values::{CustomerName, Email, MailLanguage, PasswordHash, Phone};
 
 /// Every command the [`Customer`](super::Customer) aggregate accepts.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,6 +15,12 @@ pub enum CustomerCommand {
     ChangePassword(ChangePassword),
     /// Applies what a Stripe event says about the customer's Stripe record.
     ApplyStripeEvent(CustomerStripeFact),
+    /// Opens a password reset (the caller mails its link).
+    RequestPasswordReset(RequestPasswordReset),
+    /// Sets a new password through a pending reset.
+    ResetPassword(ResetPassword),
+    /// Changes the language of the customer's e-mail and whether receipts are sent.
+    ChangeMailPreferences(ChangeMailPreferences),
 }
 
 /// What one Stripe event says about a customer.
@@ -74,5 +80,30 @@ pub struct UpdateProfile {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChangePassword {
     pub password_hash: PasswordHash,
+    pub changed_at: DateTime<Utc>,
+}
+
+/// Opens a password reset: `reset_id` is a fresh random nonce (the link's token is derived
+/// from it by the caller, and only the nonce is recorded).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestPasswordReset {
+    pub reset_id: String,
+    pub expires_at: DateTime<Utc>,
+    pub requested_at: DateTime<Utc>,
+}
+
+/// Uses pending reset `reset_id` to store a new password hash, at `now`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResetPassword {
+    pub reset_id: String,
+    pub password_hash: PasswordHash,
+    pub now: DateTime<Utc>,
+}
+
+/// Changes the e-mail preferences; `None` keeps a value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeMailPreferences {
+    pub language: Option<MailLanguage>,
+    pub receipts: Option<bool>,
     pub changed_at: DateTime<Utc>,
 }

@@ -9,4 +9,13 @@ pub enum CustomerError {
     /// Any other command on an account that was never opened.
     #[error("no such customer")]
     NotRegistered,
+    /// `ResetPassword` with a reset this customer never requested.
+    #[error("this password reset link is not valid; ask for a new one")]
+    UnknownPasswordReset,
+    /// `ResetPassword` with a reset that was already used.
+    #[error("this password reset link was already used; ask for a new one")]
+    PasswordResetUsed,
+    /// `ResetPassword` after the reset's expiry, or after a later password change.
+    #[error("this password reset link has expired; ask for a new one")]
+    PasswordResetExpired,
 }

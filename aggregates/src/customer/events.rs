@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
-use super::values::PasswordHash;
+use super::values::{MailLanguage, PasswordHash};
 
 /// Every event of the [`Customer`](super::Customer) aggregate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,6 +45,24 @@ pub enum CustomerEvent {
         created: DateTime<Utc>,
         reason: String,
     },
+    /// A password reset was opened. Only its nonce is recorded: the link's token is an HMAC of
+    /// it under the service's secret, so the log alone cannot reset a password.
+    PasswordResetRequested {
+        reset_id: String,
+        expires_at: DateTime<Utc>,
+        requested_at: DateTime<Utc>,
+    },
+    /// A reset was used; the `PasswordChanged` it caused follows.
+    PasswordResetCompleted {
+        reset_id: String,
+        completed_at: DateTime<Utc>,
+    },
+    /// The e-mail preferences, as they now are (`language` unset: the service's default).
+    MailPreferencesChanged {
+        language: Option<MailLanguage>,
+        receipts: bool,
+        changed_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for CustomerEvent {
@@ -56,6 +74,9 @@ impl DomainEvent for CustomerEvent {
             Self::StripeCustomerDeleted { .. } => "StripeCustomerDeleted",
             Self::StripeEventApplied { .. } => "StripeEventApplied",
             Self::StaleStripeEventIgnored { .. } => "StaleStripeEventIgnored",
+            Self::PasswordResetRequested { .. } => "PasswordResetRequested",
+            Self::PasswordResetCompleted { .. } => "PasswordResetCompleted",
+            Self::MailPreferencesChanged { .. } => "MailPreferencesChanged",
         }
         .to_owned()
     }

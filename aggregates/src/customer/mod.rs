@@ -3,18 +3,21 @@
 mod commands;
 mod error;
 mod events;
+mod resets;
 mod values;
 
+#[cfg(test)]
+mod reset_tests;
 #[cfg(test)]
 mod tests;
 
 pub use commands::{
-    ChangePassword, CustomerCommand, CustomerStripeFact, FieldUpdate, RegisterCustomer,
-    StripeCustomerChange, UpdateProfile,
+    ChangeMailPreferences, ChangePassword, CustomerCommand, CustomerStripeFact, FieldUpdate,
+    RegisterCustomer, RequestPasswordReset, ResetPassword, StripeCustomerChange, UpdateProfile,
 };
 pub use error::CustomerError;
 pub use events::CustomerEvent;
-pub use values::{CustomerName, Email, PasswordHash, Phone};
+pub use values::{CustomerName, Email, MailLanguage, PasswordHash, Phone};
 
 use cqrs_es::event_sink::EventSink;
 use std::collections::BTreeSet;
@@ -31,6 +34,9 @@ pub struct Customer {
     last_change_at: Option<DateTime<Utc>>,
     /// Stripe events already applied (or recorded as stale): each acts once.
     stripe_events: BTreeSet<String>,
+    /// Password resets and e-mail preferences (`resets.rs`).
+    #[serde(default)]
+    account: resets::AccountState,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,8 +79,13 @@ impl Aggregate for Customer {
                 self.profile = Some(Profile { name, phone });
                 self.last_change_at = Some(self.last_change_at.map_or(at, |last| last.max(at)));
             }
-            CustomerEvent::PasswordChanged { .. } | CustomerEvent::StripeCustomerDeleted { .. } => {
+            CustomerEvent::PasswordChanged { changed_at, .. } => {
+                self.account.password_changed(changed_at);
             }
+            CustomerEvent::StripeCustomerDeleted { .. } => {}
+            CustomerEvent::PasswordResetRequested { .. }
+            | CustomerEvent::PasswordResetCompleted { .. }
+            | CustomerEvent::MailPreferencesChanged { .. } => self.account.apply(event),
             CustomerEvent::StripeEventApplied {
                 stripe_event_id, ..
             }
@@ -88,6 +99,25 @@ impl Aggregate for Customer {
 }
 
 impl Customer {
+    /// Whether password reset `reset_id` could still set a password at `now` (a question the
+    /// portal asks before showing the new-password form; `ResetPassword` decides the same).
+    pub fn check_password_reset(
+        &self,
+        reset_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), CustomerError> {
+        self.registered()?;
+        self.account.check_reset(reset_id, now)
+    }
+
+    /// Refuses a command on an account that was never opened.
+    fn registered(&self) -> Result<(), CustomerError> {
+        match self.profile {
+            Some(_) => Ok(()),
+            None => Err(CustomerError::NotRegistered),
+        }
+    }
+
     /// The pure decision: which events a command produces from the current state.
     fn decide(&self, command: CustomerCommand) -> Result<Vec<CustomerEvent>, CustomerError> {
         match command {
@@ -125,6 +155,18 @@ impl Customer {
                 }])
             }
             CustomerCommand::ApplyStripeEvent(fact) => self.decide_stripe_event(fact),
+            CustomerCommand::RequestPasswordReset(request) => {
+                self.registered()?;
+                Ok(resets::AccountState::request_reset(request))
+            }
+            CustomerCommand::ResetPassword(reset) => {
+                self.registered()?;
+                self.account.reset_password(reset)
+            }
+            CustomerCommand::ChangeMailPreferences(change) => {
+                self.registered()?;
+                Ok(self.account.change_mail_preferences(change))
+            }
             CustomerCommand::ChangePassword(change) => {
                 if self.profile.is_none() {
                     return Err(CustomerError::NotRegistered);

@@ -5,13 +5,13 @@ use cqrs_es::test::TestFramework;
 
 use super::*;
 
-type CustomerTest = TestFramework<Customer>;
+pub(super) type CustomerTest = TestFramework<Customer>;
 
-fn at(second: i64) -> DateTime<Utc> {
+pub(super) fn at(second: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_780_000_000 + second, 0).unwrap()
 }
 
-fn hash(label: &str) -> PasswordHash {
+pub(super) fn hash(label: &str) -> PasswordHash {
     PasswordHash::new(format!("$2b$04$hash-of-{label}"))
 }
 
@@ -26,7 +26,7 @@ fn register_command() -> CustomerCommand {
     })
 }
 
-fn registered_event() -> CustomerEvent {
+pub(super) fn registered_event() -> CustomerEvent {
     CustomerEvent::CustomerRegistered {
         email: "ada@example.com".into(),
         name: "Ada Lovelace".into(),

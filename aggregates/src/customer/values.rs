@@ -156,3 +156,30 @@ impl fmt::Debug for PasswordHash {
         f.write_str("PasswordHash(<redacted>)")
     }
 }
+
+/// The language a customer's e-mail is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailLanguage {
+    Fr,
+    En,
+}
+
+impl MailLanguage {
+    /// `fr` or `en`.
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        match raw.trim() {
+            "fr" => Ok(Self::Fr),
+            "en" => Ok(Self::En),
+            _ => Err(ValidationError::new("language", "must be fr or en")),
+        }
+    }
+
+    /// The code, as stored and shown.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Fr => "fr",
+            Self::En => "en",
+        }
+    }
+}

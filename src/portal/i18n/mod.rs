@@ -99,6 +99,10 @@ catalog! {
     err_payment_method, err_plan, err_already_subscribed, err_refund_amount,
     err_line_description, err_quantity, err_unit_amount, err_vat_rate, err_due_days, err_memo,
     err_lines, err_invalid,
+    // Forgotten password and e-mail preferences
+    forgot_link, forgot_title, forgot_lead, forgot_button, forgot_sent_title, forgot_sent,
+    reset_title, reset_lead, reset_button, err_reset_invalid, err_reset_used, err_reset_expired,
+    mail_heading, mail_language, mail_language_default, mail_receipts, mail_save,
 }
 
 /// A language of the portal.

@@ -8,6 +8,7 @@ mod dashboard;
 mod forms;
 mod journey;
 mod layout;
+mod password_reset;
 mod server;
 mod sessions;
 mod stripe_mode;
