@@ -249,6 +249,29 @@ impl TestApp {
     }
 }
 
+/// Runs the `billstream` binary on database `db_path`.
+pub fn billstream(db_path: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_billstream"))
+        .args(args)
+        .env("DATABASE_URL", format!("sqlite://{}", db_path.display()))
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs")
+}
+
+/// The JSON lines a successful `billstream` run printed.
+pub fn json_lines(output: &std::process::Output) -> Vec<Value> {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect()
+}
+
 /// Asserts an error response: status, `error.code`, and (if given) `error.field`.
 pub async fn assert_error(response: Response, status: StatusCode, code: &str) -> Value {
     assert_eq!(response.status(), status);

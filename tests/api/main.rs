@@ -18,6 +18,7 @@ mod isolation;
 mod mail;
 mod openapi;
 mod operations;
+mod operators;
 mod payments;
 mod portal;
 mod projections;
