@@ -35,6 +35,7 @@ use crate::provider::sandbox::outbox::WebhookDelivery;
 use crate::provider::sandbox::SandboxProvider;
 use crate::provider::ProviderError;
 use crate::store::group_commit::{GroupCommit, GroupCommitSettings};
+use crate::store::lock::{database_path, DatabaseLock};
 use crate::store::pool as db;
 use crate::usecases::clock::{Clock, SystemClock};
 use crate::usecases::customers::CustomerService;
@@ -65,6 +66,8 @@ pub enum StartupError {
     Plans(#[from] CatalogError),
     #[error("cannot set up e-mail: {0}")]
     Mail(#[from] MailError),
+    #[error(transparent)]
+    Lock(#[from] crate::store::lock::LockError),
 }
 
 /// A built, bound, not yet running service.
@@ -85,12 +88,17 @@ pub struct Application {
     header_timeout: std::time::Duration,
     /// Sends the e-mail the mailer queued.
     mail_delivery: Arc<Delivery>,
+    /// This server's share of the database file: `billstream restore` waits for it.
+    database_lock: Option<DatabaseLock>,
 }
 
 impl Application {
     /// Opens and migrates the database, wires every component and binds the listener.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let plans = Arc::new(PlanCatalog::load(config.plans_file.as_deref())?);
+        let database_lock = database_path(&config.database_url)?
+            .map(|path| DatabaseLock::shared(&path))
+            .transpose()?;
         let pool = db::connect(&config).await?;
         db::migrate(&pool).await?;
         let gate = WriteGate::new();
@@ -239,6 +247,7 @@ impl Application {
             repair,
             header_timeout: config.limits.header_timeout,
             mail_delivery,
+            database_lock,
         })
     }
 
@@ -255,6 +264,8 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let addr = self.local_addr();
+        // Held until the pool is closed, at the end of this function.
+        let _database_lock = self.database_lock;
         let projector_loop = spawn_projector_loop(self.projector.clone());
         let delivery_loop = self.webhook_delivery.map(WebhookDelivery::spawn);
         let inbox_loop = self.inbox_worker.spawn();

@@ -4,6 +4,7 @@
 
 mod abuse;
 mod auth;
+mod backups;
 mod bad_input;
 mod billing;
 mod browser_headers;
