@@ -85,7 +85,8 @@ pub(super) struct InboxEventBody {
     entry: InboxEntryBody,
     object_type: Option<String>,
     livemode: bool,
-    /// When the worker tries it next (RFC 3339), while it is pending.
+    /// When the worker tries it next (RFC 3339), while it is pending after a failure; null
+    /// when it is due at once or not pending.
     next_attempt_at: Option<String>,
     /// When it was last applied, ignored or marked (RFC 3339).
     processed_at: Option<String>,
@@ -99,8 +100,10 @@ impl From<InboxRecord> for InboxEventBody {
         let mut payload = serde_json::from_str(&record.entry.payload)
             .unwrap_or_else(|_| Value::String(record.entry.payload.clone()));
         redact_secrets(&mut payload);
-        let pending = record.entry.status == InboxStatus::Pending.as_str();
-        let next_attempt_at = pending
+        // 0 means due at once (new, or queued again by an operator).
+        let scheduled =
+            record.entry.status == InboxStatus::Pending.as_str() && record.next_attempt_at > 0;
+        let next_attempt_at = scheduled
             .then(|| Utc.timestamp_millis_opt(record.next_attempt_at).single())
             .flatten()
             .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
