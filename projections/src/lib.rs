@@ -5,9 +5,11 @@
 //! transaction as the rows. Any table can be thrown away and rebuilt with [`Projector::replay`].
 
 pub mod billing_stats;
+pub mod customer_log;
 pub mod customer_profiles;
 pub mod error;
 pub mod event_log;
+pub mod health;
 pub mod invoices;
 pub mod payments;
 pub mod pending_requests;
@@ -19,6 +21,7 @@ pub use billing_stats::BillingStats;
 pub use customer_profiles::{Credentials, CustomerProfile, CustomerProfiles};
 pub use error::ProjectionError;
 pub use event_log::{EventFilter, StoredEvent};
+pub use health::{ProjectionHealth, TableRows};
 pub use invoices::{InvoiceRow, InvoiceStats, Invoices};
 pub use payments::{HistoryQuery, PaymentRow, Payments};
 pub use pending_requests::{PendingRequest, PendingRequests};

@@ -8,6 +8,7 @@ use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::Mutex;
 
 use crate::event_log::{self, StoredEvent};
+use crate::health::{self, ProjectionHealth};
 use crate::{ProjectionError, WriteGate};
 
 /// A read model fed by the log.
@@ -93,6 +94,18 @@ impl Projector {
         )
     }
 
+    /// Where each projection stands (checkpoint, lag, rows, last rebuild) as of `now`.
+    pub async fn health(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<ProjectionHealth>, ProjectionError> {
+        // One read transaction: the head, checkpoints and counts come from one snapshot.
+        let mut tx = self.pool.begin().await?;
+        let report = health::health(&mut tx, &self.projections, now).await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
     /// Applies every event committed after each projection's checkpoint; returns how many
     /// events were read. A run that starts after a commit sees that commit, so calling this
     /// after a command gives the caller its own writes.
@@ -175,6 +188,16 @@ impl Projector {
             on_progress(position, head);
         }
         self.save_checkpoints(&mut tx, position).await?;
+        // Recorded for the operators' projection health (only this replay's projections: the
+        // CLI's replay leaves the mailer alone).
+        let rebuilt_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        for projection in &self.projections {
+            sqlx::query("UPDATE projection_checkpoints SET rebuilt_at = ? WHERE projection = ?")
+                .bind(&rebuilt_at)
+                .bind(projection.name())
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(ReplayReport {
             events: events_applied,

@@ -37,6 +37,7 @@ use crate::provider::sandbox::outbox::WebhookDelivery;
 use crate::provider::sandbox::SandboxProvider;
 use crate::provider::ProviderError;
 use crate::store::group_commit::{GroupCommit, GroupCommitSettings};
+use crate::store::lock::{database_path, DatabaseLock};
 use crate::store::pool as db;
 use crate::usecases::clock::{Clock, SystemClock};
 use crate::usecases::customers::CustomerService;
@@ -69,6 +70,8 @@ pub enum StartupError {
     Plans(#[from] CatalogError),
     #[error("cannot set up e-mail: {0}")]
     Mail(#[from] MailError),
+    #[error(transparent)]
+    Lock(#[from] crate::store::lock::LockError),
 }
 
 /// A built, bound, not yet running service.
@@ -92,12 +95,17 @@ pub struct Application {
     /// Records the reminders of trials ending soon, every `trial_reminder_poll`.
     trial_reminders: TrialReminders,
     trial_reminder_poll: std::time::Duration,
+    /// This server's share of the database file: `billstream restore` waits for it.
+    database_lock: Option<DatabaseLock>,
 }
 
 impl Application {
     /// Opens and migrates the database, wires every component and binds the listener.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let plans = Arc::new(PlanCatalog::load(config.plans_file.as_deref())?);
+        let database_lock = database_path(&config.database_url)?
+            .map(|path| DatabaseLock::shared(&path))
+            .transpose()?;
         let pool = db::connect(&config).await?;
         db::migrate(&pool).await?;
         let gate = WriteGate::new();
@@ -268,6 +276,7 @@ impl Application {
             mail_delivery,
             trial_reminders,
             trial_reminder_poll: config.mail.trial_reminder_poll,
+            database_lock,
         })
     }
 
@@ -284,6 +293,8 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let addr = self.local_addr();
+        // Held until the pool is closed, at the end of this function.
+        let _database_lock = self.database_lock;
         let projector_loop = spawn_projector_loop(self.projector.clone());
         let delivery_loop = self.webhook_delivery.map(WebhookDelivery::spawn);
         let inbox_loop = self.inbox_worker.spawn();

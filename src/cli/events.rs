@@ -1,4 +1,5 @@
-//! `billstream events`: the log as JSON lines, for operators.
+//! `billstream events`: the log as JSON lines, for operators; with `--customer`, that
+//! customer's timeline (the lines `GET /api/admin/customers/{id}/timeline` answers).
 
 use std::io::Write;
 
@@ -7,7 +8,10 @@ use projections::{event_log, EventFilter};
 use serde_json::{json, Value};
 
 use crate::config::Config;
+use crate::error::AppError;
 use crate::store::pool as db;
+use crate::usecases::operators::redact::redact_secrets;
+use crate::usecases::operators::timeline::customer_timeline;
 
 /// Filters for `billstream events`.
 #[derive(Debug, Args)]
@@ -24,6 +28,10 @@ pub struct EventsArgs {
     /// At most this many events.
     #[arg(long)]
     pub limit: Option<i64>,
+    /// Only the events of this customer's aggregates (customer, payments, subscriptions,
+    /// invoices), each with a one-line summary and its cause.
+    #[arg(long, conflicts_with_all = ["aggregate_type", "aggregate_id"])]
+    pub customer: Option<String>,
 }
 
 const PAGE: i64 = 1_000;
@@ -32,6 +40,9 @@ const PAGE: i64 = 1_000;
 pub async fn run(config: &Config, args: EventsArgs) -> anyhow::Result<()> {
     let pool = db::connect(config).await?;
     db::migrate(&pool).await?;
+    if let Some(customer) = &args.customer {
+        return timeline(&pool, customer, args.after, args.limit).await;
+    }
     let filter = EventFilter {
         aggregate_type: args.aggregate_type,
         aggregate_id: args.aggregate_id,
@@ -68,36 +79,41 @@ pub async fn run(config: &Config, args: EventsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Fields that stay in the store: an operator's terminal has no use for them.
-const REDACTED: &[&str] = &["password_hash", "client_secret"];
-
-/// Replaces secret fields at any depth.
-fn redact_secrets(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            for (key, field) in map.iter_mut() {
-                if REDACTED.contains(&key.as_str()) {
-                    *field = Value::String("<redacted>".into());
-                } else {
-                    redact_secrets(field);
-                }
-            }
+/// Prints customer `customer_id`'s timeline, one JSON object per line, page by page.
+async fn timeline(
+    pool: &sqlx::SqlitePool,
+    customer_id: &str,
+    after: i64,
+    limit: Option<i64>,
+) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut remaining = limit.unwrap_or(i64::MAX);
+    let mut position = after;
+    while remaining > 0 {
+        let page = match customer_timeline(pool, customer_id, position, PAGE.min(remaining)).await {
+            Err(AppError::NotFound) => anyhow::bail!("no customer {customer_id} in the log"),
+            other => other?,
+        };
+        for entry in &page.entries {
+            let line = json!({
+                "position": entry.position,
+                "recorded_at": entry.recorded_at,
+                "aggregate_type": entry.aggregate_type,
+                "aggregate_id": entry.aggregate_id,
+                "event_type": entry.event_type,
+                "summary": entry.summary,
+                "stripe_event_id": entry.stripe_event_id,
+                "request_id": entry.request_id,
+            });
+            writeln!(out, "{line}")?;
         }
-        Value::Array(items) => items.iter_mut().for_each(redact_secrets),
-        _ => {}
+        remaining -= page.entries.len() as i64;
+        match page.next_after {
+            Some(next) => position = next,
+            None => break,
+        }
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn password_hashes_are_redacted_at_any_depth() {
-        let mut payload =
-            json!({"CustomerRegistered": {"email": "a@b.co", "password_hash": "$2b$"}});
-        redact_secrets(&mut payload);
-        assert_eq!(payload["CustomerRegistered"]["password_hash"], "<redacted>");
-        assert_eq!(payload["CustomerRegistered"]["email"], "a@b.co");
-    }
+    out.flush()?;
+    Ok(())
 }

@@ -1,5 +1,7 @@
-//! The command line: `serve` (default), `migrate`, `replay`, `events`, `inbox`, `mail`.
+//! The command line: `serve` (default), `migrate`, `replay`, `events`, `inbox`, `mail`,
+//! `backup`, `restore`.
 
+mod backup;
 mod events;
 mod inbox;
 mod mail;
@@ -34,6 +36,10 @@ pub enum Command {
     Inbox(inbox::InboxArgs),
     /// Inspect the e-mail queued and sent (the outbox and the local mailbox).
     Mail(mail::MailArgs),
+    /// Write a consistent copy of the database while the service runs.
+    Backup(backup::BackupArgs),
+    /// Put a backup in place of the database (checked first; refused while a server runs).
+    Restore(backup::RestoreArgs),
 }
 
 /// Runs the parsed command line.
@@ -52,6 +58,8 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Events(args) => events::run(&config, args).await?,
         Command::Inbox(args) => inbox::run(&config, args).await?,
         Command::Mail(args) => mail::run(&config, args).await?,
+        Command::Backup(args) => backup::run_backup(&config, args).await?,
+        Command::Restore(args) => backup::run_restore(&config, args).await?,
     }
     Ok(())
 }

@@ -1,5 +1,12 @@
 //! `/api/admin/*`: the operators' API, behind `OPERATOR_TOKEN` (compared in constant time; the
-//! whole API answers 404 when no token is configured).
+//! whole API answers 404 when no token is configured). Invoices and figures here; a customer's
+//! timeline, the webhook inbox and the projections' health in the submodules, with the
+//! checks of their list parameters (`query`).
+
+mod health;
+mod inbox;
+mod query;
+mod timeline;
 
 use std::collections::BTreeMap;
 
@@ -26,6 +33,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_invoice))
         .routes(routes!(stats))
+        .routes(routes!(timeline::timeline))
+        .routes(routes!(inbox::list))
+        .routes(routes!(inbox::show))
+        .routes(routes!(inbox::retry))
+        .routes(routes!(health::projections))
 }
 
 /// A request that carries the operator token.

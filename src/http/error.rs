@@ -43,6 +43,9 @@ pub enum ApiError {
     /// The client did not send the request body in time.
     #[error("the request body did not arrive in time")]
     RequestTimeout,
+    /// An operator asked to apply again a Stripe event that is applied already.
+    #[error("this Stripe event is applied already; applying it again would change nothing")]
+    AlreadyApplied,
     /// The service is up but its read models are still catching up.
     #[error("the service is starting: read models are catching up")]
     NotReady,
@@ -103,6 +106,7 @@ impl ApiError {
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", None),
             Self::InvalidQuery { .. } => (StatusCode::BAD_REQUEST, "invalid_query", None),
             Self::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready", None),
+            Self::AlreadyApplied => (StatusCode::CONFLICT, "already_applied", None),
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", None),
             Self::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, "request_timeout", None),
             Self::InvalidSignature => (StatusCode::BAD_REQUEST, "invalid_signature", None),

@@ -10,5 +10,5 @@ pub mod store;
 pub mod worker;
 
 pub use apply::EventApplier;
-pub use store::{Inbox, InboxError, InboxStatus, Stored};
+pub use store::{Inbox, InboxEntry, InboxError, InboxRecord, InboxStatus, Retry, Stored};
 pub use worker::InboxWorker;

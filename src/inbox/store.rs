@@ -29,6 +29,20 @@ pub enum InboxStatus {
 }
 
 impl InboxStatus {
+    /// Every status an event can be in now (older rows may also say `deferred`).
+    pub const ALL: [Self; 5] = [
+        Self::Pending,
+        Self::Applied,
+        Self::Ignored,
+        Self::UnknownCustomer,
+        Self::Parked,
+    ];
+
+    /// The status spelled `raw`, if it is one.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == raw)
+    }
+
     /// The stored spelling.
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -57,6 +71,30 @@ pub struct InboxEntry {
     pub received_at: String,
     #[serde(skip)]
     pub payload: String,
+}
+
+/// One stored event with everything the inbox knows of it, for operators.
+#[derive(Debug, Clone, FromRow)]
+pub struct InboxRecord {
+    #[sqlx(flatten)]
+    pub entry: InboxEntry,
+    pub object_type: Option<String>,
+    pub livemode: bool,
+    /// When the worker tries it next (Unix milliseconds), while pending.
+    pub next_attempt_at: i64,
+    /// When it was last applied, ignored or marked (RFC 3339).
+    pub processed_at: Option<String>,
+}
+
+/// What an operator's retry did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Queued again, due now.
+    Queued,
+    /// Applied already: applying it again would change nothing, so it is left as is.
+    AlreadyApplied,
+    /// No event with this id was ever stored.
+    Unknown,
 }
 
 /// Whether a delivery was new.
@@ -229,6 +267,68 @@ impl Inbox {
         .bind(limit)
         .fetch_all(&self.pool)
         .await
+    }
+
+    /// Events after arrival number `after`, oldest first, in `status` (all when `None`).
+    pub async fn page(
+        &self,
+        status: Option<InboxStatus>,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<InboxEntry>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT seq, event_id, type, object_id, created, status, attempts, last_error,
+                    received_at, payload
+               FROM stripe_inbox WHERE seq > ?1 AND (?2 IS NULL OR status = ?2)
+              ORDER BY seq LIMIT ?3",
+        )
+        .bind(after)
+        .bind(status.map(|status| status.as_str()))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// The event stored under Stripe id `event_id`, with its attempts and times.
+    pub async fn find(&self, event_id: &str) -> Result<Option<InboxRecord>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT seq, event_id, type, object_id, created, status, attempts, last_error,
+                    received_at, payload, object_type, livemode, next_attempt_at, processed_at
+               FROM stripe_inbox WHERE event_id = ?",
+        )
+        .bind(event_id)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// Queues event `event_id` again, due now with a fresh count of attempts, unless it is
+    /// applied; the check and the change are one statement, so a retry racing the worker's
+    /// success cannot queue an applied event again.
+    pub async fn retry(&self, event_id: &str) -> Result<Retry, InboxError> {
+        let id = event_id.to_owned();
+        let queued = self
+            .writer
+            .run_statement(Box::new(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "UPDATE stripe_inbox SET status = 'pending', attempts = 0,
+                                next_attempt_at = 0
+                          WHERE event_id = ? AND status <> 'applied'",
+                    )
+                    .bind(id)
+                    .execute(conn)
+                    .await
+                    .map(|done| done.rows_affected())
+                })
+            }))
+            .await?;
+        if queued == 1 {
+            return Ok(Retry::Queued);
+        }
+        Ok(match self.find(event_id).await? {
+            Some(_) => Retry::AlreadyApplied,
+            None => Retry::Unknown,
+        })
     }
 
     /// Puts events back in the queue: one by id, or every event in `status`. Returns how many.

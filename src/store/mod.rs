@@ -1,10 +1,13 @@
-//! Persistence: the SQLite pool and migrations, the event repository, the group-commit writer
-//! and the cqrs-es wiring (every `Cqrs` alias). Knows SQL and cqrs-es; knows no HTTP, no
-//! provider and no use case.
+//! Persistence: the SQLite pool and migrations, the event repository, the group-commit writer,
+//! the cqrs-es wiring (every `Cqrs` alias), the servers' lock on the database file (`lock`)
+//! and the operators' backups and restores (`backup`). Knows SQL and cqrs-es; knows no HTTP,
+//! no provider and no use case.
 
+pub mod backup;
 pub mod cqrs;
 pub mod event_repository;
 pub mod group_commit;
+pub mod lock;
 pub mod pool;
 
 pub use cqrs::*;

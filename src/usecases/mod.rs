@@ -7,6 +7,7 @@ pub mod clock;
 pub mod common;
 pub mod customers;
 pub mod invoices;
+pub mod operators;
 pub mod password_reset;
 pub mod payments;
 pub mod plans;

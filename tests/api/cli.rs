@@ -1,20 +1,9 @@
 //! The `billstream` binary's operator commands, run as a real process.
 
-use std::process::Command;
-
 use projections::CustomerProfiles;
 use serde_json::{json, Value};
 
-use crate::helpers::spawn_quiet_app;
-
-fn billstream(db_path: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_billstream"))
-        .args(args)
-        .env("DATABASE_URL", format!("sqlite://{}", db_path.display()))
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("the binary runs")
-}
+use crate::helpers::{billstream, spawn_quiet_app};
 
 #[tokio::test]
 async fn migrate_creates_a_database_from_nothing() {

@@ -63,13 +63,23 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     app
 }
 
-/// A server whose sandbox webhook deliveries go nowhere, for tests that count exact events.
-pub async fn spawn_quiet_app() -> TestApp {
+/// A closed loopback port's URL, for sandbox webhook deliveries that must go nowhere.
+pub fn nowhere_url() -> String {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .expect("a free port")
         .port();
-    spawn_app_with(&[("SANDBOX_WEBHOOK_URL", &format!("http://127.0.0.1:{port}/"))]).await
+    format!("http://127.0.0.1:{port}/")
+}
+
+/// A server whose sandbox webhook deliveries go nowhere, for tests that count exact events.
+pub async fn spawn_quiet_app() -> TestApp {
+    spawn_app_with(&[("SANDBOX_WEBHOOK_URL", &nowhere_url())]).await
+}
+
+/// A server over an existing database file, whose sandbox webhook deliveries go nowhere.
+pub async fn spawn_quiet_app_on(db_path: &Path) -> TestApp {
+    spawn_app_on_with(db_path, &[("SANDBOX_WEBHOOK_URL", &nowhere_url())]).await
 }
 
 /// A server over an existing (or new) database file.
@@ -248,6 +258,29 @@ impl TestApp {
             .await
             .expect("count")
     }
+}
+
+/// Runs the `billstream` binary on database `db_path`.
+pub fn billstream(db_path: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_billstream"))
+        .args(args)
+        .env("DATABASE_URL", format!("sqlite://{}", db_path.display()))
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs")
+}
+
+/// The JSON lines a successful `billstream` run printed.
+pub fn json_lines(output: &std::process::Output) -> Vec<Value> {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect()
 }
 
 /// Asserts an error response: status, `error.code`, and (if given) `error.field`.

@@ -4,6 +4,7 @@
 
 mod abuse;
 mod auth;
+mod backups;
 mod bad_input;
 mod billing;
 mod browser_headers;
@@ -20,6 +21,7 @@ mod mail_crash;
 mod mail_flows;
 mod openapi;
 mod operations;
+mod operators;
 mod password_reset;
 mod payments;
 mod portal;
