@@ -1,8 +1,8 @@
-//! The events of one customer's aggregates — the customer, their payments, subscriptions and
-//! invoices — in commit order. The payments and invoices views say which of those are the
+//! The events of one customer's aggregates — the customer, their payments, subscriptions,
+//! invoices and the e-mails sent to them — in commit order. The payments and invoices views say which of those are the
 //! customer's (an object never changes owner, so a row's `customer_id` holds for its whole
 //! stream) and in which currency their amounts are; a subscription's first event names its
-//! customer. Each stream is then read through the log's primary key.
+//! customer; the mail outbox names each message's customer. Each stream is then read through the log's primary key.
 
 use sqlx::{FromRow, SqliteConnection};
 
@@ -51,6 +51,8 @@ pub async fn read(
                                  json_extract(payload, '$.SubscriptionRequested.customer_id'),
                                  json_extract(payload, '$.SubscriptionRecorded.customer_id'))
               UNION ALL SELECT 'Invoice', invoice_id, currency FROM invoices WHERE customer_id = ?1
+              UNION ALL SELECT 'MailMessage', message_id, NULL FROM mail_outbox
+                         WHERE customer_id = ?1
          )
          SELECT e.position, e.aggregate_type, e.aggregate_id, e.sequence, e.event_type,
                 e.event_version, e.payload, e.metadata, e.recorded_at, mine.currency

@@ -121,7 +121,8 @@ impl Mailer {
         }
         if event.aggregate_type == Invoice::TYPE {
             let (kind, failure) = match event.event_type.as_str() {
-                "InvoiceFinalized" => (MailKind::InvoiceIssued, None),
+                // Finalizing sends the invoice; an explicit send (again) sends it once more.
+                "InvoiceFinalized" | "InvoiceSent" => (MailKind::InvoiceIssued, None),
                 "InvoicePaymentFailed" => match event.decode::<InvoiceEvent>()? {
                     InvoiceEvent::InvoicePaymentFailed { failure, .. } => {
                         (MailKind::PaymentFailed, Some(failure.message))

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use mail_parser::MessageParser;
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app_on_with, spawn_app_with, TestApp};
 use crate::support::smtp::{ReceivedMail, SmtpSink};
@@ -245,4 +245,85 @@ async fn without_an_smtp_server_messages_land_in_the_local_mailbox() {
         "{subject}"
     );
     assert!(raw.contains("Message-ID: <"), "{raw}");
+}
+
+#[tokio::test]
+async fn an_invoice_sent_again_arrives_again_and_each_email_is_on_the_customers_timeline() {
+    const OPERATOR: &str = "operator-token-for-mail-tests";
+    let sink = SmtpSink::start().await;
+    let mut vars = smtp_vars(&sink);
+    vars.push(("OPERATOR_TOKEN".into(), OPERATOR.into()));
+    let app = spawn_app_with(&borrowed(&vars)).await;
+    let registered: Value = app
+        .post_json(
+            "/api/auth/register",
+            &json!({"email": "again@example.com", "password": "correct horse", "name": "Again"}),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = registered["token"].as_str().unwrap();
+    let customer_id = registered["customer"]["id"].as_str().unwrap();
+    let invoice: Value = app
+        .post_json(
+            "/api/invoices/create",
+            &json!({"currency": "eur", "finalize": true,
+                    "items": [{"description": "Audit", "quantity": 1, "unit_amount": 10_000}]}),
+            Some(token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = invoice["invoice_id"].as_str().unwrap();
+    sink.wait_for(1, Duration::from_secs(20)).await;
+
+    // The explicit send: the invoice goes out once more, under a Message-ID of its own.
+    let response = app
+        .post_json(&format!("/api/invoices/{id}/send"), &json!({}), Some(token))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    sink.wait_for(2, Duration::from_secs(20)).await;
+    let messages = assert_no_more(&sink, 2).await;
+    let subject = format!("Your invoice {}", invoice["number"].as_str().unwrap());
+    assert!(messages.iter().all(
+        |mail| mail.subject.as_deref() == Some(subject.as_str()) && mail.attachments.len() == 1
+    ));
+    let ids = message_ids(&messages);
+    assert_ne!(ids[0], ids[1]);
+
+    // Each message sent is an event of the customer's story, named by its Message-ID.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let sent: Vec<String> = loop {
+        let timeline: Value = app
+            .get(
+                &format!("/api/admin/customers/{customer_id}/timeline"),
+                Some(OPERATOR),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let sent: Vec<String> = timeline["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|entry| entry["event_type"] == "EmailSent")
+            .map(|entry| entry["summary"].as_str().unwrap().to_owned())
+            .collect();
+        if sent.len() == 2 || Instant::now() > deadline {
+            break sent;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut expected: Vec<String> = ids
+        .iter()
+        .map(|id| format!("E-mail invoice_issued sent (Message-ID <{id}>)"))
+        .collect();
+    let mut sent = sent;
+    sent.sort();
+    expected.sort();
+    assert_eq!(sent, expected);
 }

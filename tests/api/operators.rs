@@ -137,9 +137,10 @@ async fn a_customers_timeline_lists_their_events_in_commit_order_with_their_caus
         positions.windows(2).all(|pair| pair[0] < pair[1]),
         "{positions:?}"
     );
-    assert!(entries
-        .iter()
-        .all(|e| e["aggregate_id"] == customer_id || e["aggregate_id"] == payment_id));
+    // The customer, the payment and the e-mails sent about them (the receipts, once sent).
+    assert!(entries.iter().all(|e| e["aggregate_id"] == customer_id
+        || e["aggregate_id"] == payment_id
+        || e["aggregate_type"] == "MailMessage"));
     let summaries: Vec<&str> = entries
         .iter()
         .map(|e| e["summary"].as_str().unwrap())

@@ -4,6 +4,7 @@
 
 use aggregates::customer::CustomerEvent;
 use aggregates::invoice::InvoiceEvent;
+use aggregates::mail::MailEvent;
 use aggregates::money::{format_amount, Currency};
 use aggregates::payment::PaymentEvent;
 use aggregates::subscription::SubscriptionEvent;
@@ -17,6 +18,7 @@ pub fn summarize(event: &StoredEvent, currency: Option<&str>) -> String {
         "Payment" => event.decode().ok().map(|e| payment(&e, currency)),
         "Subscription" => event.decode().ok().map(|e| subscription(&e)),
         "Invoice" => event.decode().ok().map(|e| invoice(&e, currency)),
+        "MailMessage" => event.decode().ok().map(|e| mail(&e)),
         _ => None,
     };
     summary
@@ -52,9 +54,26 @@ fn customer(event: &CustomerEvent) -> String {
         CustomerEvent::StripeCustomerDeleted { .. } => "Customer deleted in Stripe".to_owned(),
         CustomerEvent::StripeEventApplied { event_type, .. } => applied(event_type),
         CustomerEvent::StaleStripeEventIgnored { event_type, .. } => stale(event_type),
+        CustomerEvent::PasswordResetRequested { .. } => "Password reset link requested".to_owned(),
+        CustomerEvent::PasswordResetCompleted { .. } => "Password reset with the link".to_owned(),
+        CustomerEvent::MailPreferencesChanged {
+            language, receipts, ..
+        } => format!(
+            "E-mail preferences: language {}, receipts {}",
+            language.map_or("default", |language| language.code()),
+            if *receipts { "on" } else { "off" }
+        ),
         // Variants added later read as their type (an empty line) until they get one here.
         #[allow(unreachable_patterns)]
         _ => String::new(),
+    }
+}
+
+fn mail(event: &MailEvent) -> String {
+    match event {
+        MailEvent::EmailSent {
+            kind, message_id, ..
+        } => format!("E-mail {kind} sent (Message-ID <{message_id}>)"),
     }
 }
 
