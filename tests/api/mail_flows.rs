@@ -6,7 +6,6 @@
 
 use std::time::{Duration, Instant};
 
-use mail_parser::MessageParser;
 use reqwest::header::{ACCEPT, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -76,11 +75,6 @@ async fn wait_for_subject(sink: &SmtpSink, subject_start: &str) -> ReceivedMail 
     }
 }
 
-fn text_of(mail: &ReceivedMail) -> String {
-    let parsed = MessageParser::default().parse(&mail.raw).unwrap();
-    parsed.body_text(0).unwrap().into_owned()
-}
-
 #[tokio::test]
 async fn a_declined_renewal_sends_the_failed_payment_notice_with_a_link_to_pay() {
     let sink = SmtpSink::start().await;
@@ -107,7 +101,7 @@ async fn a_declined_renewal_sends_the_failed_payment_notice_with_a_link_to_pay()
 
     let notice = wait_for_subject(&sink, "Your payment of €9.90 did not go through").await;
     assert_eq!(notice.to, ["renewal@example.com"]);
-    let text = text_of(&notice);
+    let text = notice.text();
     assert!(text.contains("Reason: Your card was declined."), "{text}");
     assert!(
         text.contains("Pay with another card: https://billing.example.com/invoices/"),
@@ -141,7 +135,7 @@ async fn a_trial_ending_within_three_days_is_announced_once() {
     advance(&app, DAY + 3_600).await;
     let reminder = wait_for_subject(&sink, "Your trial ends on").await;
     assert_eq!(reminder.to, ["trial@example.com"]);
-    let text = text_of(&reminder);
+    let text = reminder.text();
     assert!(text.contains("Your Particulier trial ends soon."), "{text}");
     assert!(text.contains("€9.90"), "{text}");
     assert!(

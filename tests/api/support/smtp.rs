@@ -38,6 +38,16 @@ pub struct ReceivedMail {
     pub envelope_to: Vec<String>,
 }
 
+impl ReceivedMail {
+    /// The plain-text part.
+    pub fn text(&self) -> String {
+        let parsed = MessageParser::default()
+            .parse(&self.raw)
+            .expect("a MIME message");
+        parsed.body_text(0).expect("a text part").into_owned()
+    }
+}
+
 /// An attached file of a received message.
 #[derive(Debug, Clone)]
 pub struct Attachment {
