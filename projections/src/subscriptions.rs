@@ -174,8 +174,17 @@ impl Projection for Subscriptions {
             | SubscriptionEvent::SubscriptionEnded { .. }
             | SubscriptionEvent::StripeEventApplied { .. }
             | SubscriptionEvent::StaleStripeEventIgnored { .. } => {}
-            // Mail's business (the mailer projection), not the row's.
-            SubscriptionEvent::TrialEndingSoon { .. } => {}
+            // The mailer sends the message; the row remembers which trial end was reminded,
+            // so the reminder loop does not ask again.
+            SubscriptionEvent::TrialEndingSoon { trial_end, .. } => {
+                sqlx::query(
+                    "UPDATE subscriptions SET trial_reminded_for = ?2 WHERE subscription_id = ?1",
+                )
+                .bind(id)
+                .bind(unix_timestamp(Some(trial_end.timestamp())))
+                .execute(&mut *conn)
+                .await?;
+            }
         }
         Ok(())
     }

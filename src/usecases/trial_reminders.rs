@@ -56,11 +56,13 @@ impl TrialReminders {
         Ok(asked)
     }
 
-    /// The trialing subscriptions whose trial ends between `now` and three days later.
+    /// The trialing subscriptions whose trial ends between `now` and three days later, and
+    /// whose reminder for that trial end is not recorded yet.
     async fn ending_soon(&self, now: DateTime<Utc>) -> Result<Vec<String>, sqlx::Error> {
         let rows: Vec<(String, String)> = sqlx::query_as(
             "SELECT subscription_id, trial_end FROM subscriptions
-              WHERE status = 'trialing' AND trial_end IS NOT NULL",
+              WHERE status = 'trialing' AND trial_end IS NOT NULL
+                AND trial_reminded_for IS NOT trial_end",
         )
         .fetch_all(&self.pool)
         .await?;
