@@ -3,6 +3,7 @@
 
 mod limits;
 mod password_reset;
+pub mod seller;
 
 pub use limits::{Limits, Rate, RateLimits, RatePair};
 pub use password_reset::PasswordResetSettings;
@@ -88,7 +89,7 @@ pub struct Config {
     /// The bearer token of the admin API (`/api/admin`); the admin API is off when unset.
     pub operator_token: Option<Secret>,
     /// Who issues the invoices (printed on every PDF).
-    pub seller: crate::pdf::Seller,
+    pub seller: invoice_documents::Seller,
     /// Rate limits, failed-login delays, request timeouts.
     pub limits: Limits,
     /// Where e-mail goes (`SMTP_URL`, `MAIL_FROM`…): the local mailbox unless told otherwise.
@@ -105,6 +106,12 @@ pub enum ConfigError {
     Invalid {
         variable: &'static str,
         reason: String,
+    },
+    /// A variable that must be set is not.
+    #[error("{variable} is not set: {reason}")]
+    Missing {
+        variable: &'static str,
+        reason: &'static str,
     },
 }
 
@@ -195,17 +202,7 @@ impl Config {
                 "must be at least 16 characters (use a long random value)",
             ));
         }
-        let seller = crate::pdf::Seller {
-            name: get("SELLER_NAME").unwrap_or_else(|| "billstream demo SAS".into()),
-            address: get("SELLER_ADDRESS")
-                .unwrap_or_else(|| "1 rue de l'Exemple|75001 Paris|France".into())
-                .split('|')
-                .map(|line| line.trim().to_owned())
-                .filter(|line| !line.is_empty())
-                .collect(),
-            vat_id: get("SELLER_VAT_ID"),
-            email: get("SELLER_EMAIL"),
-        };
+        let seller = seller::from_lookup(&get)?;
         let config = Self {
             database_url: get("DATABASE_URL").unwrap_or_else(|| "sqlite://billstream.db".into()),
             database_synchronous,

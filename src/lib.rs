@@ -15,7 +15,6 @@ pub mod error;
 pub mod http;
 pub mod inbox;
 pub mod mail;
-pub mod pdf;
 pub mod portal;
 pub mod provider;
 pub mod store;

@@ -144,13 +144,22 @@ pub fn buyer_registration(c: &Checked) -> Vec<String> {
     lines
 }
 
-/// An address as printed lines.
+/// An address as printed lines; blank parts (a private buyer who gave only a country) are
+/// left out.
 pub fn address_lines(address: &Address) -> Vec<String> {
-    let mut lines = vec![address.line1.clone()];
-    if let Some(line2) = address.line2.as_ref().filter(|l| !l.trim().is_empty()) {
-        lines.push(line2.clone());
+    let mut lines = Vec::new();
+    for line in [Some(&address.line1), address.line2.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        if !line.trim().is_empty() {
+            lines.push(line.clone());
+        }
     }
-    lines.push(format!("{} {}", address.postal_code, address.city));
+    let place = format!("{} {}", address.postal_code, address.city);
+    if !place.trim().is_empty() {
+        lines.push(place.trim().to_owned());
+    }
     lines.push(address.country.clone());
     lines
 }

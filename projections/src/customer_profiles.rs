@@ -1,6 +1,6 @@
 //! Read model: one row per customer, for the profile API and for login.
 
-use aggregates::customer::{Customer, CustomerEvent};
+use aggregates::customer::{BillingDetails, Customer, CustomerEvent};
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use cqrs_es::Aggregate;
@@ -28,6 +28,17 @@ pub struct CustomerProfile {
     pub mail_language: Option<String>,
     /// Whether payment and refund receipts are e-mailed.
     pub mail_receipts: bool,
+    /// The billing details as JSON text ([`BillingDetails`]), if any were given.
+    pub billing: Option<String>,
+}
+
+impl CustomerProfile {
+    /// The billing details, decoded (`None` when none were given or the text is unreadable).
+    pub fn billing_details(&self) -> Option<BillingDetails> {
+        self.billing
+            .as_deref()
+            .and_then(|json| serde_json::from_str(json).ok())
+    }
 }
 
 /// What login checks: the account, its password hash, and the version of both.
@@ -53,7 +64,7 @@ pub struct CustomerProfiles;
 
 const PROFILE_COLUMNS: &str =
     "id, email, name, phone, stripe_customer_id, created_at, updated_at, \
-     credentials_version, deleted, mail_language, mail_receipts";
+     credentials_version, deleted, mail_language, mail_receipts, billing";
 
 impl CustomerProfiles {
     /// The profile of customer `id`, if registered.
@@ -216,6 +227,21 @@ impl Projection for CustomerProfiles {
                 .bind(receipts)
                 .execute(conn)
                 .await?;
+            }
+            CustomerEvent::BillingDetailsChanged { billing, .. } => {
+                let json = billing
+                    .map(|billing| serde_json::to_string(&billing))
+                    .transpose()
+                    .map_err(|source| ProjectionError::Decode {
+                        position: event.position,
+                        event_type: event.event_type.clone(),
+                        source,
+                    })?;
+                sqlx::query("UPDATE customer_profiles SET billing = ?2 WHERE id = ?1")
+                    .bind(&event.aggregate_id)
+                    .bind(json)
+                    .execute(conn)
+                    .await?;
             }
             // Bookkeeping of Stripe events, and resets (their password change is its own
             // event): nothing shown in the profile.

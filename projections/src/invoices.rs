@@ -40,6 +40,8 @@ pub struct InvoiceRow {
     pub paid_at: Option<String>,
     pub sent_at: Option<String>,
     pub updated_at: String,
+    /// SHA-256 of the legal document (PDF/A-3 with Factur-X), once issued.
+    pub document_sha256: Option<String>,
 }
 
 /// A customer's invoice statistics in one currency.
@@ -278,6 +280,13 @@ impl Projection for Invoices {
             }
             InvoiceEvent::InvoiceSent { at } => {
                 set(conn, id, "sent_at = ?2", &format_timestamp(&at)).await?;
+            }
+            InvoiceEvent::InvoiceDocumentIssued { sha256, .. } => {
+                sqlx::query("UPDATE invoices SET document_sha256 = ?2 WHERE invoice_id = ?1")
+                    .bind(id)
+                    .bind(sha256)
+                    .execute(conn)
+                    .await?;
             }
             InvoiceEvent::InvoicePaymentFailed { failure, at } => {
                 let at = format_timestamp(&at);

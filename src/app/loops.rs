@@ -1,5 +1,5 @@
 //! The service's background work: the projector's catch-up, the sandbox's billing cycle, the
-//! repair of requests that lost their answer — and the signal that stops it all.
+//! repair of requests that lost their answer, the issuing of invoice documents — and the signal that stops it all.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,6 +8,7 @@ use projections::Projector;
 use tokio::task::JoinHandle;
 
 use crate::provider::sandbox::SandboxProvider;
+use crate::usecases::invoices::InvoiceService;
 use crate::usecases::repair::{PendingRequestRepair, GRACE};
 use crate::usecases::trial_reminders::TrialReminders;
 
@@ -16,6 +17,9 @@ const SANDBOX_CLOCK_POLL: Duration = Duration::from_secs(30);
 
 /// How often requests whose answer was lost are looked for.
 const REPAIR_POLL: Duration = Duration::from_secs(30);
+
+/// How often finalized invoices whose document is not yet issued are looked for.
+const ISSUE_POLL: Duration = Duration::from_secs(10);
 
 /// How often the projector looks for events it has not applied (commands also trigger it).
 const PROJECTOR_POLL: Duration = Duration::from_secs(1);
@@ -33,6 +37,22 @@ pub(super) fn spawn_repair_loop(repair: Arc<PendingRequestRepair>) -> JoinHandle
                 Err(error) => {
                     tracing::warn!(%error, "completing pending requests failed; will retry")
                 }
+            }
+        }
+    })
+}
+
+/// Every so often, issues the documents of finalized invoices that have none recorded yet (a
+/// crash between finalization and issuance, or a document that could not be issued then).
+pub(super) fn spawn_issuing_loop(invoices: Arc<InvoiceService>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(ISSUE_POLL);
+        loop {
+            ticks.tick().await;
+            match invoices.issue_pending().await {
+                Ok(0) => {}
+                Ok(issued) => tracing::info!(issued, "invoice documents issued"),
+                Err(error) => tracing::warn!(%error, "issuing pending invoice documents failed"),
             }
         }
     })

@@ -19,7 +19,8 @@ use tokio::sync::Notify;
 
 use commands::CommandsFactory;
 use loops::{
-    spawn_projector_loop, spawn_repair_loop, spawn_sandbox_clock_loop, spawn_trial_reminder_loop,
+    spawn_issuing_loop, spawn_projector_loop, spawn_repair_loop, spawn_sandbox_clock_loop,
+    spawn_trial_reminder_loop,
 };
 use providers::{
     jwt_secret, select_provider, verifying_secrets, webhook_signing_secret, ProviderSetup,
@@ -41,7 +42,7 @@ use crate::store::lock::{database_path, DatabaseLock};
 use crate::store::pool as db;
 use crate::usecases::clock::{Clock, SystemClock};
 use crate::usecases::customers::CustomerService;
-use crate::usecases::invoices::InvoiceService;
+use crate::usecases::invoices::{DocumentSettings, InvoiceService};
 use crate::usecases::password_reset::PasswordResetService;
 use crate::usecases::payments::PaymentService;
 use crate::usecases::plans::PriceBook;
@@ -88,6 +89,8 @@ pub struct Application {
     sandbox: Option<SandboxProvider>,
     /// Completes requests whose provider answer was lost.
     repair: Arc<PendingRequestRepair>,
+    /// Issues the documents of finalized invoices that have none yet.
+    invoices: Arc<InvoiceService>,
     /// How long a client may take to send its request headers.
     header_timeout: std::time::Duration,
     /// Sends the e-mail the mailer queued.
@@ -194,14 +197,19 @@ impl Application {
             provider,
             commands.make(),
             card_numbers,
+            DocumentSettings {
+                seller: Arc::new(config.seller.clone()),
+                language: config.mail.language.documents(),
+                gate: gate.clone(),
+            },
         ));
+        let issuing = invoices.clone();
         let mail_delivery = Arc::new(
             Delivery::new(
                 pool.clone(),
                 gate.clone(),
                 config.mail.clone(),
                 invoices.clone(),
-                config.seller.clone(),
                 commands.make(),
             )?
             .with_reset_tokens(reset_tokens),
@@ -272,6 +280,7 @@ impl Application {
             inbox_worker,
             sandbox,
             repair,
+            invoices: issuing,
             header_timeout: config.limits.header_timeout,
             mail_delivery,
             trial_reminders,
@@ -300,6 +309,7 @@ impl Application {
         let inbox_loop = self.inbox_worker.spawn();
         let clock_loop = self.sandbox.map(spawn_sandbox_clock_loop);
         let repair_loop = spawn_repair_loop(self.repair);
+        let issuing_loop = spawn_issuing_loop(self.invoices);
         let mail_loop = self.mail_delivery.spawn();
         let reminder_loop =
             spawn_trial_reminder_loop(self.trial_reminders, self.trial_reminder_poll);
@@ -310,6 +320,7 @@ impl Application {
         projector_loop.abort();
         inbox_loop.abort();
         repair_loop.abort();
+        issuing_loop.abort();
         mail_loop.abort();
         reminder_loop.abort();
         if let Some(delivery_loop) = delivery_loop {

@@ -15,6 +15,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{AuthenticatedCustomer, CurrentSession, RequestId};
 use super::json::ApiJson;
 use super::limits::Guarded;
+use super::profile_billing::{billing_update, BillingBody, BillingRequest};
 use super::AppState;
 use crate::auth::lockout::account_key;
 use crate::error::AppError;
@@ -79,6 +80,11 @@ struct UpdateProfileRequest {
     /// password resets always are).
     #[serde(default)]
     receipts: Option<bool>,
+    /// Absent: keep; `null`: remove; an object: replace the billing details (invoices
+    /// finalized later carry them).
+    #[serde(default, deserialize_with = "billing_update")]
+    #[schema(value_type = Option<BillingRequest>)]
+    billing: FieldUpdate<BillingRequest>,
 }
 
 fn present_or_null<'de, D: Deserializer<'de>>(
@@ -114,10 +120,13 @@ pub struct CustomerBody {
     language: Option<String>,
     /// Whether payment and refund receipts are e-mailed.
     receipts: bool,
+    /// Company, SIREN, VAT number and billing address; `null` when none were given.
+    billing: Option<BillingBody>,
 }
 
 impl From<CustomerProfile> for CustomerBody {
     fn from(profile: CustomerProfile) -> Self {
+        let billing = profile.billing_details().map(BillingBody::from);
         Self {
             id: profile.id,
             email: profile.email,
@@ -127,6 +136,7 @@ impl From<CustomerProfile> for CustomerBody {
             created_at: profile.created_at,
             language: profile.mail_language,
             receipts: profile.mail_receipts,
+            billing,
         }
     }
 }
@@ -237,12 +247,14 @@ async fn profile(
     Ok(Json(profile.into()))
 }
 
-/// Changes name and/or phone (also at the Stripe customer), and the e-mail preferences.
+/// Changes name and/or phone (also at the Stripe customer), the e-mail preferences and the
+/// billing details. Every field is checked before anything changes.
 #[utoipa::path(patch, path = "/profile", tag = "auth", security(("customer_token" = [])),
     request_body = UpdateProfileRequest,
     responses(
         (status = 200, description = "The updated customer", body = CustomerBody),
         (status = 409, description = "`conflict`: changed concurrently; retry", body = ErrorBody),
+        (status = 422, description = "`validation_error`: a field is not valid (`field` names it)", body = ErrorBody),
         (status = 502, description = "`payment_provider_error`", body = ErrorBody),
     ))]
 async fn update_profile(
@@ -257,6 +269,11 @@ async fn update_profile(
         .as_deref()
         .map(MailLanguage::parse)
         .transpose()?;
+    let billing = match body.billing {
+        FieldUpdate::Keep => None,
+        FieldUpdate::Clear => Some(None),
+        FieldUpdate::Set(billing) => Some(Some(billing.parse()?)),
+    };
     let change = ProfileChange {
         name: body.name,
         phone: body.phone,
@@ -266,6 +283,13 @@ async fn update_profile(
         .update_profile(&auth.customer_id, change, request_id.as_deref())
         .await
         .map_err(unknown_is_unauthenticated)?;
+    if let Some(billing) = billing {
+        state
+            .customers
+            .change_billing_details(&auth.customer_id, billing, request_id.as_deref())
+            .await
+            .map_err(unknown_is_unauthenticated)?;
+    }
     let profile = state
         .customers
         .change_mail_preferences(

@@ -1,12 +1,11 @@
 //! `/api/invoices/*`: create, finalize, pay, void, send, read, list, PDF and statistics.
 
 mod bodies;
+mod documents;
 
 use aggregates::invoice::InvoiceAction;
 use axum::extract::{Path, Query, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::Json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -31,7 +30,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(pay))
         .routes(routes!(void))
         .routes(routes!(send))
-        .routes(routes!(pdf))
+        .routes(routes!(documents::pdf))
+        .routes(routes!(documents::facturx_xml))
+        .routes(routes!(documents::ubl_xml))
 }
 
 /// Creates an invoice for the caller (optionally finalized at once). With an
@@ -223,31 +224,4 @@ async fn stats(
             })
             .collect(),
     }))
-}
-
-/// The invoice as a PDF made by billstream (seller, customer, lines, tax, totals).
-#[utoipa::path(get, path = "/{invoice_id}/pdf", tag = "invoices", security(("customer_token" = [])), params(("invoice_id" = String, Path, description = "The invoice's id")),
-    responses((status = 200, description = "The PDF", content_type = "application/pdf", body = Vec<u8>,
-        headers(("Content-Disposition" = String, description = "`attachment; filename=\"invoice-<id>.pdf\"`")))))]
-async fn pdf(
-    State(state): State<AppState>,
-    auth: AuthenticatedCustomer,
-    Path(invoice_id): Path<String>,
-) -> Result<Response, ApiError> {
-    let bytes = state
-        .invoices
-        .pdf(&auth.customer_id, &invoice_id, &state.seller)
-        .await?;
-    let filename = format!("invoice-{invoice_id}.pdf");
-    Ok((
-        [
-            (CONTENT_TYPE, "application/pdf".to_owned()),
-            (
-                CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
 }

@@ -15,6 +15,7 @@ pub mod openapi;
 pub mod password_reset;
 pub mod payments;
 pub mod plans;
+pub mod profile_billing;
 pub mod sandbox;
 pub mod sandbox_cards;
 pub mod security_headers;
@@ -46,7 +47,6 @@ use utoipa_axum::routes;
 use crate::auth::{JwtKeys, LoginThrottle, Sessions};
 use crate::config::Secret;
 use crate::inbox::Inbox;
-use crate::pdf::Seller;
 use crate::provider::sandbox::SandboxProvider;
 use crate::usecases::customers::CustomerService;
 use crate::usecases::invoices::InvoiceService;
@@ -56,6 +56,7 @@ use crate::usecases::plans::PlanCatalog;
 use crate::usecases::stats::StatsService;
 use crate::usecases::subscriptions::SubscriptionService;
 use error::error_response;
+use invoice_documents::Seller;
 use limits::RateLimiters;
 
 /// The largest request body accepted (64 KiB).

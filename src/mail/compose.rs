@@ -6,9 +6,9 @@
 use askama::Template;
 
 use super::MailError;
-use crate::pdf::Seller;
 use crate::portal::format;
 use crate::portal::i18n::Lang;
+use invoice_documents::Seller;
 
 /// What a message is about; stored in the outbox as [`MailKind::code`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,10 +238,13 @@ fn link_text(kind: MailKind, fr: bool) -> &'static str {
 
 /// The seller's details under the closing.
 fn signature(seller: &Seller, fr: bool) -> Vec<String> {
-    let mut lines = vec![seller.name.clone()];
-    lines.extend(seller.address.iter().cloned());
-    lines.extend(seller.email.iter().cloned());
-    if let Some(vat_id) = &seller.vat_id {
+    let address = &seller.address;
+    let mut lines = vec![format!("{} {}", seller.name, seller.legal_form)];
+    lines.push(address.line1.clone());
+    lines.extend(address.line2.iter().cloned());
+    lines.push(format!("{} {}", address.postal_code, address.city));
+    lines.push(seller.email.clone());
+    if let Some(vat_id) = &seller.vat_number {
         lines.push(format!("{} {vat_id}", if fr { "TVA" } else { "VAT" }));
     }
     lines
@@ -253,10 +256,18 @@ mod tests {
 
     fn seller() -> Seller {
         Seller {
-            name: "Atelier Dubois SARL".into(),
-            address: vec!["1 rue de la Paix".into(), "75002 Paris".into()],
-            vat_id: Some("FR12345678901".into()),
-            email: Some("factures@atelier.example".into()),
+            name: "Atelier Dubois".into(),
+            legal_form: "SARL".into(),
+            address: invoice_documents::Address {
+                line1: "1 rue de la Paix".into(),
+                line2: None,
+                postal_code: "75002".into(),
+                city: "Paris".into(),
+                country: "FR".into(),
+            },
+            vat_number: Some("FR12345678901".into()),
+            email: "factures@atelier.example".into(),
+            ..crate::config::seller::demo_seller()
         }
     }
 

@@ -26,7 +26,6 @@ use super::reset_mail;
 use super::transport::{build_message, Transport};
 use super::{MailError, MailSettings};
 use crate::auth::ResetTokens;
-use crate::pdf::Seller;
 use crate::usecases::common::Commands;
 use crate::usecases::invoices::InvoiceService;
 
@@ -46,7 +45,6 @@ pub struct Delivery {
     settings: MailSettings,
     transport: Transport,
     invoices: Arc<InvoiceService>,
-    seller: Seller,
     /// Records each sent message on the log.
     sent: Commands<MailMessage>,
     /// Writes the links into password reset messages ([`Delivery::with_reset_tokens`]).
@@ -60,7 +58,6 @@ impl Delivery {
         gate: WriteGate,
         settings: MailSettings,
         invoices: Arc<InvoiceService>,
-        seller: Seller,
         sent: Commands<MailMessage>,
     ) -> Result<Self, MailError> {
         let transport = Transport::from_settings(&settings, &pool)?;
@@ -70,7 +67,6 @@ impl Delivery {
             settings,
             transport,
             invoices,
-            seller,
             sent,
             reset_tokens: None,
         })
@@ -147,7 +143,7 @@ impl Delivery {
             Some(invoice_id) => {
                 let bytes = self
                     .invoices
-                    .pdf(&row.customer_id, invoice_id, &self.seller)
+                    .pdf(&row.customer_id, invoice_id)
                     .await
                     .map_err(|error| MailError::Attachment(error.to_string()))?;
                 Some((format!("{invoice_id}.pdf"), bytes))

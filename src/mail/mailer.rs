@@ -23,9 +23,9 @@ use super::compose::{compose, Facts, MailKind};
 use super::outbox::{self, NewMessage};
 use super::reset_mail::{self, customer_language};
 use super::{CustomerEmails, MailSettings};
-use crate::pdf::Seller;
 use crate::portal::links::InvoiceLinks;
 use crate::usecases::plans::PlanCatalog;
+use invoice_documents::Seller;
 
 /// The projection's name, which keys its checkpoint (the migration starts it at the log's head
 /// on a database that already had events).

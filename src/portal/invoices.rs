@@ -334,7 +334,7 @@ pub async fn pdf(
     let customer = &signed_in.customer_id;
     let made = async {
         let row = state.invoices.owned(customer, &id).await?;
-        let bytes = state.invoices.pdf(customer, &id, &state.seller).await?;
+        let bytes = state.invoices.pdf(customer, &id).await?;
         Ok::<_, AppError>(pdf_response(bytes, &row))
     }
     .await;

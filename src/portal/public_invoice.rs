@@ -139,11 +139,7 @@ pub async fn pdf(
         Ok(row) => row,
         Err(response) => return response,
     };
-    match state
-        .invoices
-        .pdf(&row.customer_id, &id, &state.seller)
-        .await
-    {
+    match state.invoices.pdf(&row.customer_id, &id).await {
         Ok(bytes) => pdf_response(bytes, &row),
         Err(error) => app_error_page(&visitor, error),
     }

@@ -288,10 +288,7 @@ async fn attachment(
     };
     let made = async {
         let invoice = state.invoices.owned(&row.customer_id, invoice_id).await?;
-        let bytes = state
-            .invoices
-            .pdf(&row.customer_id, invoice_id, &state.seller)
-            .await?;
+        let bytes = state.invoices.pdf(&row.customer_id, invoice_id).await?;
         Ok::<_, AppError>(pdf_response(bytes, &invoice))
     }
     .await;

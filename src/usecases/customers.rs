@@ -5,8 +5,9 @@
 use std::sync::Arc;
 
 use aggregates::customer::{
-    ChangeMailPreferences, ChangePassword, Customer, CustomerCommand, CustomerName, Email,
-    FieldUpdate, MailLanguage, Phone, RegisterCustomer, UpdateProfile,
+    BillingDetails, ChangeBillingDetails, ChangeMailPreferences, ChangePassword, Customer,
+    CustomerCommand, CustomerName, Email, FieldUpdate, MailLanguage, Phone, RegisterCustomer,
+    UpdateProfile,
 };
 use chrono::Utc;
 use cqrs_es::AggregateError;
@@ -302,6 +303,25 @@ impl CustomerService {
                 .execute(customer_id, command, command_metadata(request_id))
                 .await?;
         }
+        self.profile(customer_id).await
+    }
+
+    /// Replaces (or removes, `None`) the billing details, already validated. Invoices
+    /// finalized from now on carry them; issued ones keep what they were issued with.
+    #[tracing::instrument(skip_all, fields(customer_id))]
+    pub async fn change_billing_details(
+        &self,
+        customer_id: &str,
+        billing: Option<BillingDetails>,
+        request_id: Option<&str>,
+    ) -> Result<CustomerProfile, AppError> {
+        let command = CustomerCommand::ChangeBillingDetails(ChangeBillingDetails {
+            billing,
+            changed_at: Utc::now(),
+        });
+        self.commands
+            .execute(customer_id, command, command_metadata(request_id))
+            .await?;
         self.profile(customer_id).await
     }
 

@@ -8,6 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_error, spawn_app_with, TestApp};
+use crate::support::pdf_tools::pdftotext;
 
 const OPERATOR_TOKEN: &str = "operator-token-for-tests-0123456789";
 const DAY: i64 = 86_400;
@@ -398,22 +399,25 @@ async fn a_custom_invoice_goes_from_draft_to_paid_and_downloads_as_a_pdf() {
     let (status, _) = post(&app, &format!("/api/invoices/{id}/pay"), json!({}), &token).await;
     assert_eq!(status, StatusCode::CONFLICT);
 
-    // The PDF is billstream's, with the number, the lines, the totals and the PAID mark.
+    // The PDF is the legal document issued at finalization: the number, the customer and the
+    // totals, as French amounts (the payment is a fact of the books, not a change to it).
     let response = app
         .get(&format!("/api/invoices/{id}/pdf"), Some(&token))
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "application/pdf");
     let pdf = response.bytes().await.unwrap();
-    let text = String::from_utf8_lossy(&pdf);
-    assert!(text.starts_with("%PDF-1."));
+    assert!(pdf.starts_with(b"%PDF-"));
+    let text = pdftotext(&pdf).replace(['\u{202F}', '\u{00A0}'], " ");
     for expected in [
         paid["number"].as_str().unwrap(),
-        "PAID",
         "Claire Dubois",
-        "(1203.51 EUR) Tj",
+        "1 203,51 €",
     ] {
-        assert!(text.contains(expected), "the PDF lacks {expected:?}");
+        assert!(
+            text.contains(expected),
+            "the PDF lacks {expected:?}:\n{text}"
+        );
     }
 
     // A second invoice is voided; the list filters and pages; strangers get 404.

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::billing::BillingDetails;
 use super::values::{CustomerName, Email, MailLanguage, PasswordHash, Phone};
 
 /// Every command the [`Customer`](super::Customer) aggregate accepts.
@@ -21,6 +22,8 @@ pub enum CustomerCommand {
     ResetPassword(ResetPassword),
     /// Changes the language of the customer's e-mail and whether receipts are sent.
     ChangeMailPreferences(ChangeMailPreferences),
+    /// Replaces the billing details (company, SIREN, VAT number, address), or removes them.
+    ChangeBillingDetails(ChangeBillingDetails),
 }
 
 /// What one Stripe event says about a customer.
@@ -105,5 +108,12 @@ pub struct ResetPassword {
 pub struct ChangeMailPreferences {
     pub language: Option<MailLanguage>,
     pub receipts: Option<bool>,
+    pub changed_at: DateTime<Utc>,
+}
+
+/// Replaces the billing details, already validated; `None` (or empty details) removes them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeBillingDetails {
+    pub billing: Option<BillingDetails>,
     pub changed_at: DateTime<Utc>,
 }

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
+use super::billing::BillingDetails;
 use super::values::{MailLanguage, PasswordHash};
 
 /// Every event of the [`Customer`](super::Customer) aggregate.
@@ -63,6 +64,12 @@ pub enum CustomerEvent {
         receipts: bool,
         changed_at: DateTime<Utc>,
     },
+    /// The billing details, as they now are (`None`: removed). Invoices copy them when they
+    /// are issued, so a later change never alters an issued invoice.
+    BillingDetailsChanged {
+        billing: Option<BillingDetails>,
+        changed_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for CustomerEvent {
@@ -77,6 +84,7 @@ impl DomainEvent for CustomerEvent {
             Self::PasswordResetRequested { .. } => "PasswordResetRequested",
             Self::PasswordResetCompleted { .. } => "PasswordResetCompleted",
             Self::MailPreferencesChanged { .. } => "MailPreferencesChanged",
+            Self::BillingDetailsChanged { .. } => "BillingDetailsChanged",
         }
         .to_owned()
     }

@@ -1,6 +1,8 @@
 //! The customer account: identity, profile and credentials.
 
+mod billing;
 mod commands;
+mod countries;
 mod error;
 mod events;
 mod resets;
@@ -11,9 +13,14 @@ mod reset_tests;
 #[cfg(test)]
 mod tests;
 
+pub use billing::{
+    french_vat_key, parse_siren, parse_vat_number, BillingAddress, BillingDetails, RawAddress,
+    RawBilling,
+};
 pub use commands::{
-    ChangeMailPreferences, ChangePassword, CustomerCommand, CustomerStripeFact, FieldUpdate,
-    RegisterCustomer, RequestPasswordReset, ResetPassword, StripeCustomerChange, UpdateProfile,
+    ChangeBillingDetails, ChangeMailPreferences, ChangePassword, CustomerCommand,
+    CustomerStripeFact, FieldUpdate, RegisterCustomer, RequestPasswordReset, ResetPassword,
+    StripeCustomerChange, UpdateProfile,
 };
 pub use error::CustomerError;
 pub use events::CustomerEvent;
@@ -37,6 +44,9 @@ pub struct Customer {
     /// Password resets and e-mail preferences (`resets.rs`).
     #[serde(default)]
     account: resets::AccountState,
+    /// The billing details, if the customer gave any.
+    #[serde(default)]
+    billing: Option<BillingDetails>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,6 +93,7 @@ impl Aggregate for Customer {
                 self.account.password_changed(changed_at);
             }
             CustomerEvent::StripeCustomerDeleted { .. } => {}
+            CustomerEvent::BillingDetailsChanged { billing, .. } => self.billing = billing,
             CustomerEvent::PasswordResetRequested { .. }
             | CustomerEvent::PasswordResetCompleted { .. }
             | CustomerEvent::MailPreferencesChanged { .. } => self.account.apply(event),
@@ -99,6 +110,21 @@ impl Aggregate for Customer {
 }
 
 impl Customer {
+    /// The customer's name, once registered.
+    pub fn name(&self) -> Option<&str> {
+        self.profile.as_ref().map(|profile| profile.name.as_str())
+    }
+
+    /// The billing details, if any were given.
+    pub fn billing(&self) -> Option<&BillingDetails> {
+        self.billing.as_ref()
+    }
+
+    /// The language chosen for the customer's e-mail (`None`: the service's default).
+    pub fn language(&self) -> Option<MailLanguage> {
+        self.account.language()
+    }
+
     /// Whether password reset `reset_id` could still set a password at `now` (a question the
     /// portal asks before showing the new-password form; `ResetPassword` decides the same).
     pub fn check_password_reset(
@@ -166,6 +192,18 @@ impl Customer {
             CustomerCommand::ChangeMailPreferences(change) => {
                 self.registered()?;
                 Ok(self.account.change_mail_preferences(change))
+            }
+            CustomerCommand::ChangeBillingDetails(change) => {
+                self.registered()?;
+                let billing = change.billing.filter(|billing| !billing.is_empty());
+                // Unchanged details record nothing: retries stay harmless.
+                if billing == self.billing {
+                    return Ok(vec![]);
+                }
+                Ok(vec![CustomerEvent::BillingDetailsChanged {
+                    billing,
+                    changed_at: change.changed_at,
+                }])
             }
             CustomerCommand::ChangePassword(change) => {
                 if self.profile.is_none() {

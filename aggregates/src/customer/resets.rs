@@ -40,6 +40,11 @@ struct PendingReset {
 }
 
 impl AccountState {
+    /// The chosen language (`None`: the service's default).
+    pub(super) fn language(&self) -> Option<MailLanguage> {
+        self.language
+    }
+
     /// Records the facts of a reset or preferences event.
     pub(super) fn apply(&mut self, event: CustomerEvent) {
         match event {

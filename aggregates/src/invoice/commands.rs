@@ -30,6 +30,8 @@ pub enum InvoiceCommand {
     Send {
         at: DateTime<Utc>,
     },
+    /// Records the legal document issued for the finalized invoice: its SHA-256, once.
+    RecordDocument(RecordDocument),
     /// Brings the invoice forward to the state the provider reports (a Stripe event, or the
     /// answer to billstream's own request). States only move forward, so applying the same or
     /// an older report again records nothing.
@@ -131,4 +133,13 @@ pub struct RecordInvoicePayment {
     /// The provider's payment reference (PaymentIntent, charge).
     pub reference: String,
     pub paid_at: DateTime<Utc>,
+}
+
+/// The document issued at finalization (PDF/A-3 with its Factur-X XML), stored by the
+/// service; the aggregate records which bytes are the legal document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordDocument {
+    /// Hex SHA-256 of the stored PDF.
+    pub sha256: String,
+    pub at: DateTime<Utc>,
 }

@@ -13,6 +13,10 @@ pub enum InvoiceError {
     NotOpen(&'static str),
     #[error("this invoice is {0}; it cannot be paid")]
     NotPayable(&'static str),
+    #[error("this invoice is a draft; its document is issued when it is finalized")]
+    NotIssuable,
+    #[error("this invoice's document was already issued with other content")]
+    DocumentAlreadyIssued,
     #[error("the payment of {paid} does not match the amount due, {due}")]
     WrongAmount { paid: i64, due: i64 },
 }

@@ -52,6 +52,12 @@ pub enum InvoiceEvent {
     InvoiceMarkedUncollectible {
         at: DateTime<Utc>,
     },
+    /// The legal document (PDF/A-3 with embedded Factur-X) was issued and stored: every later
+    /// download hands out the bytes whose SHA-256 this is.
+    InvoiceDocumentIssued {
+        sha256: String,
+        at: DateTime<Utc>,
+    },
     /// An attempt to collect the invoice failed; it stays open.
     InvoicePaymentFailed {
         failure: PaymentFailure,
@@ -69,6 +75,7 @@ impl DomainEvent for InvoiceEvent {
             Self::InvoiceVoided { .. } => "InvoiceVoided",
             Self::InvoiceMarkedUncollectible { .. } => "InvoiceMarkedUncollectible",
             Self::InvoicePaymentFailed { .. } => "InvoicePaymentFailed",
+            Self::InvoiceDocumentIssued { .. } => "InvoiceDocumentIssued",
         }
         .to_owned()
     }

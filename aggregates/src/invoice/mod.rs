@@ -10,7 +10,7 @@ mod tests;
 
 pub use commands::{
     CollectionMethod, CreateInvoice, FinalizeInvoice, InvoiceCommand, InvoiceNumber,
-    InvoiceProviderState, PaymentFailure, RecordInvoicePayment,
+    InvoiceProviderState, PaymentFailure, RecordDocument, RecordInvoicePayment,
 };
 pub use error::InvoiceError;
 pub use events::InvoiceEvent;
@@ -108,6 +108,9 @@ pub struct Invoice {
     total: i64,
     /// Failed collection attempts recorded so far.
     attempt_count: u32,
+    /// SHA-256 of the issued document, once issued.
+    #[serde(default)]
+    document_sha256: Option<String>,
 }
 
 impl Aggregate for Invoice {
@@ -141,6 +144,9 @@ impl Aggregate for Invoice {
                 self.status = InvoiceStatus::Uncollectible;
             }
             InvoiceEvent::InvoiceSent { .. } => {}
+            InvoiceEvent::InvoiceDocumentIssued { sha256, .. } => {
+                self.document_sha256 = Some(sha256);
+            }
             InvoiceEvent::InvoicePaymentFailed { failure, .. } => {
                 self.attempt_count = failure.attempt_count;
             }
@@ -219,6 +225,7 @@ impl Invoice {
                 Ok(vec![InvoiceEvent::InvoiceSent { at }])
             }
             InvoiceCommand::ApplyProviderState(state) => Ok(self.converge(state)),
+            InvoiceCommand::RecordDocument(record) => self.record_document(record),
         }
     }
 
@@ -267,6 +274,27 @@ impl Invoice {
             }
         }
         events
+    }
+
+    /// A document is issued once, for a finalized invoice: recording the same one again
+    /// changes nothing (a resumed issuance), a different one is refused.
+    fn record_document(&self, record: RecordDocument) -> Result<Vec<InvoiceEvent>, InvoiceError> {
+        if self.status == InvoiceStatus::Draft {
+            return Err(InvoiceError::NotIssuable);
+        }
+        match &self.document_sha256 {
+            Some(issued) if *issued == record.sha256 => Ok(vec![]),
+            Some(_) => Err(InvoiceError::DocumentAlreadyIssued),
+            None => Ok(vec![InvoiceEvent::InvoiceDocumentIssued {
+                sha256: record.sha256,
+                at: record.at,
+            }]),
+        }
+    }
+
+    /// The SHA-256 of the issued document, once issued.
+    pub fn document_sha256(&self) -> Option<&str> {
+        self.document_sha256.as_deref()
     }
 
     /// Where the invoice stands.

@@ -126,18 +126,23 @@ fn check_parties(doc: &InvoiceDocument) -> Result<(), DocumentError> {
         ("seller.address.line1", doc.seller.address.line1.as_str()),
         ("seller.address.city", doc.seller.address.city.as_str()),
         ("buyer.name", doc.buyer.name.as_str()),
-        (
-            "buyer.billing_address.line1",
-            doc.buyer.billing_address.line1.as_str(),
-        ),
-        (
-            "buyer.billing_address.city",
-            doc.buyer.billing_address.city.as_str(),
-        ),
     ];
     for (field, value) in required {
         if value.trim().is_empty() {
             return Err(DocumentError::MissingField { field });
+        }
+    }
+    // A business buyer's address is always known; a private buyer may have given only a
+    // country (EN 16931 requires no more, BT-55).
+    if doc.buyer.is_business() {
+        let address = &doc.buyer.billing_address;
+        for (field, value) in [
+            ("buyer.billing_address.line1", address.line1.as_str()),
+            ("buyer.billing_address.city", address.city.as_str()),
+        ] {
+            if value.trim().is_empty() {
+                return Err(DocumentError::MissingField { field });
+            }
         }
     }
     if let DocumentKind::CreditNote {

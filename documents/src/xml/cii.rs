@@ -127,13 +127,21 @@ fn line_item(w: &mut XmlWriter, c: &Checked, index: usize) {
 }
 
 fn address(w: &mut XmlWriter, address: &Address) {
+    // Only the country is mandatory (BT-55 / BT-40): a private buyer may have given no more.
+    let present = |value: &str| !value.trim().is_empty();
     w.open("ram:PostalTradeAddress");
-    w.leaf("ram:PostcodeCode", &address.postal_code);
-    w.leaf("ram:LineOne", &address.line1);
-    if let Some(line2) = address.line2.as_ref().filter(|l| !l.trim().is_empty()) {
+    if present(&address.postal_code) {
+        w.leaf("ram:PostcodeCode", &address.postal_code);
+    }
+    if present(&address.line1) {
+        w.leaf("ram:LineOne", &address.line1);
+    }
+    if let Some(line2) = address.line2.as_ref().filter(|l| present(l)) {
         w.leaf("ram:LineTwo", line2);
     }
-    w.leaf("ram:CityName", &address.city);
+    if present(&address.city) {
+        w.leaf("ram:CityName", &address.city);
+    }
     w.leaf("ram:CountryID", &address.country);
     w.close();
 }

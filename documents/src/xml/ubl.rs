@@ -124,13 +124,21 @@ fn invoice_period(w: &mut XmlWriter, c: &Checked) {
 }
 
 fn address(w: &mut XmlWriter, element: &'static str, address: &Address) {
+    // Only the country is mandatory: a private buyer may have given no more.
+    let present = |value: &str| !value.trim().is_empty();
     w.open(element);
-    w.leaf("cbc:StreetName", &address.line1);
-    if let Some(line2) = address.line2.as_ref().filter(|l| !l.trim().is_empty()) {
+    if present(&address.line1) {
+        w.leaf("cbc:StreetName", &address.line1);
+    }
+    if let Some(line2) = address.line2.as_ref().filter(|l| present(l)) {
         w.leaf("cbc:AdditionalStreetName", line2);
     }
-    w.leaf("cbc:CityName", &address.city);
-    w.leaf("cbc:PostalZone", &address.postal_code);
+    if present(&address.city) {
+        w.leaf("cbc:CityName", &address.city);
+    }
+    if present(&address.postal_code) {
+        w.leaf("cbc:PostalZone", &address.postal_code);
+    }
     w.open("cac:Country");
     w.leaf("cbc:IdentificationCode", &address.country);
     w.close();

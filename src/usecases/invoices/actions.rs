@@ -4,7 +4,7 @@
 use aggregates::invoice::{InvoiceAction, InvoiceCommand, InvoiceNumber};
 use aggregates::values::PaymentMethodId;
 use chrono::Utc;
-use projections::InvoiceRow;
+use projections::{InvoiceRow, Invoices};
 
 use super::numbering::apply_provider_state;
 use super::InvoiceService;
@@ -101,7 +101,23 @@ impl InvoiceService {
         )
         .await?;
         self.commands.catch_up().await;
+        self.issue_if_finalized(invoice_id).await;
         Ok(())
+    }
+
+    /// Issues the document of an invoice this report finalized, right away. A failure is
+    /// logged only: the report is recorded, and the issuing loop or the first download tries
+    /// again.
+    async fn issue_if_finalized(&self, invoice_id: &str) {
+        let finalized = matches!(
+            Invoices::find(&self.pool, invoice_id).await,
+            Ok(Some(row)) if row.number.is_some() && row.document_sha256.is_none()
+        );
+        if finalized {
+            if let Err(error) = self.issue(invoice_id).await {
+                tracing::warn!(%invoice_id, %error, "the invoice's document could not be issued yet");
+            }
+        }
     }
 
     /// Like [`apply`](Self::apply); the name the webhook applier knows.

@@ -2,21 +2,25 @@
 //! paid, voided or sent there; every answer (and every `invoice.*` webhook) brings the Invoice
 //! aggregate forward to the provider's state. Invoices the provider makes on its own
 //! (subscription periods) are adopted from their webhooks. Whether an action is allowed is the
-//! Invoice aggregate's decision.
+//! Invoice aggregate's decision. A finalized invoice's legal document is issued once and
+//! stored (`issue`), from what the event log held at finalization (`legal_source`).
 
 mod actions;
 mod create;
-mod document;
+mod issue;
+mod legal_source;
 pub mod numbering;
 
 pub use create::{NewInvoiceRequest, RequestedLine};
+pub use issue::IssuedDocument;
 
 use std::sync::Arc;
 
 use aggregates::invoice::{Invoice, InvoiceStatus};
 use aggregates::values::CardNumbers;
 use aggregates::ValidationError;
-use projections::{InvoiceRow, Invoices};
+use invoice_documents::{Language, Seller};
+use projections::{InvoiceRow, Invoices, WriteGate};
 use sqlx::SqlitePool;
 
 use super::common::{owned_by, Commands, Page, PageRequest};
@@ -26,12 +30,25 @@ use crate::provider::PaymentProvider;
 /// Longest payment term, in days.
 pub const MAX_DUE_DAYS: i64 = 365;
 
+/// What issuing invoice documents needs.
+pub struct DocumentSettings {
+    pub seller: Arc<Seller>,
+    pub language: Language,
+    pub gate: WriteGate,
+}
+
 /// The invoice use cases.
 pub struct InvoiceService {
     pool: SqlitePool,
     provider: Arc<dyn PaymentProvider>,
     commands: Commands<Invoice>,
     card_numbers: CardNumbers,
+    /// Who issues the invoices, printed on each document when it is issued.
+    seller: Arc<Seller>,
+    /// The documents' language for a customer who chose none.
+    language: Language,
+    /// This process's turn at the write lock, for storing issued documents.
+    gate: WriteGate,
 }
 
 impl InvoiceService {
@@ -40,12 +57,16 @@ impl InvoiceService {
         provider: Arc<dyn PaymentProvider>,
         commands: Commands<Invoice>,
         card_numbers: CardNumbers,
+        documents: DocumentSettings,
     ) -> Self {
         Self {
             pool,
             provider,
             commands,
             card_numbers,
+            seller: documents.seller,
+            language: documents.language,
+            gate: documents.gate,
         }
     }
 

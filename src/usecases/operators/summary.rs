@@ -63,6 +63,13 @@ fn customer(event: &CustomerEvent) -> String {
             language.map_or("default", |language| language.code()),
             if *receipts { "on" } else { "off" }
         ),
+        CustomerEvent::BillingDetailsChanged { billing, .. } => match billing {
+            Some(billing) if billing.is_business() => {
+                "Billing details changed (business)".to_owned()
+            }
+            Some(_) => "Billing details changed".to_owned(),
+            None => "Billing details removed".to_owned(),
+        },
         // Variants added later read as their type (an empty line) until they get one here.
         #[allow(unreachable_patterns)]
         _ => String::new(),
@@ -182,6 +189,9 @@ fn invoice(event: &InvoiceEvent, currency: Option<&str>) -> String {
             "Invoice payment failed (attempt {}): {}",
             failure.attempt_count, failure.message
         ),
+        InvoiceEvent::InvoiceDocumentIssued { sha256, .. } => {
+            format!("Invoice document issued (SHA-256 {sha256})")
+        }
     }
 }
 
