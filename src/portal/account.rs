@@ -1,4 +1,5 @@
-//! `/account`: the sign-in e-mail, the password change and the e-mail preferences.
+//! `/account`: the sign-in e-mail, the password change, the e-mail preferences and the
+//! billing details (their form is handled in `account_billing`).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -7,6 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use super::account_billing::BillingFields;
 use super::forms::{FieldErrors, FormData};
 use super::i18n::fill;
 use super::page::{app_error_page, error_text, redirect_with, Flash, Frame, Nav};
@@ -27,13 +29,17 @@ pub struct AccountPage {
     /// The e-mail language choices: code (empty: the service's default), label, selected.
     languages: Vec<(&'static str, &'static str, bool)>,
     receipts: bool,
+    /// The billing details form, as stored or as just typed.
+    billing: BillingFields,
 }
 
-async fn page(
+/// The page; `typed_billing` re-shows a refused billing form as typed.
+pub(super) async fn page(
     state: &AppState,
     signed_in: &SignedIn,
     errors: FieldErrors,
     message: String,
+    typed_billing: Option<BillingFields>,
 ) -> Result<AccountPage, AppError> {
     let t = signed_in.visitor.t;
     let profile = state.customers.profile(&signed_in.customer_id).await?;
@@ -54,12 +60,22 @@ async fn page(
         })
         .collect(),
         receipts: profile.mail_receipts,
+        billing: typed_billing
+            .unwrap_or_else(|| BillingFields::from_details(profile.billing_details())),
     })
 }
 
 /// `GET /account`.
 pub async fn show(State(state): State<AppState>, signed_in: SignedIn) -> Response {
-    match page(&state, &signed_in, FieldErrors::default(), String::new()).await {
+    match page(
+        &state,
+        &signed_in,
+        FieldErrors::default(),
+        String::new(),
+        None,
+    )
+    .await
+    {
         Ok(page) => page.into_response(),
         Err(error) => app_error_page(&signed_in.visitor, error),
     }
@@ -109,7 +125,7 @@ pub async fn change_password(
         Err(AppError::Validation(_)) => errors.add("new_password", t.err_password_length),
         Err(other) => message = error_text(t, &other),
     }
-    match page(&state, &signed_in, errors, message).await {
+    match page(&state, &signed_in, errors, message, None).await {
         Ok(page) => (StatusCode::UNPROCESSABLE_ENTITY, page).into_response(),
         Err(error) => app_error_page(&signed_in.visitor, error),
     }
@@ -145,7 +161,7 @@ pub async fn save_mail_preferences(
         Err(AppError::Validation(_)) => {
             let mut errors = FieldErrors::default();
             errors.add("language", signed_in.visitor.t.err_invalid);
-            match page(&state, &signed_in, errors, String::new()).await {
+            match page(&state, &signed_in, errors, String::new(), None).await {
                 Ok(page) => (StatusCode::UNPROCESSABLE_ENTITY, page).into_response(),
                 Err(error) => app_error_page(&signed_in.visitor, error),
             }

@@ -16,6 +16,7 @@
 //! and the invoice documents' formatting — never the store, SQL, or the provider's internals.
 
 mod account;
+mod account_billing;
 pub mod assets;
 mod auth;
 mod card;
@@ -102,6 +103,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/account", get(account::show))
         .route("/account/password", post(account::change_password))
         .route("/account/mail", post(account::save_mail_preferences))
+        .route("/account/billing", post(account_billing::save_billing))
         .route("/i/{id}", get(public_invoice::show))
         .route("/i/{id}/pdf", get(public_invoice::pdf))
         .route("/i/{id}/pay", post(public_invoice::pay))

@@ -103,6 +103,10 @@ catalog! {
     forgot_link, forgot_title, forgot_lead, forgot_button, forgot_sent_title, forgot_sent,
     reset_title, reset_lead, reset_button, err_reset_invalid, err_reset_used, err_reset_expired,
     mail_heading, mail_language, mail_language_default, mail_receipts, mail_save,
+    // Billing details (account page)
+    billing_heading, billing_lead, billing_company, billing_siren, billing_vat, billing_line1,
+    billing_line2, billing_postal_code, billing_city, billing_country, billing_save,
+    err_required, err_siren, err_vat_number, err_country, err_postal_code, err_company_name,
 }
 
 /// A language of the portal.

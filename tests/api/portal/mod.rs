@@ -2,6 +2,7 @@
 //! languages, validation, the dashboard's actions, the invoice list), and in a real browser
 //! against the real binary (the journey, every page at 360 px wide).
 
+mod billing_form;
 mod browse;
 mod client;
 mod dashboard;
