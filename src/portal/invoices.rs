@@ -45,6 +45,8 @@ pub struct RowView {
     pub status: String,
     pub status_label: &'static str,
     pub payable: bool,
+    /// Finalized, so it has its legal document (a draft has none to download).
+    pub issued_document: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -153,6 +155,7 @@ pub async fn list(
             status_label: status_label(t, &row.status),
             payable: InvoiceStatus::parse(&row.status) == Some(InvoiceStatus::Open)
                 && row.amount_due() > 0,
+            issued_document: row.number.is_some(),
         })
         .collect();
     ListPage {

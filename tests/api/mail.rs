@@ -143,6 +143,14 @@ async fn an_invoice_and_a_receipt_arrive_once_with_the_pdf_attached() {
     assert_eq!(mail.attachments.len(), 1);
     assert_eq!(mail.attachments[0].content_type, "application/pdf");
     assert!(mail.attachments[0].content.starts_with(b"%PDF"));
+    // The attachment is the invoice's one legal document, the bytes the API hands out.
+    let downloaded = app
+        .get(&format!("/api/invoices/{id}/pdf"), Some(&token))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(mail.attachments[0].content == downloaded.as_ref());
 
     pay(&app, &token, 2_000).await;
     let messages = sink.wait_for(2, Duration::from_secs(20)).await;

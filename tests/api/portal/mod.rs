@@ -6,6 +6,7 @@ mod billing_form;
 mod browse;
 mod client;
 mod dashboard;
+mod documents;
 mod forms;
 mod journey;
 mod layout;
