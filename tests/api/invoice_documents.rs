@@ -252,6 +252,11 @@ async fn downloads_a_month_apart_and_after_a_profile_change_are_byte_identical()
     assert_eq!(payloads.len(), 1);
     let sha256 = hex::encode(Sha256::digest(&first));
     assert!(payloads[0].contains(&sha256), "{}", payloads[0]);
+    let shown = app
+        .get_json(&format!("/api/invoices/{id}"), Some(&token))
+        .await;
+    assert_eq!(shown["document_sha256"], sha256.as_str());
+    assert_eq!(shown["pdf_url"], format!("/api/invoices/{id}/pdf"));
 }
 
 #[tokio::test]
