@@ -8,8 +8,9 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{assert_error, spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{assert_error, billstream, spawn_app, spawn_app_with, TestApp};
 use crate::support::pdf_tools::{facturx_check, pdftotext};
+use crate::support::processes::repo_dir;
 
 const FRENCH_LINE: &str = "Café crème « spécial » — 5 € l’unité";
 const GREEK_LINE: &str = "Ελληνικά: Καλημέρα κόσμε";
@@ -96,6 +97,31 @@ fn element(xml: &str, tag: &str) -> String {
     xml[open_end..close].to_owned()
 }
 
+/// Saves page 1 of `pdf` as `name` (PNG, with poppler-utils' pdftoppm): into docs/screenshots
+/// for the README when UPDATE_SCREENSHOTS is set, else under target/ (a test run must not leave
+/// the tree changed).
+fn save_page_picture(pdf: &[u8], name: &str) {
+    let dir = if std::env::var_os("UPDATE_SCREENSHOTS").is_some() {
+        repo_dir().join("docs/screenshots")
+    } else {
+        repo_dir().join("target/screenshots")
+    };
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(input.path(), pdf).unwrap();
+    let output = std::process::Command::new("pdftoppm")
+        .args(["-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile"])
+        .arg(input.path())
+        .arg(dir.join(name))
+        .output()
+        .expect("pdftoppm (poppler-utils) runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 fn euros(cents: &Value) -> String {
     let cents = cents.as_i64().unwrap();
     format!("{}.{:02}", cents / 100, cents % 100)
@@ -115,6 +141,7 @@ async fn a_business_customer_s_invoice_is_a_valid_factur_x_pdf_with_every_mentio
     assert_eq!(report.xml_filename.as_deref(), Some("factur-x.xml"));
     assert_eq!(report.profile.as_deref(), Some("en16931"));
 
+    save_page_picture(&pdf, "invoice-document");
     let raw = pdftotext(&pdf);
     for line in [FRENCH_LINE, GREEK_LINE, CYRILLIC_LINE] {
         assert!(
@@ -335,4 +362,54 @@ fn a_configured_seller_missing_a_required_detail_stops_the_binary_naming_it() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("SELLER_SIREN"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_replay_of_the_log_never_renders_an_issued_document_again() {
+    let app = spawn_app().await;
+    let token = customer(&app, "replay@example.com", "Claire Dubois").await;
+    set_billing(&app, &token, business_billing()).await;
+    let invoice = finalized_invoice(&app, &token, 2_000).await;
+    let id = invoice["invoice_id"].as_str().unwrap();
+    let before = download(&app, &token, id, "pdf").await;
+    let issued_at = |pool| async move {
+        sqlx::query_scalar::<_, String>(
+            "SELECT issued_at FROM invoice_documents WHERE invoice_id = ?",
+        )
+        .bind(id)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    };
+    let first_issue = issued_at(&app.pool).await;
+
+    let output = billstream(&app.db_path, &["replay"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    assert!(download(&app, &token, id, "pdf").await == before);
+    assert_eq!(
+        issued_at(&app.pool).await,
+        first_issue,
+        "the stored row was not rewritten"
+    );
+    let issued: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM events WHERE aggregate_id = ? AND event_type = 'InvoiceDocumentIssued'",
+    )
+    .bind(id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(issued, 1);
+    let row = projections::Invoices::find(&app.pool, id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        row.document_sha256,
+        Some(hex::encode(Sha256::digest(&before)))
+    );
 }
