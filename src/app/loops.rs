@@ -1,6 +1,7 @@
 //! The service's background work: the projector's catch-up, the sandbox's billing cycle, the
 //! repair of requests that lost their answer, the issuing of invoice documents — and the signal that stops it all.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,11 +48,18 @@ pub(super) fn spawn_repair_loop(repair: Arc<PendingRequestRepair>) -> JoinHandle
 pub(super) fn spawn_issuing_loop(invoices: Arc<InvoiceService>) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(ISSUE_POLL);
+        // An invoice that cannot be issued (amounts billstream cannot reconcile) is logged once
+        // and not tried again by this process; a download still tries, and says why.
+        let mut unissuable = HashSet::new();
         loop {
             ticks.tick().await;
-            match invoices.issue_pending().await {
-                Ok(0) => {}
-                Ok(issued) => tracing::info!(issued, "invoice documents issued"),
+            match invoices.issue_pending(&unissuable).await {
+                Ok((issued, failed)) => {
+                    if issued > 0 {
+                        tracing::info!(issued, "invoice documents issued");
+                    }
+                    unissuable.extend(failed);
+                }
                 Err(error) => tracing::warn!(%error, "issuing pending invoice documents failed"),
             }
         }

@@ -10,6 +10,8 @@
 //! recording is resumed from the stored bytes, never by rendering again; a replay of the log
 //! rebuilds read models only and never touches the stored documents.
 
+use std::collections::HashSet;
+
 use aggregates::invoice::{InvoiceCommand, RecordDocument};
 use chrono::{SecondsFormat, Utc};
 use invoice_documents::{facturx_cii, render_pdf, ubl};
@@ -31,7 +33,7 @@ pub struct IssuedDocument {
 }
 
 /// How many finalized invoices without a recorded document one pass of the loop issues.
-const PENDING_BATCH: i64 = 20;
+const PENDING_BATCH: usize = 20;
 
 impl InvoiceService {
     /// The legal document of the customer's invoice (404 for anyone else's, 409 for a draft).
@@ -69,27 +71,35 @@ impl InvoiceService {
     }
 
     /// Issues the documents of finalized invoices not yet recorded (after a crash, or for an
-    /// invoice finalized by a webhook); returns how many were issued. One that cannot be
-    /// issued is logged and left for the next pass.
-    pub async fn issue_pending(&self) -> Result<usize, AppError> {
+    /// invoice finalized by a webhook), except those in `skip`; returns how many were issued
+    /// and the ids of those that could not be (logged once here, for the caller to skip).
+    pub async fn issue_pending(
+        &self,
+        skip: &HashSet<String>,
+    ) -> Result<(usize, Vec<String>), AppError> {
         let pending: Vec<String> = sqlx::query_scalar(
             "SELECT invoice_id FROM invoices
               WHERE number IS NOT NULL AND document_sha256 IS NULL
-              ORDER BY created_position LIMIT ?",
+              ORDER BY created_position",
         )
-        .bind(PENDING_BATCH)
         .fetch_all(&self.pool)
         .await?;
         let mut issued = 0;
-        for invoice_id in pending {
+        let mut failed = Vec::new();
+        for invoice_id in pending
+            .into_iter()
+            .filter(|id| !skip.contains(id))
+            .take(PENDING_BATCH)
+        {
             match self.issue(&invoice_id).await {
                 Ok(_) => issued += 1,
                 Err(error) => {
                     tracing::warn!(%invoice_id, %error, "the invoice's document could not be issued");
+                    failed.push(invoice_id);
                 }
             }
         }
-        Ok(issued)
+        Ok((issued, failed))
     }
 
     async fn stored(&self, invoice_id: &str) -> Result<Option<IssuedDocument>, AppError> {
