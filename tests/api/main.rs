@@ -16,6 +16,7 @@ mod event_store;
 mod group_commit;
 mod helpers;
 mod invoice_documents;
+mod invoice_issuance;
 mod invoice_numbers;
 mod isolation;
 mod mail;
