@@ -71,8 +71,9 @@ pub(crate) async fn finalized_invoice(app: &TestApp, token: &str, tax_rate_bps: 
             Some(token),
         )
         .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
+    let status = response.status();
     let invoice: Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{invoice}");
     assert_eq!(invoice["status"], "open", "{invoice}");
     invoice
 }
