@@ -42,7 +42,16 @@ impl InvoiceService {
         customer_id: &str,
         invoice_id: &str,
     ) -> Result<IssuedDocument, AppError> {
-        self.owned(customer_id, invoice_id).await?;
+        let row = self.owned(customer_id, invoice_id).await?;
+        // The common case, once issued and recorded: the stored bytes, with no aggregate load.
+        if let (Some(recorded), Some(stored)) = (
+            row.document_sha256.as_deref(),
+            self.stored(invoice_id).await?,
+        ) {
+            if stored.sha256 == recorded {
+                return Ok(stored);
+            }
+        }
         self.issue(invoice_id).await
     }
 
