@@ -12,29 +12,32 @@ use crate::{ProjectionError, Projector};
 const VERIFY_ATTEMPTS: u32 = 100;
 
 impl Projector {
-    /// The names of this projector's projections, in application order.
-    pub fn projection_names(&self) -> Vec<&'static str> {
-        self.projections
-            .iter()
-            .map(|projection| projection.name())
-            .collect()
+    /// The names of the views this projector keeps (projections with tables), in order.
+    pub fn view_names(&self) -> Vec<&'static str> {
+        self.views().map(|projection| projection.name()).collect()
     }
 
-    /// The projections named (all of them when `names` is empty).
+    /// The views named (all of them when `names` is empty). A projection without tables (the
+    /// mailer, which sends e-mail) is not a view: rebuilding it would act again.
     pub fn select(&self, names: &[String]) -> Result<Vec<Arc<dyn Projection>>, ProjectionError> {
         if names.is_empty() {
-            return Ok(self.projections.clone());
+            return Ok(self.views().cloned().collect());
         }
         names
             .iter()
             .map(|name| {
-                self.projections
-                    .iter()
+                self.views()
                     .find(|projection| projection.name() == name)
                     .cloned()
                     .ok_or_else(|| ProjectionError::UnknownProjection(name.clone()))
             })
             .collect()
+    }
+
+    fn views(&self) -> impl Iterator<Item = &Arc<dyn Projection>> {
+        self.projections
+            .iter()
+            .filter(|projection| !projection.tables().is_empty())
     }
 
     /// Rebuilds `selected` from the log beside the live views and swaps them in with one short

@@ -36,7 +36,7 @@ pub async fn run(config: &Config, args: ReplayArgs) -> anyhow::Result<()> {
     let selected = projector.select(&args.projections).map_err(|error| {
         anyhow::anyhow!(
             "{error}; the views are {}",
-            projector.projection_names().join(", ")
+            projector.view_names().join(", ")
         )
     })?;
     let names: Vec<&str> = selected

@@ -27,6 +27,7 @@ mod payments;
 mod portal;
 mod projections;
 mod provider_contract;
+mod rebuild_jobs;
 mod rebuilds;
 mod sandbox_webhooks;
 mod secrets_in_logs;
