@@ -6,6 +6,7 @@
 //! or rebuilt beside the live tables and swapped in with [`Projector::rebuild`] while the
 //! service keeps writing.
 
+pub mod as_of;
 pub mod billing_stats;
 pub mod customer_log;
 pub mod customer_profiles;
@@ -23,6 +24,7 @@ mod shadow_schema;
 pub mod subscriptions;
 pub mod write_gate;
 
+pub use as_of::AsOf;
 pub use billing_stats::BillingStats;
 pub use customer_profiles::{Credentials, CustomerProfile, CustomerProfiles};
 pub use drift::{Drift, DriftKind};

@@ -76,7 +76,7 @@ impl<'a> Shadow<'a> {
         for projection in projections {
             for table in projection.tables() {
                 let schema = TableSchema::read(&mut conn, table).await?;
-                for statement in schema.create_in_temp() {
+                for statement in schema.create_in("temp") {
                     sqlx::query(&statement).execute(&mut conn).await?;
                 }
                 schemas.push(schema);

@@ -4,7 +4,7 @@
 //! Two shadows exist during a rebuild: `temp.<table>` (private to the rebuilding connection;
 //! SQLite resolves an unqualified name to TEMP first, so the unchanged projection code writes
 //! there) and `main.<table>__rebuild` (the rows copied in, renamed over the live table by the
-//! swap). An index cannot be renamed in SQLite and its name must be unique in a schema, so the
+//! swap). A snapshot file (`as_of`) holds the same tables under their own names. An index cannot be renamed in SQLite and its name must be unique in a schema, so the
 //! indexes of `<table>__rebuild` alternate between `<index>` and `<index>__rebuild`: after a
 //! swap a view's indexes carry one of those two names. A migration that drops an index of a
 //! view therefore drops both (`DROP INDEX IF EXISTS`).
@@ -57,14 +57,19 @@ impl TableSchema {
         })
     }
 
-    /// Statements creating an empty copy of the table and its indexes in TEMP, same name.
-    pub fn create_in_temp(&self) -> Vec<String> {
+    /// Statements creating an empty copy of the table and its indexes, same names, in
+    /// `schema` (`temp` for a shadow, `main` for a snapshot file).
+    pub fn create_in(&self, schema: &str) -> Vec<String> {
         let mut statements = vec![retarget_table(
             &self.create_table,
-            &format!("temp.\"{}\"", self.table),
+            &format!("{schema}.\"{}\"", self.table),
         )];
         for (name, sql) in &self.indexes {
-            statements.push(retarget_index(sql, &format!("temp.\"{name}\""), self.table));
+            statements.push(retarget_index(
+                sql,
+                &format!("{schema}.\"{name}\""),
+                self.table,
+            ));
         }
         statements
     }

@@ -32,6 +32,7 @@ mod rebuilds;
 mod sandbox_webhooks;
 mod secrets_in_logs;
 mod slow_clients;
+mod snapshots;
 mod stripe_mode;
 mod support;
 mod support_smoke;

@@ -7,12 +7,20 @@ use std::time::{Duration, Instant};
 
 use projections::Projector;
 use serde_json::json;
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::helpers::{billstream, open_pool, spawn_quiet_app, TestApp};
 
 /// Every row of every view, as sorted JSON arrays per table: equal dumps mean equal views.
 pub async fn dump_views(pool: &SqlitePool) -> Vec<(String, Vec<String>)> {
+    dump_views_in(&mut pool.acquire().await.unwrap(), pool).await
+}
+
+/// [`dump_views`] on one connection (inside the caller's transaction, if it has one).
+pub async fn dump_views_in(
+    conn: &mut SqliteConnection,
+    pool: &SqlitePool,
+) -> Vec<(String, Vec<String>)> {
     let projector = Projector::with_all_projections(pool.clone());
     let mut dump = Vec::new();
     for projection in projector.select(&[]).unwrap() {
@@ -20,7 +28,7 @@ pub async fn dump_views(pool: &SqlitePool) -> Vec<(String, Vec<String>)> {
             let columns: Vec<String> =
                 sqlx::query_scalar("SELECT name FROM pragma_table_info(?) ORDER BY cid")
                     .bind(table)
-                    .fetch_all(pool)
+                    .fetch_all(&mut *conn)
                     .await
                     .unwrap();
             let columns = columns
@@ -30,7 +38,7 @@ pub async fn dump_views(pool: &SqlitePool) -> Vec<(String, Vec<String>)> {
                 .join(", ");
             let mut rows: Vec<String> =
                 sqlx::query_scalar(&format!("SELECT json_array({columns}) FROM \"{table}\""))
-                    .fetch_all(pool)
+                    .fetch_all(&mut *conn)
                     .await
                     .unwrap();
             rows.sort();
