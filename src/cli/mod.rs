@@ -1,11 +1,12 @@
-//! The command line: `serve` (default), `migrate`, `replay`, `events`, `inbox`, `mail`,
-//! `backup`, `restore`.
+//! The command line: `serve` (default), `migrate`, `replay`, `snapshot`, `events`, `inbox`,
+//! `mail`, `backup`, `restore`.
 
 mod backup;
 mod events;
 mod inbox;
 mod mail;
 mod replay;
+mod snapshot;
 
 use clap::{Parser, Subcommand};
 
@@ -28,8 +29,10 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Rebuild every projection from the event log, in commit order.
-    Replay,
+    /// Rebuild views from the event log beside the live ones and swap them in (or `--verify`).
+    Replay(replay::ReplayArgs),
+    /// Write every view as it stood at a past time or log position into a new SQLite file.
+    Snapshot(snapshot::SnapshotArgs),
     /// Print events as JSON lines, in commit order.
     Events(events::EventsArgs),
     /// Inspect or re-queue stored Stripe webhook events.
@@ -54,7 +57,8 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             db::migrate(&pool).await?;
             eprintln!("migrations applied to {}", config.database_url);
         }
-        Command::Replay => replay::run(&config).await?,
+        Command::Replay(args) => replay::run(&config, args).await?,
+        Command::Snapshot(args) => snapshot::run(&config, args).await?,
         Command::Events(args) => events::run(&config, args).await?,
         Command::Inbox(args) => inbox::run(&config, args).await?,
         Command::Mail(args) => mail::run(&config, args).await?,
