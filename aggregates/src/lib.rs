@@ -9,6 +9,7 @@ pub mod invoice;
 pub mod mail;
 pub mod money;
 pub mod payment;
+pub mod reconciliation;
 pub mod subscription;
 pub mod validation;
 pub mod values;

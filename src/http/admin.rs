@@ -1,11 +1,12 @@
 //! `/api/admin/*`: the operators' API, behind `OPERATOR_TOKEN` (compared in constant time; the
 //! whole API answers 404 when no token is configured). Invoices and figures here; a customer's
-//! timeline, the webhook inbox and the projections' health in the submodules, with the
-//! checks of their list parameters (`query`).
+//! timeline, the webhook inbox, the projections' health and the reconciliation runs in the
+//! submodules, with the checks of their list parameters (`query`).
 
 mod health;
 mod inbox;
 mod query;
+mod reconciliations;
 mod timeline;
 
 use std::collections::BTreeMap;
@@ -38,6 +39,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(inbox::show))
         .routes(routes!(inbox::retry))
         .routes(routes!(health::projections))
+        .routes(routes!(reconciliations::list))
 }
 
 /// A request that carries the operator token.

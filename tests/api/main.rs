@@ -27,6 +27,7 @@ mod payments;
 mod portal;
 mod projections;
 mod provider_contract;
+mod reconcile;
 mod sandbox_webhooks;
 mod secrets_in_logs;
 mod slow_clients;
