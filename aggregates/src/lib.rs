@@ -13,6 +13,7 @@ pub mod reconciliation;
 pub mod subscription;
 pub mod validation;
 pub mod values;
+pub mod versions;
 
 pub use validation::ValidationError;
 

@@ -1,5 +1,6 @@
 //! Reading the event log in commit order, by global position.
 
+use aggregates::versions;
 use sqlx::{FromRow, SqliteConnection};
 
 /// One committed event, as stored.
@@ -22,13 +23,25 @@ pub struct StoredEvent {
 }
 
 impl StoredEvent {
-    /// Decodes the payload into an aggregate's event type.
+    /// Decodes the payload into an aggregate's event type, upcast first when it was stored by
+    /// an older version of the event (`aggregates::versions`), as the event store does.
     pub fn decode<E: serde::de::DeserializeOwned>(&self) -> Result<E, crate::ProjectionError> {
-        serde_json::from_str(&self.payload).map_err(|source| crate::ProjectionError::Decode {
+        let error = |source| crate::ProjectionError::Decode {
             position: self.position,
             event_type: self.event_type.clone(),
             source,
-        })
+        };
+        if !versions::needs_upcast(&self.aggregate_type, &self.event_type, &self.event_version) {
+            return serde_json::from_str(&self.payload).map_err(error);
+        }
+        let stored = serde_json::from_str(&self.payload).map_err(error)?;
+        let (payload, _) = versions::upcast(
+            &self.aggregate_type,
+            &self.event_type,
+            &self.event_version,
+            stored,
+        );
+        serde_json::from_value(payload).map_err(error)
     }
 }
 

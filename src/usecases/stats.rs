@@ -90,6 +90,7 @@ impl StatsService {
                     .map(|price| RecurringPrice {
                         status: price.status.clone(),
                         interval: price.interval.clone(),
+                        interval_count: price.interval_count,
                         amount: price.amount,
                     })
                     .collect();

@@ -12,6 +12,7 @@ mod cli;
 mod conformance;
 mod errors;
 mod event_store;
+mod event_versions;
 mod group_commit;
 mod helpers;
 mod invoice_numbers;

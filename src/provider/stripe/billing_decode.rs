@@ -49,6 +49,10 @@ pub fn subscription(object: &Value) -> Result<ProviderSubscription, ProviderErro
             .or_else(|| price["amount"].as_i64()),
         currency: text(&price["currency"]),
         interval: text(&price["recurring"]["interval"]).or_else(|| text(&price["interval"])),
+        interval_count: price["recurring"]["interval_count"]
+            .as_u64()
+            .or_else(|| price["interval_count"].as_u64())
+            .and_then(|count| u32::try_from(count).ok()),
         current_period_start: object["current_period_start"]
             .as_i64()
             .or_else(|| item["current_period_start"].as_i64()),
