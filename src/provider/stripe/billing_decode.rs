@@ -157,13 +157,14 @@ mod tests {
             "cancel_at_period_end": false,
             "items": {"data": [{"current_period_start": 100, "current_period_end": 200,
                 "price": {"id": "price_1", "unit_amount": 990, "currency": "eur",
-                          "recurring": {"interval": "month"}}}]}
+                          "recurring": {"interval": "month", "interval_count": 3}}}]}
         }))
         .unwrap();
         assert_eq!(sub.current_period_end, Some(200));
         assert_eq!(sub.price_id.as_deref(), Some("price_1"));
         assert_eq!(sub.amount, Some(990));
         assert_eq!(sub.interval.as_deref(), Some("month"));
+        assert_eq!(sub.interval_count, Some(3));
     }
 
     #[test]
