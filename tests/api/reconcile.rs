@@ -158,14 +158,10 @@ async fn a_webhook_lost_on_the_way_is_recovered_by_reconcile_exactly_once() {
         .confirm(&token, intent, "pm_card_authenticationRequired")
         .await;
     assert_eq!(pending["status"], "requires_action");
-    let authenticated = app
-        .post_json(
-            &format!("/sandbox/payment_intents/{intent}/authenticate"),
-            &json!({"success": true}),
-            None,
-        )
-        .await;
-    assert_eq!(authenticated.status(), reqwest::StatusCode::OK);
+    assert_eq!(
+        app.authenticate(intent, true).await,
+        reqwest::StatusCode::OK
+    );
 
     // The proxy acknowledged the success and lost it; every other event went through.
     wait_for("the lost delivery", async || {
