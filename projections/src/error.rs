@@ -6,6 +6,12 @@ pub enum ProjectionError {
     /// The database refused or failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// No view of that name (the names are the projections' own).
+    #[error("no view named {0}")]
+    UnknownProjection(String),
+    /// `verify` never found the live views at one position (they kept being written apart).
+    #[error("the live views did not settle at one position; run the verify again")]
+    Unsettled,
     /// A stored event could not be decoded by the projection that needs it.
     #[error("event at position {position} ({event_type}) could not be decoded: {source}")]
     Decode {

@@ -2,11 +2,15 @@
 //!
 //! The event log is the truth; every table here is derived from it by the [`Projector`], which
 //! applies events in commit order and keeps, per projection, a checkpoint updated in the same
-//! transaction as the rows. Any table can be thrown away and rebuilt with [`Projector::replay`].
+//! transaction as the rows. Any table can be thrown away and rebuilt with [`Projector::replay`],
+//! or rebuilt beside the live tables and swapped in with [`Projector::rebuild`] while the
+//! service keeps writing.
 
+pub mod as_of;
 pub mod billing_stats;
 pub mod customer_log;
 pub mod customer_profiles;
+pub mod drift;
 pub mod error;
 pub mod event_log;
 pub mod health;
@@ -14,11 +18,16 @@ pub mod invoices;
 pub mod payments;
 pub mod pending_requests;
 pub mod projector;
+pub mod rebuilds;
+pub mod shadow;
+mod shadow_schema;
 pub mod subscriptions;
 pub mod write_gate;
 
+pub use as_of::AsOf;
 pub use billing_stats::BillingStats;
 pub use customer_profiles::{Credentials, CustomerProfile, CustomerProfiles};
+pub use drift::{Drift, DriftKind};
 pub use error::ProjectionError;
 pub use event_log::{EventFilter, StoredEvent};
 pub use health::{ProjectionHealth, TableRows};
@@ -26,5 +35,6 @@ pub use invoices::{InvoiceRow, InvoiceStats, Invoices};
 pub use payments::{HistoryQuery, PaymentRow, Payments};
 pub use pending_requests::{PendingRequest, PendingRequests};
 pub use projector::{Projection, Projector, ReplayReport};
+pub use shadow::RebuildReport;
 pub use subscriptions::{SubscriptionRow, Subscriptions};
 pub use write_gate::{WriteGate, WriteTurn};

@@ -44,13 +44,13 @@ impl ReplayReport {
 
 /// Keeps every projection caught up with the log.
 pub struct Projector {
-    pool: SqlitePool,
-    projections: Vec<Arc<dyn Projection>>,
+    pub(crate) pool: SqlitePool,
+    pub(crate) projections: Vec<Arc<dyn Projection>>,
     /// Serialises catch-ups and replays: two runs must never apply the same event.
     running: Mutex<()>,
-    batch_size: i64,
+    pub(crate) batch_size: i64,
     /// Shared with the process's other writers, so a catch-up queues for its turn.
-    gate: WriteGate,
+    pub(crate) gate: WriteGate,
 }
 
 impl Projector {

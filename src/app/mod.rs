@@ -250,6 +250,9 @@ impl Application {
         let state = AppState {
             pool: pool.clone(),
             projector: projector.clone(),
+            rebuilds: Arc::new(crate::usecases::operators::rebuilds::RebuildJobs::new(
+                projector.clone(),
+            )),
             customers,
             password_resets,
             payments,

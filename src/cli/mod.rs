@@ -1,5 +1,5 @@
-//! The command line: `serve` (default), `migrate`, `replay`, `events`, `inbox`, `reconcile`,
-//! `mail`, `backup`, `restore`.
+//! The command line: `serve` (default), `migrate`, `replay`, `snapshot`, `events`, `inbox`,
+//! `reconcile`, `mail`, `backup`, `restore`.
 
 mod backup;
 mod events;
@@ -7,6 +7,7 @@ mod inbox;
 mod mail;
 mod reconcile;
 mod replay;
+mod snapshot;
 
 use clap::{Parser, Subcommand};
 
@@ -29,8 +30,10 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Rebuild every projection from the event log, in commit order.
-    Replay,
+    /// Rebuild views from the event log beside the live ones and swap them in (or `--verify`).
+    Replay(replay::ReplayArgs),
+    /// Write every view as it stood at a past time or log position into a new SQLite file.
+    Snapshot(snapshot::SnapshotArgs),
     /// Print events as JSON lines, in commit order.
     Events(events::EventsArgs),
     /// Inspect or re-queue stored Stripe webhook events.
@@ -57,7 +60,8 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             db::migrate(&pool).await?;
             eprintln!("migrations applied to {}", config.database_url);
         }
-        Command::Replay => replay::run(&config).await?,
+        Command::Replay(args) => replay::run(&config, args).await?,
+        Command::Snapshot(args) => snapshot::run(&config, args).await?,
         Command::Events(args) => events::run(&config, args).await?,
         Command::Inbox(args) => inbox::run(&config, args).await?,
         Command::Reconcile(args) => reconcile::run(&config, args).await?,

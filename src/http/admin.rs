@@ -1,23 +1,25 @@
 //! `/api/admin/*`: the operators' API, behind `OPERATOR_TOKEN` (compared in constant time; the
 //! whole API answers 404 when no token is configured). Invoices and figures here; a customer's
-//! timeline, the webhook inbox, the projections' health and the reconciliation runs in the
-//! submodules, with the checks of their list parameters (`query`).
+//! timeline, the webhook inbox, the projections' health and their rebuilds (`rebuilds`) and the
+//! reconciliation runs in the submodules, with the checks of their list parameters (`query`).
 
 mod health;
 mod inbox;
 mod query;
+mod rebuilds;
 mod reconciliations;
 mod timeline;
 
 use std::collections::BTreeMap;
 
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Serialize;
-use utoipa::ToSchema;
+use projections::AsOf;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -39,6 +41,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(inbox::show))
         .routes(routes!(inbox::retry))
         .routes(routes!(health::projections))
+        .routes(routes!(rebuilds::rebuild))
+        .routes(routes!(rebuilds::job))
         .routes(routes!(reconciliations::list))
 }
 
@@ -134,14 +138,40 @@ struct ServiceStatsBody {
     churned_subscriptions_by_month: Vec<MonthCount>,
 }
 
-/// MRR, revenue by month, subscriptions by status, new customers and churn by month.
+/// Which moment the figures are of.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct StatsParams {
+    /// The figures as they stood then: a log position, or an RFC 3339 time (the last event
+    /// committed at or before it; before the first event, empty figures). Default: now.
+    #[param(value_type = Option<String>, example = "2026-11-30T12:00:00Z")]
+    as_of: Option<String>,
+}
+
+/// MRR, revenue by month, subscriptions by status, new customers and churn by month — now, or
+/// as of a past moment (`as_of`: the views are rebuilt up to it aside, the live ones untouched).
 #[utoipa::path(get, path = "/stats", tag = "admin", security(("operator_token" = [])),
-    responses((status = 200, description = "The figures", body = ServiceStatsBody)))]
+    params(StatsParams),
+    responses(
+        (status = 200, description = "The figures", body = ServiceStatsBody),
+        (status = 400, description = "`invalid_query`: `as_of` is neither a position nor an RFC 3339 time", body = ErrorBody),
+    ))]
 async fn stats(
     _operator: Operator,
     State(state): State<AppState>,
+    Query(params): Query<StatsParams>,
 ) -> Result<Json<ServiceStatsBody>, ApiError> {
-    let stats = state.stats.operator().await?;
+    let stats = match params.as_of {
+        None => state.stats.operator().await?,
+        Some(as_of) => {
+            let as_of = as_of
+                .parse::<AsOf>()
+                .map_err(|message| ApiError::InvalidQuery {
+                    message: format!("as_of: {message}"),
+                })?;
+            state.stats.operator_as_of(&state.projector, as_of).await?
+        }
+    };
     let counts = |rows: Vec<projections::billing_stats::MonthlyCount>| {
         rows.into_iter()
             .map(|row| MonthCount {

@@ -46,6 +46,9 @@ pub enum ApiError {
     /// An operator asked to apply again a Stripe event that is applied already.
     #[error("this Stripe event is applied already; applying it again would change nothing")]
     AlreadyApplied,
+    /// A rebuild of the same view runs already.
+    #[error("{0}")]
+    RebuildRunning(String),
     /// The service is up but its read models are still catching up.
     #[error("the service is starting: read models are catching up")]
     NotReady,
@@ -107,6 +110,7 @@ impl ApiError {
             Self::InvalidQuery { .. } => (StatusCode::BAD_REQUEST, "invalid_query", None),
             Self::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready", None),
             Self::AlreadyApplied => (StatusCode::CONFLICT, "already_applied", None),
+            Self::RebuildRunning(_) => (StatusCode::CONFLICT, "rebuild_running", None),
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", None),
             Self::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, "request_timeout", None),
             Self::InvalidSignature => (StatusCode::BAD_REQUEST, "invalid_signature", None),

@@ -85,6 +85,8 @@ pub struct AppState {
     pub subscriptions: Arc<SubscriptionService>,
     pub invoices: Arc<InvoiceService>,
     pub stats: Arc<StatsService>,
+    /// Rebuilds of a view started by operators, with their progress.
+    pub rebuilds: Arc<crate::usecases::operators::rebuilds::RebuildJobs>,
     /// The admin API's bearer token; `None` disables the admin API.
     pub operator_token: Option<Secret>,
     /// Who issues the invoices.

@@ -6,9 +6,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aggregates::subscription::revenue::{monthly_recurring_revenue, RecurringPrice};
+use projections::as_of::{self, AsOf};
 use projections::billing_stats::MonthlyCount;
-use projections::{BillingStats, InvoiceStats, Invoices};
+use projections::{BillingStats, InvoiceStats, Invoices, Projector};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::SqlitePool;
+use std::path::PathBuf;
 
 use super::clock::Clock;
 use crate::error::AppError;
@@ -65,58 +68,102 @@ impl StatsService {
 
     /// The operators' statistics.
     pub async fn operator(&self) -> Result<OperatorStats, AppError> {
-        let pool = &self.pool;
-        let prices = BillingStats::subscription_prices(pool).await?;
-        // currency → month → revenue
-        let mut revenue: BTreeMap<String, BTreeMap<String, MonthRevenue>> = BTreeMap::new();
-        for row in BillingStats::invoice_revenue_by_month(pool).await? {
-            month_of(&mut revenue, &row.currency, &row.month).invoices += row.amount;
-        }
-        for row in BillingStats::payments_received_by_month(pool).await? {
-            month_of(&mut revenue, &row.currency, &row.month).payments += row.amount;
-        }
-        for row in BillingStats::refunds_by_month(pool).await? {
-            month_of(&mut revenue, &row.currency, &row.month).refunds += row.amount;
-        }
-        for price in &prices {
-            revenue.entry(price.currency.clone()).or_default();
-        }
-        let currencies = revenue
-            .into_iter()
-            .map(|(currency, months)| {
-                let in_currency: Vec<RecurringPrice> = prices
-                    .iter()
-                    .filter(|price| price.currency == currency)
-                    .map(|price| RecurringPrice {
-                        status: price.status.clone(),
-                        interval: price.interval.clone(),
-                        interval_count: price.interval_count,
-                        amount: price.amount,
-                    })
-                    .collect();
-                CurrencyFigures {
-                    mrr: monthly_recurring_revenue(&in_currency),
-                    revenue_by_month: months
-                        .into_values()
-                        .map(|mut month| {
-                            month.net = month.invoices + month.payments - month.refunds;
-                            month
-                        })
-                        .collect(),
-                    currency,
-                }
-            })
-            .collect();
-        Ok(OperatorStats {
-            currencies,
-            subscriptions_by_status: BillingStats::subscriptions_by_status(pool)
-                .await?
-                .into_iter()
-                .collect(),
-            new_customers_by_month: BillingStats::new_customers_by_month(pool).await?,
-            churned_subscriptions_by_month: BillingStats::churned_by_month(pool).await?,
-        })
+        operator_stats(&self.pool).await
     }
+
+    /// The operators' statistics as they stood at `as_of`: the views are built up to that
+    /// position in a scratch SQLite file (the live views are not touched), then read as now.
+    pub async fn operator_as_of(
+        &self,
+        projector: &Projector,
+        as_of: AsOf,
+    ) -> Result<OperatorStats, AppError> {
+        let position = as_of::resolve_in(&self.pool, as_of).await?;
+        let scratch = ScratchFile::new();
+        projector
+            .write_views_as_of(&scratch.0, position, &|_, _| {})
+            .await
+            .map_err(AppError::internal)?;
+        let options = SqliteConnectOptions::new()
+            .filename(&scratch.0)
+            .read_only(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?;
+        let stats = operator_stats(&pool).await;
+        pool.close().await;
+        stats
+    }
+}
+
+/// A scratch database file, deleted when dropped.
+struct ScratchFile(PathBuf);
+
+impl ScratchFile {
+    fn new() -> Self {
+        Self(std::env::temp_dir().join(format!("billstream-as-of-{}.db", uuid::Uuid::new_v4())))
+    }
+}
+
+impl Drop for ScratchFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// The operators' statistics from the views in `pool`.
+async fn operator_stats(pool: &SqlitePool) -> Result<OperatorStats, AppError> {
+    let prices = BillingStats::subscription_prices(pool).await?;
+    // currency → month → revenue
+    let mut revenue: BTreeMap<String, BTreeMap<String, MonthRevenue>> = BTreeMap::new();
+    for row in BillingStats::invoice_revenue_by_month(pool).await? {
+        month_of(&mut revenue, &row.currency, &row.month).invoices += row.amount;
+    }
+    for row in BillingStats::payments_received_by_month(pool).await? {
+        month_of(&mut revenue, &row.currency, &row.month).payments += row.amount;
+    }
+    for row in BillingStats::refunds_by_month(pool).await? {
+        month_of(&mut revenue, &row.currency, &row.month).refunds += row.amount;
+    }
+    for price in &prices {
+        revenue.entry(price.currency.clone()).or_default();
+    }
+    let currencies = revenue
+        .into_iter()
+        .map(|(currency, months)| {
+            let in_currency: Vec<RecurringPrice> = prices
+                .iter()
+                .filter(|price| price.currency == currency)
+                .map(|price| RecurringPrice {
+                    status: price.status.clone(),
+                    interval: price.interval.clone(),
+                    interval_count: price.interval_count,
+                    amount: price.amount,
+                })
+                .collect();
+            CurrencyFigures {
+                mrr: monthly_recurring_revenue(&in_currency),
+                revenue_by_month: months
+                    .into_values()
+                    .map(|mut month| {
+                        month.net = month.invoices + month.payments - month.refunds;
+                        month
+                    })
+                    .collect(),
+                currency,
+            }
+        })
+        .collect();
+    Ok(OperatorStats {
+        currencies,
+        subscriptions_by_status: BillingStats::subscriptions_by_status(pool)
+            .await?
+            .into_iter()
+            .collect(),
+        new_customers_by_month: BillingStats::new_customers_by_month(pool).await?,
+        churned_subscriptions_by_month: BillingStats::churned_by_month(pool).await?,
+    })
 }
 
 /// The revenue of `month` in `currency`, created empty on first use.

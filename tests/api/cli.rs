@@ -40,7 +40,7 @@ async fn replay_on_a_populated_database_leaves_every_profile_identical() {
         String::from_utf8_lossy(&output.stderr)
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("replayed 6 events"), "{stdout}");
+    assert!(stdout.contains("from 6 events"), "{stdout}");
     assert!(stdout.contains("events/s"), "{stdout}");
     assert_eq!(CustomerProfiles::all(&app.pool).await.unwrap(), before);
 }

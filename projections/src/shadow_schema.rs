@@ -1,0 +1,157 @@
+//! The schema of a view's shadow copies, taken from the live table's own `CREATE` statements so
+//! a shadow always has the columns, constraints and indexes the migrations gave the view.
+//!
+//! Two shadows exist during a rebuild: `temp.<table>` (private to the rebuilding connection;
+//! SQLite resolves an unqualified name to TEMP first, so the unchanged projection code writes
+//! there) and `main.<table>__rebuild` (the rows copied in, renamed over the live table by the
+//! swap). A snapshot file (`as_of`) holds the same tables under their own names. An index cannot be renamed in SQLite and its name must be unique in a schema, so the
+//! indexes of `<table>__rebuild` alternate between `<index>` and `<index>__rebuild`: after a
+//! swap a view's indexes carry one of those two names. A migration that drops an index of a
+//! view therefore drops both (`DROP INDEX IF EXISTS`).
+
+use sqlx::SqliteConnection;
+
+/// The suffix of a view's shadow in the main database (and of alternate index names).
+pub const SUFFIX: &str = "__rebuild";
+
+/// A table's `CREATE TABLE` and `CREATE INDEX` statements, as stored by SQLite.
+#[derive(Debug, Clone)]
+pub struct TableSchema {
+    pub table: &'static str,
+    create_table: String,
+    /// (index name, its `CREATE INDEX` statement); automatic indexes are left out: the
+    /// constraints in `create_table` make them again.
+    indexes: Vec<(String, String)>,
+}
+
+impl TableSchema {
+    /// Reads the live schema of `table` in the main database.
+    pub async fn read(
+        conn: &mut SqliteConnection,
+        table: &'static str,
+    ) -> Result<Self, sqlx::Error> {
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT type, name, sql FROM main.sqlite_master
+              WHERE tbl_name = ? AND sql IS NOT NULL AND type IN ('table', 'index')
+              ORDER BY type DESC, name",
+        )
+        .bind(table)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut create_table = None;
+        let mut indexes = Vec::new();
+        for (kind, name, sql) in rows {
+            if kind == "table" {
+                create_table = Some(sql);
+            } else {
+                indexes.push((name, sql));
+            }
+        }
+        let create_table = create_table.ok_or_else(|| {
+            sqlx::Error::Protocol(format!("the view table {table} does not exist"))
+        })?;
+        Ok(Self {
+            table,
+            create_table,
+            indexes,
+        })
+    }
+
+    /// Statements creating an empty copy of the table and its indexes, same names, in
+    /// `schema` (`temp` for a shadow, `main` for a snapshot file).
+    pub fn create_in(&self, schema: &str) -> Vec<String> {
+        let mut statements = vec![retarget_table(
+            &self.create_table,
+            &format!("{schema}.\"{}\"", self.table),
+        )];
+        for (name, sql) in &self.indexes {
+            statements.push(retarget_index(
+                sql,
+                &format!("{schema}.\"{name}\""),
+                self.table,
+            ));
+        }
+        statements
+    }
+
+    /// Statements creating `main.<table>__rebuild` and its indexes under their alternate names.
+    pub fn create_shadow_in_main(&self) -> Vec<String> {
+        let shadow = shadow_name(self.table);
+        let mut statements = vec![retarget_table(
+            &self.create_table,
+            &format!("main.\"{shadow}\""),
+        )];
+        for (name, sql) in &self.indexes {
+            statements.push(retarget_index(
+                sql,
+                &format!("main.\"{}\"", alternate_index_name(name)),
+                &shadow,
+            ));
+        }
+        statements
+    }
+}
+
+/// The name of `table`'s shadow in the main database.
+pub fn shadow_name(table: &str) -> String {
+    format!("{table}{SUFFIX}")
+}
+
+/// `name` with the suffix added, or removed when it has it.
+fn alternate_index_name(name: &str) -> String {
+    match name.strip_suffix(SUFFIX) {
+        Some(original) => original.to_owned(),
+        None => format!("{name}{SUFFIX}"),
+    }
+}
+
+/// `CREATE TABLE <anything> (<definition>)` for table `target` (a qualified, quoted name). The
+/// stored name may be quoted (SQLite quotes it after a rename); a name never holds `(`.
+fn retarget_table(sql: &str, target: &str) -> String {
+    let definition = sql.find('(').map_or("", |at| &sql[at..]);
+    format!("CREATE TABLE {target} {definition}")
+}
+
+/// `CREATE [UNIQUE] INDEX <name> ON <table> (<columns>) [WHERE …]` for index `target` (qualified,
+/// quoted) on `table` (unqualified: an index lives in its table's schema).
+fn retarget_index(sql: &str, target: &str, table: &str) -> String {
+    let at = sql.find('(').unwrap_or(sql.len());
+    let unique = if sql[..at].to_ascii_uppercase().contains("UNIQUE") {
+        "UNIQUE "
+    } else {
+        ""
+    };
+    format!(
+        "CREATE {unique}INDEX {target} ON \"{table}\" {}",
+        &sql[at..]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_is_recreated_under_another_name_with_its_definition() {
+        let sql = "CREATE TABLE \"payments\" (id text NOT NULL PRIMARY KEY) STRICT";
+        assert_eq!(
+            retarget_table(sql, "temp.\"payments\""),
+            "CREATE TABLE temp.\"payments\" (id text NOT NULL PRIMARY KEY) STRICT"
+        );
+    }
+
+    #[test]
+    fn an_index_keeps_its_columns_and_uniqueness_on_the_new_table() {
+        let sql = "CREATE UNIQUE INDEX by_x ON payments (customer_id, created DESC) WHERE x > 0";
+        assert_eq!(
+            retarget_index(sql, "main.\"by_x__rebuild\"", "payments__rebuild"),
+            "CREATE UNIQUE INDEX main.\"by_x__rebuild\" ON \"payments__rebuild\" (customer_id, created DESC) WHERE x > 0"
+        );
+    }
+
+    #[test]
+    fn index_names_alternate_between_two_names() {
+        assert_eq!(alternate_index_name("by_x"), "by_x__rebuild");
+        assert_eq!(alternate_index_name("by_x__rebuild"), "by_x");
+    }
+}
