@@ -64,11 +64,17 @@ pub async fn head_position(conn: &mut SqliteConnection) -> Result<i64, sqlx::Err
         .await
 }
 
-/// Narrows a read of the log to one aggregate type and/or id.
+/// Narrows a read of the log to one aggregate type and/or id, one event type, and a span of
+/// commit times (`recorded_at` as stored, `YYYY-MM-DDTHH:MM:SS.sssZ`: text order is time order).
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
     pub aggregate_type: Option<String>,
     pub aggregate_id: Option<String>,
+    pub event_type: Option<String>,
+    /// Committed at or after this time.
+    pub recorded_from: Option<String>,
+    /// Committed before this time.
+    pub recorded_until: Option<String>,
 }
 
 /// Up to `limit` events after `position` that match `filter`, in commit order.
@@ -83,6 +89,9 @@ pub async fn read(
           WHERE position > ?1
             AND (?2 IS NULL OR aggregate_type = ?2)
             AND (?3 IS NULL OR aggregate_id = ?3)
+            AND (?5 IS NULL OR event_type = ?5)
+            AND (?6 IS NULL OR recorded_at >= ?6)
+            AND (?7 IS NULL OR recorded_at < ?7)
           ORDER BY position
           LIMIT ?4"
     ))
@@ -90,6 +99,9 @@ pub async fn read(
     .bind(filter.aggregate_type.as_deref())
     .bind(filter.aggregate_id.as_deref())
     .bind(limit)
+    .bind(filter.event_type.as_deref())
+    .bind(filter.recorded_from.as_deref())
+    .bind(filter.recorded_until.as_deref())
     .fetch_all(conn)
     .await
 }

@@ -4,11 +4,13 @@
 //!
 //! What lives here: `access` (the sign-in form, the console's signed cookie, the extractor of
 //! signed-in pages, sign-out), `projections` (the views' health, their rebuilds and a rebuild
-//! job's progress), `inbox` (the webhook events by status, a retry), and the frame the console's templates (`templates/console/`) are drawn in.
+//! job's progress), `inbox` (the webhook events by status, a retry),
+//! `events` (the event log, filtered and paged, and a customer's timeline), and the frame the console's templates (`templates/console/`) are drawn in.
 //! The console is for operators and speaks English only; it shares the portal's stylesheet,
 //! security headers and cross-site post refusal.
 
 mod access;
+mod events;
 mod inbox;
 mod projections;
 
@@ -36,6 +38,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/admin/jobs/{id}", get(projections::job_page))
         .route("/admin/jobs/{id}/status", get(projections::job_status))
         .route("/admin/inbox", get(inbox::list))
+        .route("/admin/events", get(events::log))
+        .route("/admin/customers/{id}", get(events::timeline))
         .route("/admin/inbox/{event_id}/retry", post(inbox::retry))
         .route_layer(from_fn(csrf::refuse_cross_site_posts))
         .route_layer(from_fn_with_state(state.clone(), closed_without_token))
@@ -71,7 +75,11 @@ pub struct ConsoleFrame {
 }
 
 /// The console's pages, in menu order.
-const MENU: [(&str, &str); 2] = [("/admin", "Projections"), ("/admin/inbox", "Inbox")];
+const MENU: [(&str, &str); 3] = [
+    ("/admin", "Projections"),
+    ("/admin/inbox", "Inbox"),
+    ("/admin/events", "Event log"),
+];
 
 impl ConsoleFrame {
     /// The frame of a signed-in page titled `title`, under menu entry `current`.

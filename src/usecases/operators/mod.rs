@@ -1,4 +1,5 @@
-//! What operators ask of billstream beyond the customers' use cases: a customer's story told
+//! What operators ask of billstream beyond the customers' use cases: the log a page at a time
+//! (`event_log`), a customer's story told
 //! from the log (`timeline`, one human line per event from `summary`), the webhook inbox's
 //! contents and re-queueing (`inbox`), the projections' health (`projections`), rebuilds of a
 //! view as background jobs (`rebuilds`), repair from the provider's event list (`reconcile`)
@@ -7,6 +8,7 @@
 //! reconciling. May import the domain, the projections, `store`, `inbox` and the provider
 //! port — never HTTP.
 
+pub mod event_log;
 pub mod inbox;
 pub mod projections;
 pub mod rebuilds;
