@@ -1,12 +1,14 @@
 //! Typed configuration, read from the environment (`main` loads `.env` first). The abuse
-//! limits are read in `limits`.
+//! limits are read in `limits`, the scheduled reconciliation in `reconcile`.
 
 mod limits;
 mod password_reset;
+mod reconcile;
 pub mod seller;
 
 pub use limits::{Limits, Rate, RateLimits, RatePair};
 pub use password_reset::PasswordResetSettings;
+pub use reconcile::{parse_span, ReconcileSettings};
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -96,6 +98,8 @@ pub struct Config {
     pub mail: crate::mail::MailSettings,
     /// How long forgotten-password links work (`PASSWORD_RESET_TTL`).
     pub password_reset: PasswordResetSettings,
+    /// The scheduled reconciliation with the provider (`RECONCILE_INTERVAL`).
+    pub reconcile: ReconcileSettings,
 }
 
 /// A variable that is set but unusable.
@@ -245,6 +249,7 @@ impl Config {
             limits: Limits::from_lookup(&get)?,
             mail: crate::mail::MailSettings::from_lookup(&get, bind_addr)?,
             password_reset: PasswordResetSettings::from_lookup(&get)?,
+            reconcile: ReconcileSettings::from_lookup(&get)?,
         };
         config.check_live_requirements()?;
         Ok(config)

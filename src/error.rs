@@ -4,6 +4,7 @@
 use aggregates::customer::CustomerError;
 use aggregates::invoice::InvoiceError;
 use aggregates::payment::PaymentError;
+use aggregates::reconciliation::ReconciliationError;
 use aggregates::subscription::SubscriptionError;
 use aggregates::ValidationError;
 use cqrs_es::AggregateError;
@@ -165,6 +166,13 @@ impl From<AggregateError<SubscriptionError>> for AppError {
 impl From<AggregateError<InvoiceError>> for AppError {
     fn from(error: AggregateError<InvoiceError>) -> Self {
         from_command(error, Self::from)
+    }
+}
+
+impl From<AggregateError<ReconciliationError>> for AppError {
+    /// A run the domain refuses is a bug of the reconciler, never the caller's.
+    fn from(error: AggregateError<ReconciliationError>) -> Self {
+        Self::internal(error)
     }
 }
 

@@ -9,9 +9,11 @@ pub mod invoice;
 pub mod mail;
 pub mod money;
 pub mod payment;
+pub mod reconciliation;
 pub mod subscription;
 pub mod validation;
 pub mod values;
+pub mod versions;
 
 pub use validation::ValidationError;
 

@@ -13,6 +13,8 @@ pub struct SubscriptionPrice {
     pub currency: String,
     pub status: String,
     pub interval: String,
+    /// Intervals per period (3 for a quarterly price).
+    pub interval_count: i64,
     pub amount: i64,
 }
 
@@ -41,12 +43,12 @@ impl BillingStats {
             .await
     }
 
-    /// Every priced subscription: currency, status, interval and amount.
+    /// Every priced subscription: currency, status, interval (and how many) and amount.
     pub async fn subscription_prices(
         db: impl SqliteExecutor<'_>,
     ) -> Result<Vec<SubscriptionPrice>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT currency, status, interval, amount FROM subscriptions
+            "SELECT currency, status, interval, interval_count, amount FROM subscriptions
               WHERE currency IS NOT NULL AND interval IS NOT NULL AND amount IS NOT NULL",
         )
         .fetch_all(db)

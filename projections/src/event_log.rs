@@ -1,5 +1,6 @@
 //! Reading the event log in commit order, by global position.
 
+use aggregates::versions;
 use sqlx::{FromRow, SqliteConnection};
 
 /// One committed event, as stored.
@@ -22,13 +23,25 @@ pub struct StoredEvent {
 }
 
 impl StoredEvent {
-    /// Decodes the payload into an aggregate's event type.
+    /// Decodes the payload into an aggregate's event type, upcast first when it was stored by
+    /// an older version of the event (`aggregates::versions`), as the event store does.
     pub fn decode<E: serde::de::DeserializeOwned>(&self) -> Result<E, crate::ProjectionError> {
-        serde_json::from_str(&self.payload).map_err(|source| crate::ProjectionError::Decode {
+        let error = |source| crate::ProjectionError::Decode {
             position: self.position,
             event_type: self.event_type.clone(),
             source,
-        })
+        };
+        if !versions::needs_upcast(&self.aggregate_type, &self.event_type, &self.event_version) {
+            return serde_json::from_str(&self.payload).map_err(error);
+        }
+        let stored = serde_json::from_str(&self.payload).map_err(error)?;
+        let (payload, _) = versions::upcast(
+            &self.aggregate_type,
+            &self.event_type,
+            &self.event_version,
+            stored,
+        );
+        serde_json::from_value(payload).map_err(error)
     }
 }
 
@@ -51,11 +64,17 @@ pub async fn head_position(conn: &mut SqliteConnection) -> Result<i64, sqlx::Err
         .await
 }
 
-/// Narrows a read of the log to one aggregate type and/or id.
+/// Narrows a read of the log to one aggregate type and/or id, one event type, and a span of
+/// commit times (`recorded_at` as stored, `YYYY-MM-DDTHH:MM:SS.sssZ`: text order is time order).
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
     pub aggregate_type: Option<String>,
     pub aggregate_id: Option<String>,
+    pub event_type: Option<String>,
+    /// Committed at or after this time.
+    pub recorded_from: Option<String>,
+    /// Committed before this time.
+    pub recorded_until: Option<String>,
 }
 
 /// Up to `limit` events after `position` that match `filter`, in commit order.
@@ -70,6 +89,9 @@ pub async fn read(
           WHERE position > ?1
             AND (?2 IS NULL OR aggregate_type = ?2)
             AND (?3 IS NULL OR aggregate_id = ?3)
+            AND (?5 IS NULL OR event_type = ?5)
+            AND (?6 IS NULL OR recorded_at >= ?6)
+            AND (?7 IS NULL OR recorded_at < ?7)
           ORDER BY position
           LIMIT ?4"
     ))
@@ -77,6 +99,9 @@ pub async fn read(
     .bind(filter.aggregate_type.as_deref())
     .bind(filter.aggregate_id.as_deref())
     .bind(limit)
+    .bind(filter.event_type.as_deref())
+    .bind(filter.recorded_from.as_deref())
+    .bind(filter.recorded_until.as_deref())
     .fetch_all(conn)
     .await
 }

@@ -99,7 +99,8 @@ async fn write_state(
             current_period_end = ?5, trial_end = ?6, cancel_at_period_end = ?7, updated_at = ?8,
             price = ?9, amount = COALESCE(?10, amount), currency = COALESCE(?11, currency),
             interval = COALESCE(?12, interval), canceled_at = ?13,
-            ended_at = CASE WHEN ?14 THEN COALESCE(?15, ended_at, ?8) ELSE NULL END
+            ended_at = CASE WHEN ?14 THEN COALESCE(?15, ended_at, ?8) ELSE NULL END,
+            interval_count = ?16
           WHERE subscription_id = ?1",
     )
     .bind(id)
@@ -117,6 +118,7 @@ async fn write_state(
     .bind(unix_timestamp(state.canceled_at))
     .bind(ENDED.contains(&state.status.as_str()))
     .bind(unix_timestamp(state.ended_at))
+    .bind(state.interval_count)
     .execute(conn)
     .await?;
     Ok(())

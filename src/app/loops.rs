@@ -1,5 +1,6 @@
 //! The service's background work: the projector's catch-up, the sandbox's billing cycle, the
-//! repair of requests that lost their answer, the issuing of invoice documents — and the signal that stops it all.
+//! repair of requests that lost their answer, the issuing of invoice documents, the scheduled
+//! reconciliation with the provider — and the signal that stops it all.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -10,6 +11,8 @@ use tokio::task::JoinHandle;
 
 use crate::provider::sandbox::SandboxProvider;
 use crate::usecases::invoices::InvoiceService;
+use crate::usecases::operators::reconcile::Reconciler;
+use crate::usecases::operators::reconciliations;
 use crate::usecases::repair::{PendingRequestRepair, GRACE};
 use crate::usecases::trial_reminders::TrialReminders;
 
@@ -96,6 +99,49 @@ pub(super) fn spawn_projector_loop(projector: Arc<Projector>) -> JoinHandle<()> 
                 Err(error) => tracing::error!(%error, "projector catch-up failed; will retry"),
             }
             tokio::time::sleep(PROJECTOR_POLL).await;
+        }
+    })
+}
+
+/// How far back Stripe lists events: the window of a first run.
+const PROVIDER_RETENTION: chrono::Duration = chrono::Duration::days(30);
+
+/// Every `interval`, feeds the inbox the provider's events it never received. Each run's window
+/// starts one interval before the last run's end, so consecutive windows overlap (an event
+/// created while a run was listing is seen by the next) and a server stopped for a while looks
+/// back over all it missed, up to what the provider keeps.
+pub(super) fn spawn_reconcile_loop(
+    reconciler: Arc<Reconciler>,
+    pool: sqlx::SqlitePool,
+    interval: Duration,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let overlap = chrono::Duration::from_std(interval).unwrap_or(PROVIDER_RETENTION);
+        let mut ticks = tokio::time::interval(interval);
+        // The first tick is immediate: wait one interval, so a restart loop does not list.
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            let oldest = chrono::Utc::now() - PROVIDER_RETENTION;
+            let since = match reconciliations::last_until(&pool).await {
+                Ok(last) => last.map_or(oldest, |until| (until - overlap).max(oldest)),
+                Err(error) => {
+                    tracing::warn!(%error, "cannot read the last reconciliation; will retry");
+                    continue;
+                }
+            };
+            match reconciler.run(since, false).await {
+                Ok(report) if report.repaired.is_empty() => {
+                    tracing::debug!(listed = report.listed, "reconciled: nothing missing")
+                }
+                Ok(report) => tracing::warn!(
+                    listed = report.listed,
+                    missing = report.missing.len(),
+                    repaired = report.repaired.len(),
+                    "reconciled: provider events never received were fed into the inbox"
+                ),
+                Err(error) => tracing::warn!(%error, "reconciliation failed; will retry"),
+            }
         }
     })
 }

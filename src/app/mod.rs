@@ -19,8 +19,8 @@ use tokio::sync::Notify;
 
 use commands::CommandsFactory;
 use loops::{
-    spawn_issuing_loop, spawn_projector_loop, spawn_repair_loop, spawn_sandbox_clock_loop,
-    spawn_trial_reminder_loop,
+    spawn_issuing_loop, spawn_projector_loop, spawn_reconcile_loop, spawn_repair_loop,
+    spawn_sandbox_clock_loop, spawn_trial_reminder_loop,
 };
 use providers::{
     jwt_secret, select_provider, verifying_secrets, webhook_signing_secret, ProviderSetup,
@@ -43,6 +43,7 @@ use crate::store::pool as db;
 use crate::usecases::clock::{Clock, SystemClock};
 use crate::usecases::customers::CustomerService;
 use crate::usecases::invoices::{DocumentSettings, InvoiceService};
+use crate::usecases::operators::reconcile::Reconciler;
 use crate::usecases::password_reset::PasswordResetService;
 use crate::usecases::payments::PaymentService;
 use crate::usecases::plans::PriceBook;
@@ -100,6 +101,8 @@ pub struct Application {
     trial_reminder_poll: std::time::Duration,
     /// This server's share of the database file: `billstream restore` waits for it.
     database_lock: Option<DatabaseLock>,
+    /// The scheduled reconciliation with the provider and its interval (`RECONCILE_INTERVAL`).
+    reconcile: Option<(Arc<Reconciler>, std::time::Duration)>,
 }
 
 impl Application {
@@ -192,6 +195,7 @@ impl Application {
             prices.clone(),
             card_numbers,
         ));
+        let reconcile_provider = provider.clone();
         let invoices = Arc::new(InvoiceService::new(
             pool.clone(),
             provider,
@@ -240,6 +244,16 @@ impl Application {
             )),
             inbox_wake.clone(),
         );
+        let reconcile = config.reconcile.interval.map(|interval| {
+            let runs = Arc::new(commands.cqrs());
+            let reconciler = Reconciler::new(
+                reconcile_provider,
+                inbox.clone(),
+                runs,
+                Some(inbox_wake.clone()),
+            );
+            (Arc::new(reconciler), interval)
+        });
         let state = AppState {
             pool: pool.clone(),
             projector: projector.clone(),
@@ -289,6 +303,7 @@ impl Application {
             trial_reminders,
             trial_reminder_poll: config.mail.trial_reminder_poll,
             database_lock,
+            reconcile,
         })
     }
 
@@ -316,6 +331,9 @@ impl Application {
         let mail_loop = self.mail_delivery.spawn();
         let reminder_loop =
             spawn_trial_reminder_loop(self.trial_reminders, self.trial_reminder_poll);
+        let reconcile_loop = self.reconcile.map(|(reconciler, interval)| {
+            spawn_reconcile_loop(reconciler, self.pool.clone(), interval)
+        });
         tracing::info!(%addr, "billstream is listening");
         let served =
             crate::http::server::serve(self.listener, self.router, self.header_timeout, shutdown)
@@ -329,8 +347,8 @@ impl Application {
         if let Some(delivery_loop) = delivery_loop {
             delivery_loop.abort();
         }
-        if let Some(clock_loop) = clock_loop {
-            clock_loop.abort();
+        for optional_loop in [clock_loop, reconcile_loop].into_iter().flatten() {
+            optional_loop.abort();
         }
         self.pool.close().await;
         tracing::info!("billstream stopped");

@@ -46,6 +46,7 @@ pub async fn run(config: &Config, args: EventsArgs) -> anyhow::Result<()> {
     let filter = EventFilter {
         aggregate_type: args.aggregate_type,
         aggregate_id: args.aggregate_id,
+        ..EventFilter::default()
     };
     let mut remaining = args.limit.unwrap_or(i64::MAX);
     let mut position = args.after;

@@ -1,10 +1,11 @@
 //! The command line: `serve` (default), `migrate`, `replay`, `snapshot`, `events`, `inbox`,
-//! `mail`, `backup`, `restore`.
+//! `reconcile`, `mail`, `backup`, `restore`.
 
 mod backup;
 mod events;
 mod inbox;
 mod mail;
+mod reconcile;
 mod replay;
 mod snapshot;
 
@@ -37,6 +38,8 @@ pub enum Command {
     Events(events::EventsArgs),
     /// Inspect or re-queue stored Stripe webhook events.
     Inbox(inbox::InboxArgs),
+    /// Feed the webhook inbox the provider's events it never received, and record the run.
+    Reconcile(reconcile::ReconcileArgs),
     /// Inspect the e-mail queued and sent (the outbox and the local mailbox).
     Mail(mail::MailArgs),
     /// Write a consistent copy of the database while the service runs.
@@ -61,6 +64,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Snapshot(args) => snapshot::run(&config, args).await?,
         Command::Events(args) => events::run(&config, args).await?,
         Command::Inbox(args) => inbox::run(&config, args).await?,
+        Command::Reconcile(args) => reconcile::run(&config, args).await?,
         Command::Mail(args) => mail::run(&config, args).await?,
         Command::Backup(args) => backup::run_backup(&config, args).await?,
         Command::Restore(args) => backup::run_restore(&config, args).await?,

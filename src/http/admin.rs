@@ -1,12 +1,13 @@
 //! `/api/admin/*`: the operators' API, behind `OPERATOR_TOKEN` (compared in constant time; the
 //! whole API answers 404 when no token is configured). Invoices and figures here; a customer's
-//! timeline, the webhook inbox, the projections' health and their rebuilds (`rebuilds`) in the
-//! submodules, with the checks of their list parameters (`query`).
+//! timeline, the webhook inbox, the projections' health and their rebuilds (`rebuilds`) and the
+//! reconciliation runs in the submodules, with the checks of their list parameters (`query`).
 
 mod health;
 mod inbox;
 mod query;
 mod rebuilds;
+mod reconciliations;
 mod timeline;
 
 use std::collections::BTreeMap;
@@ -42,6 +43,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(health::projections))
         .routes(routes!(rebuilds::rebuild))
         .routes(routes!(rebuilds::job))
+        .routes(routes!(reconciliations::list))
 }
 
 /// A request that carries the operator token.

@@ -2,6 +2,7 @@
 //! retried with backoff, parked after too many failures, re-queued by operators. It keeps the
 //! raw body as delivered; the worker decodes it when it applies it.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use rand::Rng;
@@ -287,6 +288,19 @@ impl Inbox {
         .bind(limit)
         .fetch_all(&self.pool)
         .await
+    }
+
+    /// Which of `event_ids` the inbox holds, in any status.
+    pub async fn known(&self, event_ids: &[&str]) -> Result<HashSet<String>, sqlx::Error> {
+        let ids = serde_json::to_string(event_ids).unwrap_or_else(|_| "[]".into());
+        let known: Vec<String> = sqlx::query_scalar(
+            "SELECT event_id FROM stripe_inbox
+              WHERE event_id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(ids)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(known.into_iter().collect())
     }
 
     /// The event stored under Stripe id `event_id`, with its attempts and times.

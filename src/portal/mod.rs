@@ -3,7 +3,8 @@
 //!
 //! What lives here: one file per page group (`auth` sign-up/in/out, `password_reset` the
 //! forgotten password, `home`, `plans`, `pay` and `challenge`,
-//! `dashboard` and `subscription`, `invoices`, `account`, `public_invoice` for the signed links), the plumbing
+//! `dashboard` and `subscription`, `invoices`, `account`, `public_invoice` for the signed links;
+//! `console/`, the operators' console at `/admin`), the plumbing
 //! each page shares (`page`: the request's language, session and flash message and the page
 //! frame; `forms`: form bodies and field errors; `format`: amounts and dates for the
 //! language), `session` (cookie ⇄ JWT, sign-in redirects), `csrf` (cross-site form posts
@@ -21,6 +22,7 @@ pub mod assets;
 mod auth;
 mod card;
 mod challenge;
+mod console;
 mod csrf;
 mod dashboard;
 pub(crate) mod format;
@@ -112,4 +114,6 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route_layer(from_fn(csrf::refuse_cross_site_posts))
         .layer(from_fn_with_state(state.clone(), session::renew))
         .layer(from_fn_with_state(state.clone(), headers::secure))
+        // The operators' console has its own sign-in and layers (no customer session there).
+        .merge(console::routes(state))
 }

@@ -63,7 +63,7 @@ pub async fn from_headers(headers: &HeaderMap, state: &AppState) -> Option<Sessi
 }
 
 /// True when the visitor reached us over TLS (directly or through a proxy that says so).
-fn over_tls(headers: &HeaderMap) -> bool {
+pub fn over_tls(headers: &HeaderMap) -> bool {
     let header = |name: &str| {
         headers
             .get(name)

@@ -41,6 +41,8 @@ pub struct ProviderSubscription {
     pub amount: Option<i64>,
     pub currency: Option<String>,
     pub interval: Option<String>,
+    /// How many intervals one period lasts (Stripe's `recurring.interval_count`).
+    pub interval_count: Option<u32>,
     pub current_period_start: Option<i64>,
     pub current_period_end: Option<i64>,
     pub trial_end: Option<i64>,

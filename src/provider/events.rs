@@ -115,3 +115,11 @@ impl ChargeRefund {
         self.refunds.iter().filter(|refund| refund.stands())
     }
 }
+
+/// An event as the provider lists it (Stripe's `GET /v1/events`): its envelope, and its body
+/// exactly as a webhook would have carried it, for the inbox to store and apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedEvent {
+    pub envelope: EventEnvelope,
+    pub body: String,
+}

@@ -157,4 +157,8 @@ pub trait PaymentProvider: Send + Sync {
         invoice_id: &str,
         idempotency_key: &str,
     ) -> Result<ProviderInvoice, ProviderError>;
+
+    /// Every event the provider created at or after `since` (Unix seconds) that it still
+    /// keeps (Stripe: 30 days), oldest first: what reconciliation compares with the inbox.
+    async fn list_events(&self, since: i64) -> Result<Vec<ListedEvent>, ProviderError>;
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use aggregates::customer::Customer;
 use aggregates::invoice::Invoice;
 use aggregates::subscription::Subscription;
+use aggregates::versions::Upcaster;
 use async_trait::async_trait;
 use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, CqrsFramework, EventEnvelope, Query};
@@ -44,6 +45,13 @@ impl<A: Aggregate> Query<A> for CatchUpProjections {
     }
 }
 
+/// The event store of aggregate `A` over `pool`, appending through `writer`; payloads of older
+/// event versions are upcast as they load (`aggregates::versions`).
+pub fn event_store<A: Aggregate>(pool: SqlitePool, writer: &GroupCommit) -> EventStore<A> {
+    PersistedEventStore::new_event_store(GroupCommitEventRepository::new(pool, writer.clone()))
+        .with_upcasters(vec![Box::new(Upcaster)])
+}
+
 /// A framework for aggregate `A`, appending through `writer`, whose commits are followed by a
 /// projector catch-up.
 pub fn cqrs_for<A: Aggregate + 'static>(
@@ -52,8 +60,7 @@ pub fn cqrs_for<A: Aggregate + 'static>(
     projector: Option<Arc<Projector>>,
     services: A::Services,
 ) -> Cqrs<A> {
-    let store =
-        PersistedEventStore::new_event_store(GroupCommitEventRepository::new(pool, writer.clone()));
+    let store = event_store(pool, writer);
     let queries: Vec<Box<dyn Query<A>>> = projector
         .map(|projector| Box::new(CatchUpProjections(projector)) as Box<dyn Query<A>>)
         .into_iter()

@@ -27,6 +27,7 @@ pub fn subscription_state(
         amount: subscription.amount,
         currency: subscription.currency.clone(),
         interval: subscription.interval.clone(),
+        interval_count: subscription.interval_count.unwrap_or(1),
         canceled_at: subscription.canceled_at,
         ended_at: subscription.ended_at,
     }

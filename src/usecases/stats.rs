@@ -138,6 +138,7 @@ async fn operator_stats(pool: &SqlitePool) -> Result<OperatorStats, AppError> {
                 .map(|price| RecurringPrice {
                     status: price.status.clone(),
                     interval: price.interval.clone(),
+                    interval_count: price.interval_count,
                     amount: price.amount,
                 })
                 .collect();

@@ -237,6 +237,18 @@ impl TestApp {
         response.json().await.expect("json body")
     }
 
+    /// Decides the sandbox's 3-D Secure challenge of intent `intent_id`, as the customer would
+    /// in their browser; returns the answer's status.
+    pub async fn authenticate(&self, intent_id: &str, success: bool) -> StatusCode {
+        self.post_json(
+            &format!("/sandbox/payment_intents/{intent_id}/authenticate"),
+            &json!({"success": success}),
+            None,
+        )
+        .await
+        .status()
+    }
+
     /// Confirms an intent with a payment method; returns status and body.
     pub async fn confirm(&self, token: &str, intent_id: &str, method: &str) -> (StatusCode, Value) {
         let response = self

@@ -12,11 +12,11 @@ use crate::helpers::{
     spawn_quiet_app_on, TestApp,
 };
 
-const OPERATOR: &str = "operator-token-for-operators-tests";
+pub(crate) const OPERATOR: &str = "operator-token-for-operators-tests";
 const SECRET: &str = "whsec_operators_tests";
 
 /// A server whose sandbox deliveries go nowhere: only the test's webhooks arrive.
-async fn operators_app() -> TestApp {
+pub(crate) async fn operators_app() -> TestApp {
     spawn_app_with(&[
         ("OPERATOR_TOKEN", OPERATOR),
         ("STRIPE_WEBHOOK_SECRET", SECRET),
@@ -25,17 +25,17 @@ async fn operators_app() -> TestApp {
     .await
 }
 
-async fn admin(app: &TestApp, path: &str) -> reqwest::Response {
+pub(crate) async fn admin(app: &TestApp, path: &str) -> reqwest::Response {
     app.get(path, Some(OPERATOR)).await
 }
 
-async fn admin_json(app: &TestApp, path: &str) -> Value {
+pub(crate) async fn admin_json(app: &TestApp, path: &str) -> Value {
     let response = admin(app, path).await;
     assert_eq!(response.status(), StatusCode::OK, "{path}");
     response.json().await.unwrap()
 }
 
-async fn deliver(app: &TestApp, event: &Value) {
+pub(crate) async fn deliver(app: &TestApp, event: &Value) {
     let body = event.to_string();
     let header = signature_header(SECRET, chrono::Utc::now().timestamp(), body.as_bytes());
     let response = app
@@ -50,7 +50,7 @@ async fn deliver(app: &TestApp, event: &Value) {
     assert_eq!(response.status(), StatusCode::OK);
 }
 
-fn event(id: &str, kind: &str, object: Value) -> Value {
+pub(crate) fn event(id: &str, kind: &str, object: Value) -> Value {
     json!({
         "id": id, "object": "event", "api_version": "2024-06-20",
         "created": chrono::Utc::now().timestamp(), "livemode": false, "pending_webhooks": 1,
@@ -65,7 +65,7 @@ async fn retry(app: &TestApp, event_id: &str) -> reqwest::Response {
 }
 
 /// Waits until stored event `event_id` is in `status`.
-async fn inbox_status(app: &TestApp, event_id: &str, status: &str) -> Value {
+pub(crate) async fn inbox_status(app: &TestApp, event_id: &str, status: &str) -> Value {
     let path = format!("/api/admin/inbox/{event_id}");
     for _ in 0..100 {
         let stored = admin_json(app, &path).await;
@@ -199,13 +199,8 @@ async fn a_customers_timeline_lists_their_events_in_commit_order_with_their_caus
     assert_error(as_customer, StatusCode::UNAUTHORIZED, "unauthorized").await;
 }
 
-#[tokio::test]
-async fn a_parked_webhook_retried_by_an_operator_is_applied_exactly_once() {
-    let app = operators_app().await;
-    let session = app
-        .register("parked@example.com", "correct horse", "Parked")
-        .await;
-    let stripe_customer = session["customer"]["stripe_customer_id"].as_str().unwrap();
+/// A payment intent of 20.00 EUR for `stripe_customer`, and its charge with 5.00 refunded.
+pub(crate) fn paid_and_refunded(stripe_customer: &str) -> (Value, Value) {
     let intent = json!({
         "id": "pi_parked", "object": "payment_intent", "amount": 2_000, "currency": "eur",
         "customer": stripe_customer, "status": "succeeded", "amount_received": 2_000,
@@ -218,6 +213,17 @@ async fn a_parked_webhook_retried_by_an_operator_is_applied_exactly_once() {
         "payment_intent": "pi_parked", "refunded": false, "status": "succeeded",
         "refunds": {"object": "list", "data": [{"id": "re_parked", "object": "refund", "amount": 500, "status": "succeeded"}]},
     });
+    (intent, charge)
+}
+
+#[tokio::test]
+async fn a_parked_webhook_retried_by_an_operator_is_applied_exactly_once() {
+    let app = operators_app().await;
+    let session = app
+        .register("parked@example.com", "correct horse", "Parked")
+        .await;
+    let stripe_customer = session["customer"]["stripe_customer_id"].as_str().unwrap();
+    let (intent, charge) = paid_and_refunded(stripe_customer);
     // The refund arrives first: its payment is not recorded yet, so it fails and waits.
     deliver(&app, &event("evt_refund", "charge.refunded", charge)).await;
     let mut failing = Value::Null;

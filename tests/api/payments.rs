@@ -210,14 +210,7 @@ async fn three_d_secure_completes_after_authentication() {
     assert_eq!(pending["status"], "requires_action");
     assert_eq!(pending["next_action"]["type"], "use_stripe_sdk");
 
-    let authenticated = app
-        .post_json(
-            &format!("/sandbox/payment_intents/{intent}/authenticate"),
-            &json!({"success": true}),
-            None,
-        )
-        .await;
-    assert_eq!(authenticated.status(), StatusCode::OK);
+    assert_eq!(app.authenticate(intent, true).await, StatusCode::OK);
 
     let payment: Value = app
         .get_json(
@@ -236,12 +229,7 @@ async fn a_failed_three_d_secure_challenge_fails_the_payment() {
     let created = app.create_intent(&token, 4_200, "eur").await;
     let intent = created["payment_intent_id"].as_str().unwrap();
     app.confirm(&token, intent, "4000000000003220").await;
-    app.post_json(
-        &format!("/sandbox/payment_intents/{intent}/authenticate"),
-        &json!({"success": false}),
-        None,
-    )
-    .await;
+    app.authenticate(intent, false).await;
     let payment: Value = app
         .get_json(
             &format!("/api/payments/{}", created["payment_id"].as_str().unwrap()),

@@ -87,6 +87,9 @@ pub struct SubscriptionState {
     /// `day`, `week`, `month` or `year`.
     #[serde(default)]
     pub interval: Option<String>,
+    /// How many `interval`s one period lasts (a quarterly price: 3 months). Since event
+    /// version 1.1; older events are upcast to 1, the only count billstream's catalog makes.
+    pub interval_count: u32,
     /// When it was canceled (Unix seconds), if it was.
     #[serde(default)]
     pub canceled_at: Option<i64>,

@@ -84,7 +84,9 @@ impl DomainEvent for SubscriptionEvent {
         .to_owned()
     }
 
+    /// 1.1: the state in `SubscriptionRecorded` and `SubscriptionStateChanged` carries
+    /// `interval_count` (older payloads are upcast by `crate::versions`).
     fn event_version(&self) -> String {
-        "1.0".to_owned()
+        "1.1".to_owned()
     }
 }

@@ -43,6 +43,7 @@ fn state(status: &str, plan: &str) -> SubscriptionState {
         amount: Some(990),
         currency: Some("eur".into()),
         interval: Some("month".into()),
+        interval_count: 1,
         canceled_at: None,
         ended_at: None,
     }

@@ -23,6 +23,7 @@ pub(super) fn state(status: &str) -> SubscriptionState {
         amount: Some(990),
         currency: Some("eur".into()),
         interval: Some("month".into()),
+        interval_count: 1,
         canceled_at: None,
         ended_at: None,
     }

@@ -10,16 +10,16 @@ use super::super::AppState;
 use super::{query, Operator};
 use crate::usecases::operators::timeline::{customer_timeline, TimelineEntry};
 
-/// A page of a timeline.
+/// A page of a list read from the log (a timeline, the reconciliation runs).
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(super) struct TimelineParams {
     /// Only events after this log position: the previous page's `next_after` (default 0).
     #[param(value_type = Option<i64>, minimum = 0)]
-    after: Option<String>,
+    pub(super) after: Option<String>,
     /// 1 to 500 (default 50).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
-    limit: Option<String>,
+    pub(super) limit: Option<String>,
 }
 
 /// One event of the customer's aggregates.

@@ -35,9 +35,9 @@ use tokio::sync::Notify;
 
 use super::stripe::{billing_decode, decode, metadata};
 use super::{
-    CustomerDetails, NewCustomer, NewInvoice, NewPaymentIntent, NewRefund, NewSubscription,
-    PaymentIntent, PaymentProvider, PlanPrice, ProviderCustomer, ProviderError, ProviderInvoice,
-    ProviderSubscription, Refund,
+    CustomerDetails, ListedEvent, NewCustomer, NewInvoice, NewPaymentIntent, NewRefund,
+    NewSubscription, PaymentIntent, PaymentProvider, PlanPrice, ProviderCustomer, ProviderError,
+    ProviderInvoice, ProviderSubscription, Refund,
 };
 use idempotency::at_clock_time;
 use invoices::InvoiceAction;
@@ -376,5 +376,9 @@ impl PaymentProvider for SandboxProvider {
     ) -> Result<ProviderInvoice, ProviderError> {
         let action = InvoiceAction::Send;
         billing_decode::invoice(&self.change(invoice_id, action, idempotency_key).await?)
+    }
+
+    async fn list_events(&self, since: i64) -> Result<Vec<ListedEvent>, ProviderError> {
+        outbox::list_since(&self.pool, since).await
     }
 }

@@ -1,6 +1,8 @@
 //! Like Stripe, the sandbox tells the service about every state change with a signed event,
 //! delivered at least once from a durable outbox: enqueued in the transaction that made the
-//! change, posted asynchronously, retried with backoff until the endpoint answers 2xx.
+//! change, posted asynchronously, retried with backoff until the endpoint answers 2xx. The
+//! outbox is also the sandbox's event list, like Stripe's `GET /v1/events`: every event it
+//! created, delivered or not, kept for the same 30 days.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,8 +15,12 @@ use tokio::task::JoinHandle;
 
 use super::ids::{stripe_like_id, unix_now};
 use crate::config::Secret;
+use crate::provider::stripe::events::read_envelope;
 use crate::provider::stripe::signature::{self, signature_header};
-use crate::provider::ProviderError;
+use crate::provider::{ListedEvent, ProviderError};
+
+/// How long events stay listed, as on Stripe.
+pub const EVENT_RETENTION_SECONDS: i64 = 30 * 86_400;
 
 /// The API version the sandbox's events claim to be shaped by.
 pub const API_VERSION: &str = "2024-06-20";
@@ -50,6 +56,27 @@ pub async fn enqueue(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The events created at or after `since` (Unix seconds, and within the last 30 days), oldest
+/// first, whether their webhook was delivered or not.
+pub async fn list_since(pool: &SqlitePool, since: i64) -> Result<Vec<ListedEvent>, ProviderError> {
+    let since = since.max(unix_now() - EVENT_RETENTION_SECONDS);
+    let payloads: Vec<String> = sqlx::query_scalar(
+        "SELECT payload FROM sandbox_webhook_outbox
+          WHERE json_extract(payload, '$.created') >= ? ORDER BY seq",
+    )
+    .bind(since)
+    .fetch_all(pool)
+    .await?;
+    payloads
+        .into_iter()
+        .map(|body| {
+            let envelope = read_envelope(body.as_bytes())
+                .ok_or_else(|| ProviderError::Provider("corrupt sandbox event record".into()))?;
+            Ok(ListedEvent { envelope, body })
+        })
+        .collect()
 }
 
 fn unix_millis() -> i64 {

@@ -35,11 +35,11 @@ impl FormRequest {
         Self::new(StripeMethod::Post, path)
     }
 
-    fn get(path: impl Into<String>) -> Self {
+    pub(super) fn get(path: impl Into<String>) -> Self {
         Self::new(StripeMethod::Get, path)
     }
 
-    fn param(mut self, key: impl Into<String>, value: impl ToString) -> Self {
+    pub(super) fn param(mut self, key: impl Into<String>, value: impl ToString) -> Self {
         self.form.push((key.into(), value.to_string()));
         self
     }

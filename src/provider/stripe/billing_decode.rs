@@ -49,6 +49,10 @@ pub fn subscription(object: &Value) -> Result<ProviderSubscription, ProviderErro
             .or_else(|| price["amount"].as_i64()),
         currency: text(&price["currency"]),
         interval: text(&price["recurring"]["interval"]).or_else(|| text(&price["interval"])),
+        interval_count: price["recurring"]["interval_count"]
+            .as_u64()
+            .or_else(|| price["interval_count"].as_u64())
+            .and_then(|count| u32::try_from(count).ok()),
         current_period_start: object["current_period_start"]
             .as_i64()
             .or_else(|| item["current_period_start"].as_i64()),
@@ -153,13 +157,14 @@ mod tests {
             "cancel_at_period_end": false,
             "items": {"data": [{"current_period_start": 100, "current_period_end": 200,
                 "price": {"id": "price_1", "unit_amount": 990, "currency": "eur",
-                          "recurring": {"interval": "month"}}}]}
+                          "recurring": {"interval": "month", "interval_count": 3}}}]}
         }))
         .unwrap();
         assert_eq!(sub.current_period_end, Some(200));
         assert_eq!(sub.price_id.as_deref(), Some("price_1"));
         assert_eq!(sub.amount, Some(990));
         assert_eq!(sub.interval.as_deref(), Some("month"));
+        assert_eq!(sub.interval_count, Some(3));
     }
 
     #[test]

@@ -17,9 +17,9 @@ use super::decode;
 use super::metadata;
 use super::transport::{Failure, StripeProvider};
 use crate::provider::{
-    ChargeError, CustomerDetails, NewCustomer, NewInvoice, NewPaymentIntent, NewRefund,
-    NewSubscription, PaymentIntent, PaymentProvider, PlanPrice, ProviderCustomer, ProviderError,
-    ProviderInvoice, ProviderSubscription, Refund,
+    ChargeError, CustomerDetails, ListedEvent, NewCustomer, NewInvoice, NewPaymentIntent,
+    NewRefund, NewSubscription, PaymentIntent, PaymentProvider, PlanPrice, ProviderCustomer,
+    ProviderError, ProviderInvoice, ProviderSubscription, Refund,
 };
 
 /// On a customer call, a missing object is the customer.
@@ -287,5 +287,10 @@ impl PaymentProvider for StripeProvider {
     ) -> Result<ProviderInvoice, ProviderError> {
         self.stripe_invoice_action(invoice_id, "send", None, idempotency_key)
             .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_events(&self, since: i64) -> Result<Vec<ListedEvent>, ProviderError> {
+        self.stripe_list_events(since).await
     }
 }

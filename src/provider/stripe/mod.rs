@@ -2,15 +2,17 @@
 //! format — request and response shapes (`decode`, `billing_decode`), the webhook envelope
 //! (`envelope`) and its typed events (`events`), the signature scheme (`signature`), the
 //! metadata keys (`metadata`). The adapter is `transport` (the client and its retries),
-//! `client` (the port) and `billing` (Stripe Billing). Files here may import the provider's
-//! neutral types and `crate::config`; only the adapter uses async-stripe. The sandbox reuses the
-//! wire decoding and signing, since it answers in Stripe's shapes.
+//! `client` (the port), `billing` (Stripe Billing) and `event_list` (`/v1/events`). Files here
+//! may import the provider's neutral types and `crate::config`; only the adapter uses
+//! async-stripe. The sandbox reuses the wire decoding and signing, since it answers in Stripe's
+//! shapes.
 
 mod billing;
 pub mod billing_decode;
 mod client;
 pub mod decode;
 pub mod envelope;
+mod event_list;
 pub mod events;
 pub mod metadata;
 pub mod signature;

@@ -8,15 +8,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, AggregateError, EventStore};
 use projections::Projector;
 use rand::Rng;
 use sqlx::SqlitePool;
 
-use crate::store::event_repository::GroupCommitEventRepository;
 use crate::store::group_commit::GroupCommit;
-use crate::store::{cqrs_for, Cqrs};
+use crate::store::{self, cqrs_for, event_store, Cqrs};
 
 /// How many times a command runs before a lost race is reported as a conflict. Each retry
 /// decides on fresher state, so only a storm of concurrent commands on one aggregate gets here.
@@ -26,7 +24,7 @@ const ATTEMPTS: u32 = 24;
 pub struct Commands<A: Aggregate> {
     cqrs: Arc<Cqrs<A>>,
     /// A second store over the same log, to load an aggregate without running a command.
-    store: PersistedEventStore<GroupCommitEventRepository, A>,
+    store: store::EventStore<A>,
     projector: Arc<Projector>,
 }
 
@@ -44,10 +42,7 @@ where
     ) -> Self {
         Self {
             cqrs: Arc::new(cqrs_for(pool.clone(), writer, None, services)),
-            store: PersistedEventStore::new_event_store(GroupCommitEventRepository::new(
-                pool,
-                writer.clone(),
-            )),
+            store: event_store(pool, writer),
             projector,
         }
     }

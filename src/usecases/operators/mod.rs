@@ -1,13 +1,19 @@
-//! What operators ask of billstream beyond the customers' use cases: a customer's story told
+//! What operators ask of billstream beyond the customers' use cases: the log a page at a time
+//! (`event_log`), a customer's story told
 //! from the log (`timeline`, one human line per event from `summary`), the webhook inbox's
 //! contents and re-queueing (`inbox`), the projections' health (`projections`), rebuilds of a
-//! view as background jobs (`rebuilds`), and the secrets an operator never sees (`redact`).
-//! Read-only except for re-queueing an inbox event and rebuilding a view. May import the
-//! domain, the projections, `store` and `inbox` — never HTTP.
+//! view as background jobs (`rebuilds`), repair from the provider's event list (`reconcile`)
+//! and the runs recorded (`reconciliations`), and the secrets an operator never sees
+//! (`redact`). Read-only except for re-queueing an inbox event, rebuilding a view and
+//! reconciling. May import the domain, the projections, `store`, `inbox` and the provider
+//! port — never HTTP.
 
+pub mod event_log;
 pub mod inbox;
 pub mod projections;
 pub mod rebuilds;
+pub mod reconcile;
+pub mod reconciliations;
 pub mod redact;
 pub mod summary;
 pub mod timeline;

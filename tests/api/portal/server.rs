@@ -10,6 +10,9 @@ use tokio::sync::OnceCell;
 use crate::helpers::TEST_JWT_SECRET;
 use crate::support::processes::{free_port, owned_name, scratch_dir, shell_quote, spawn_watchdog};
 
+/// The operator token of the shared server (the console's browser test signs in with it).
+pub const OPERATOR_TOKEN: &str = "portal-console-operator-token";
+
 /// The shared server: its base URL (`http://127.0.0.1:PORT`).
 pub async fn portal_url() -> &'static str {
     // The process handle is kept for the whole run: the server outlives every test, and the
@@ -36,6 +39,7 @@ async fn start() -> (String, Child) {
         .env("BCRYPT_COST", "4")
         // Every browser test talks from 127.0.0.1; the limits are tried by tests/api/abuse.rs.
         .env("RATE_LIMITS", "off")
+        .env("OPERATOR_TOKEN", OPERATOR_TOKEN)
         .env("RUST_LOG", "warn")
         .env_remove("STRIPE_SECRET_KEY")
         .stdin(Stdio::null())

@@ -8,6 +8,7 @@ const MODULES = {
   challenge: "./challenge.js",
   "stripe-action": "./stripe-action.js",
   "invoice-form": "./invoice-form.js",
+  "job-progress": "./job-progress.js",
 };
 
 /** Marks `form` as being sent (or not): its submit button disabled, with a spinner. */

@@ -1,0 +1,124 @@
+//! The operator console at `/admin` over plain HTTP: absent without an operator token, closed
+//! to a visitor not signed in, a wrong token shown the form again with its message, the
+//! cookie a right one gets, and cross-site posts refused.
+
+use reqwest::StatusCode;
+
+use super::client::{browser_like, cookie_value, location, same_site_post, set_cookie};
+use crate::helpers::{spawn_app, spawn_app_with, TestApp};
+
+const TOKEN: &str = "console-operator-token";
+
+async fn console_app() -> TestApp {
+    spawn_app_with(&[("OPERATOR_TOKEN", TOKEN)]).await
+}
+
+#[tokio::test]
+async fn the_console_is_not_found_when_no_operator_token_is_configured() {
+    let app = spawn_app().await;
+    for path in ["/admin", "/admin/login"] {
+        let response = browser_like().get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let response = same_site_post(&app, "/admin/login", &[("token", "anything")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_visitor_not_signed_in_is_sent_to_the_console_sign_in_and_back() {
+    let app = console_app().await;
+    let response = browser_like().get(app.url("/admin")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/admin/login?next=/admin");
+    // The customers' session cookie does not open the console.
+    let customer = super::client::sign_up(&app, "not-an-operator@example.com").await;
+    let response = browser_like()
+        .get(app.url("/admin"))
+        .header("cookie", format!("bs_session={customer}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_wrong_token_shows_the_form_again_with_the_message() {
+    let app = console_app().await;
+    let response = same_site_post(
+        &app,
+        "/admin/login",
+        &[("token", "not-the-token"), ("next", "/admin")],
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(set_cookie(&response, "bs_console").is_none());
+    let body = response.text().await.unwrap();
+    assert!(body.contains("That is not the operator token."), "{body}");
+    assert!(body.contains(r#"name="token""#), "{body}");
+}
+
+#[tokio::test]
+async fn the_right_token_opens_the_console_with_a_strict_cookie_scoped_to_admin() {
+    let app = console_app().await;
+    let response = same_site_post(
+        &app,
+        "/admin/login",
+        &[("token", TOKEN), ("next", "https://evil.example/")],
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/admin");
+    let line = set_cookie(&response, "bs_console").expect("a console cookie");
+    for attribute in ["Path=/admin", "HttpOnly", "SameSite=Strict", "Max-Age="] {
+        assert!(line.contains(attribute), "{line}");
+    }
+    let cookie = format!("bs_console={}", cookie_value(&line));
+    let page = browser_like()
+        .get(app.url("/admin"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let body = page.text().await.unwrap();
+    assert!(body.contains("payments"), "{body}");
+    // Signing out drops the cookie.
+    let out = browser_like()
+        .post(app.url("/admin/logout"))
+        .header("sec-fetch-site", "same-origin")
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&out), "/admin/login");
+    let dropped = set_cookie(&out, "bs_console").expect("the cookie is dropped");
+    assert!(dropped.contains("Max-Age=0"), "{dropped}");
+}
+
+#[tokio::test]
+async fn a_cross_site_post_to_the_console_is_refused() {
+    let app = console_app().await;
+    let response = browser_like()
+        .post(app.url("/admin/login"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("token", TOKEN)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(set_cookie(&response, "bs_console").is_none());
+    let response = browser_like()
+        .post(app.url("/admin/projections/payments/rebuild"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
