@@ -154,6 +154,7 @@ async fn events_of(
     let filter = EventFilter {
         aggregate_type: Some(aggregate_type.to_owned()),
         aggregate_id: Some(aggregate_id.to_owned()),
+        ..EventFilter::default()
     };
     Ok(event_log::read(&mut conn, &filter, 0, i64::MAX).await?)
 }
