@@ -1,6 +1,6 @@
 //! The operator console at `/admin` over plain HTTP: absent without an operator token, closed
 //! to a visitor not signed in, a wrong token shown the form again with its message, the
-//! cookie a right one gets, cross-site posts refused, and the reconciliation runs listed.
+//! cookie a right one gets, cross-site posts refused, the reconciliation runs listed, and the charts' amounts.
 
 use reqwest::StatusCode;
 
@@ -135,7 +135,7 @@ async fn a_cross_site_post_to_the_console_is_refused() {
 }
 
 #[tokio::test]
-async fn the_reconciliation_runs_page_lists_a_run_with_the_lost_event_it_repaired() {
+async fn the_reconciliation_runs_page_lists_a_repaired_run_and_the_charts_draw_its_revenue() {
     let (app, _payment_id, lost) = crate::reconcile::a_lost_success(&[]).await;
     let cookie = console_cookie(&app, crate::reconcile::OPERATOR).await;
     let page = |cookie: String| {
