@@ -161,3 +161,19 @@ async fn the_reconciliation_runs_page_lists_a_repaired_run_and_the_charts_draw_i
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_time_the_event_log_cannot_read_is_said_so_instead_of_ignored() {
+    let app = console_app().await;
+    let cookie = console_cookie(&app, TOKEN).await;
+    let response = browser_like()
+        .get(app.url("/admin/events?from=yesterday"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("is not a time"), "{body}");
+    assert!(body.contains("No event matches."), "{body}");
+}
