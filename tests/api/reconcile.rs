@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{billstream, spawn_app_with, TestApp};
 
-const OPERATOR: &str = "operator-token-for-reconcile-tests";
+pub(crate) const OPERATOR: &str = "operator-token-for-reconcile-tests";
 const SECRET: &str = "whsec_reconcile_tests";
 /// The event type whose first delivery the proxy loses.
 const LOST_TYPE: &str = "payment_intent.succeeded";
@@ -110,7 +110,7 @@ async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
 /// Runs `billstream reconcile` with `args`; returns its output, checking it succeeded. It runs
 /// off the test's runtime, which serves the application meanwhile (its inbox worker applies
 /// what the command feeds).
-async fn reconcile(app: &TestApp, args: &[&str]) -> String {
+pub(crate) async fn reconcile(app: &TestApp, args: &[&str]) -> String {
     let mut all = vec!["reconcile".to_owned()];
     all.extend(args.iter().map(|arg| (*arg).to_owned()));
     let db_path = app.db_path.clone();
@@ -141,7 +141,7 @@ fn figure(summary: &str, label: &str) -> u64 {
 /// A server behind the lossy proxy (with `extra` configuration), where a 3-D Secure payment
 /// succeeded but the webhook saying so was lost: the server, the payment's id and the lost
 /// event's id, once every other delivery went through.
-async fn a_lost_success(extra: &[(&str, &str)]) -> (TestApp, String, String) {
+pub(crate) async fn a_lost_success(extra: &[(&str, &str)]) -> (TestApp, String, String) {
     let (proxy, proxy_url) = start_proxy().await;
     let mut config = vec![
         ("OPERATOR_TOKEN", OPERATOR),

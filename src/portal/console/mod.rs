@@ -5,14 +5,18 @@
 //! What lives here: `access` (the sign-in form, the console's signed cookie, the extractor of
 //! signed-in pages, sign-out), `projections` (the views' health, their rebuilds and a rebuild
 //! job's progress), `inbox` (the webhook events by status, a retry),
-//! `events` (the event log, filtered and paged, and a customer's timeline), and the frame the console's templates (`templates/console/`) are drawn in.
+//! `events` (the event log, filtered and paged, and a customer's timeline), `reconciliations`
+//! (the runs recorded), `charts` (MRR and revenue by month, drawn as SVG by `svg`), and the frame the console's templates (`templates/console/`) are drawn in.
 //! The console is for operators and speaks English only; it shares the portal's stylesheet,
 //! security headers and cross-site post refusal.
 
 mod access;
+mod charts;
 mod events;
 mod inbox;
 mod projections;
+mod reconciliations;
+mod svg;
 
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -39,6 +43,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/admin/jobs/{id}/status", get(projections::job_status))
         .route("/admin/inbox", get(inbox::list))
         .route("/admin/events", get(events::log))
+        .route("/admin/reconciliations", get(reconciliations::list))
+        .route("/admin/charts", get(charts::show))
         .route("/admin/customers/{id}", get(events::timeline))
         .route("/admin/inbox/{event_id}/retry", post(inbox::retry))
         .route_layer(from_fn(csrf::refuse_cross_site_posts))
@@ -75,10 +81,12 @@ pub struct ConsoleFrame {
 }
 
 /// The console's pages, in menu order.
-const MENU: [(&str, &str); 3] = [
+const MENU: [(&str, &str); 5] = [
     ("/admin", "Projections"),
     ("/admin/inbox", "Inbox"),
     ("/admin/events", "Event log"),
+    ("/admin/reconciliations", "Reconciliations"),
+    ("/admin/charts", "Charts"),
 ];
 
 impl ConsoleFrame {

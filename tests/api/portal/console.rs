@@ -1,6 +1,6 @@
 //! The operator console at `/admin` over plain HTTP: absent without an operator token, closed
 //! to a visitor not signed in, a wrong token shown the form again with its message, the
-//! cookie a right one gets, and cross-site posts refused.
+//! cookie a right one gets, cross-site posts refused, the reconciliation runs listed, and the charts' amounts.
 
 use reqwest::StatusCode;
 
@@ -8,6 +8,17 @@ use super::client::{browser_like, cookie_value, location, same_site_post, set_co
 use crate::helpers::{spawn_app, spawn_app_with, TestApp};
 
 const TOKEN: &str = "console-operator-token";
+
+/// Signs in to the console of `app` with `token`; returns the `Cookie` header to send.
+async fn console_cookie(app: &TestApp, token: &str) -> String {
+    let response = same_site_post(app, "/admin/login", &[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let line = set_cookie(&response, "bs_console").expect("a console cookie");
+    format!("bs_console={}", cookie_value(&line))
+}
 
 async fn console_app() -> TestApp {
     spawn_app_with(&[("OPERATOR_TOKEN", TOKEN)]).await
@@ -121,4 +132,48 @@ async fn a_cross_site_post_to_the_console_is_refused() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_reconciliation_runs_page_lists_a_repaired_run_and_the_charts_draw_its_revenue() {
+    let (app, _payment_id, lost) = crate::reconcile::a_lost_success(&[]).await;
+    let cookie = console_cookie(&app, crate::reconcile::OPERATOR).await;
+    let page = |cookie: String| {
+        let app = &app;
+        async move {
+            let response = browser_like()
+                .get(app.url("/admin/reconciliations"))
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            response.text().await.unwrap()
+        }
+    };
+    assert!(page(cookie.clone())
+        .await
+        .contains("No reconciliation run is recorded yet."));
+    crate::reconcile::reconcile(&app, &["--since", "1h", "--wait", "15"]).await;
+    let body = page(cookie).await;
+    assert!(
+        body.contains(&format!("{lost} (payment_intent.succeeded)")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_time_the_event_log_cannot_read_is_said_so_instead_of_ignored() {
+    let app = console_app().await;
+    let cookie = console_cookie(&app, TOKEN).await;
+    let response = browser_like()
+        .get(app.url("/admin/events?from=yesterday"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("is not a time"), "{body}");
+    assert!(body.contains("No event matches."), "{body}");
 }

@@ -1,5 +1,6 @@
 //! The console's event log in a real browser: filtered by aggregate and event type, by
-//! aggregate id and by a time span, and a customer's timeline opened from the log.
+//! aggregate id and by a time span, a customer's timeline opened from the log, and the charts'
+//! SVG.
 
 use super::browse::{click, fill, text, wait_path, wait_text};
 use crate::helpers::spawn_app_with;
@@ -66,6 +67,19 @@ async fn an_operator_filters_the_event_log_and_opens_a_customers_timeline() {
         let timeline = text(&c, "table.timeline tbody").await?;
         assert!(timeline.contains("Payment"), "{timeline}");
         assert!(!timeline.contains(&grace_id), "{timeline}");
+
+        // The charts are drawn by billstream as inline SVG.
+        click(&c, "nav a[href='/admin/charts']").await?;
+        wait_text(&c, "h1", "Charts").await?;
+        let title = text(&c, ".chart-mrr svg.chart title").await?;
+        assert_eq!(title, "Monthly recurring revenue by currency");
+        let drawn = c
+            .execute(
+                "return document.querySelectorAll('svg.chart').length",
+                vec![],
+            )
+            .await?;
+        assert!(drawn.as_u64() >= Some(1), "{drawn}");
         Ok(())
     })
     .await;
