@@ -50,7 +50,7 @@ const VARIABLES: [&str; 17] = [
 ];
 
 /// Payment terms when none are configured: billstream collects by card or on the hosted page.
-const DEFAULT_TERMS: &str = "Paiement à réception / Payment on receipt";
+const DEFAULT_TERMS: &str = "Paiement à la date d'échéance / Payment by the due date";
 
 /// The built-in demo seller: complete and fictitious (its SIREN passes the Luhn check and
 /// its VAT key matches, but no such company exists).
