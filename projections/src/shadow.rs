@@ -4,10 +4,13 @@
 //! names TEMP first, so the unchanged projection code fills them from the log, batch by batch,
 //! in transactions that never take the main database's write lock. The rows are then copied
 //! into `main.<table>__rebuild` in short write transactions, and one short swap transaction
-//! drops the live table, renames the shadow in its place, applies the events appended since the
-//! shadow's position and moves the checkpoint. Readers see the old view or the new one, never a
-//! half-built one; a crash before the swap leaves the live views untouched (TEMP vanishes with
-//! the connection; a stale `__rebuild` table is dropped by the next run).
+//! renames the live table aside (`<table>__retired`), renames the shadow in its place, applies
+//! the events appended since the shadow's position and moves the checkpoint. The retired table
+//! is emptied afterwards in short transactions and then dropped: dropping a large table inside
+//! the swap would hold the write lock for as long as freeing its pages takes. Readers see the
+//! old view or the new one, never a half-built one; a crash before the swap leaves the live
+//! views untouched (TEMP vanishes with the connection; stale `__rebuild` and `__retired` tables
+//! are dropped by the next run).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -161,6 +164,7 @@ pub(crate) async fn rebuild(
 ) -> Result<RebuildReport, ProjectionError> {
     let started = Instant::now();
     let mut shadow = Shadow::open(pool, projections, batch_size).await?;
+    drop_retired(&mut shadow.conn, gate, &shadow.schemas).await?;
     prepare_main_shadows(&mut shadow, gate).await?;
     shadow.fill(on_progress).await?;
     for schema in shadow.schemas.clone() {
@@ -188,6 +192,7 @@ pub(crate) async fn rebuild(
     };
     let swap = swap_started.elapsed();
     drop(turn);
+    drop_retired(&mut shadow.conn, gate, &shadow.schemas).await?;
     on_progress(head, head);
     let report = RebuildReport {
         events: shadow.events,
@@ -206,9 +211,12 @@ pub(crate) async fn rebuild(
 async fn swap(shadow: &mut Shadow<'_>) -> Result<(i64, u64), ProjectionError> {
     for schema in &shadow.schemas {
         let table = schema.table;
-        sqlx::query(&format!("DROP TABLE main.\"{table}\""))
-            .execute(&mut shadow.conn)
-            .await?;
+        sqlx::query(&format!(
+            "ALTER TABLE main.\"{table}\" RENAME TO \"{}\"",
+            retired_name(table)
+        ))
+        .execute(&mut shadow.conn)
+        .await?;
         sqlx::query(&format!(
             "ALTER TABLE main.\"{}\" RENAME TO \"{table}\"",
             shadow_name(table)
@@ -220,6 +228,53 @@ async fn swap(shadow: &mut Shadow<'_>) -> Result<(i64, u64), ProjectionError> {
     let applied = shadow.apply_until(head).await?;
     mark_rebuilt(&mut shadow.conn, shadow.projections, head).await?;
     Ok((head, applied))
+}
+
+/// The name a live table takes in the swap until it is emptied and dropped.
+fn retired_name(table: &str) -> String {
+    format!("{table}__retired")
+}
+
+/// Empties each view's retired table (if any) a chunk per short write transaction, then drops
+/// it: the swap itself only renamed it, so its pages are freed without holding up writers.
+async fn drop_retired(
+    conn: &mut SqliteConnection,
+    gate: &WriteGate,
+    schemas: &[TableSchema],
+) -> Result<(), sqlx::Error> {
+    for schema in schemas {
+        let retired = retired_name(schema.table);
+        let exists: Option<String> = sqlx::query_scalar(
+            "SELECT name FROM main.sqlite_master WHERE type = 'table' AND name = ?1",
+        )
+        .bind(&retired)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if exists.is_none() {
+            continue;
+        }
+        loop {
+            let _turn = gate.turn().await;
+            let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
+            let deleted = sqlx::query(&format!(
+                "DELETE FROM main.\"{retired}\"
+                  WHERE rowid IN (SELECT rowid FROM main.\"{retired}\" LIMIT ?1)"
+            ))
+            .bind(COPY_CHUNK)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if deleted == 0 {
+                sqlx::query(&format!("DROP TABLE main.\"{retired}\""))
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                break;
+            }
+            tx.commit().await?;
+        }
+    }
+    Ok(())
 }
 
 /// Creates empty `main.<table>__rebuild` tables, dropping those an interrupted run left behind.

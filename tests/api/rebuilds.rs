@@ -148,6 +148,16 @@ async fn a_rebuild_under_concurrent_writes_swaps_in_the_views_a_fresh_replay_bui
         "a write waited {longest:?}"
     );
     assert_eq!(dump_views(&app.pool).await, fresh_replay_of(&app).await);
+    // The old views, renamed aside by the swap, are emptied and dropped after it.
+    let leftovers: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master
+          WHERE type = 'table' AND (name LIKE '%\\_\\_retired' ESCAPE '\\'
+                                 OR name LIKE '%\\_\\_rebuild' ESCAPE '\\')",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
 #[tokio::test]
