@@ -9,6 +9,23 @@ use axum::response::{IntoResponse, Response};
 use super::super::error::{ApiError, ErrorBody};
 use super::super::extract::AuthenticatedCustomer;
 use super::super::AppState;
+use crate::usecases::invoices::IssuedDocument;
+
+/// One part of the customer's issued document, as a download named `filename`.
+async fn download(
+    state: &AppState,
+    auth: &AuthenticatedCustomer,
+    invoice_id: &str,
+    content_type: &str,
+    filename: String,
+    part: fn(IssuedDocument) -> Vec<u8>,
+) -> Result<Response, ApiError> {
+    let document = state
+        .invoices
+        .document(&auth.customer_id, invoice_id)
+        .await?;
+    Ok(attachment(content_type, filename, part(document)))
+}
 
 /// A download named `filename`.
 fn attachment(content_type: &str, filename: String, body: impl IntoResponse) -> Response {
@@ -38,15 +55,15 @@ pub(super) async fn pdf(
     auth: AuthenticatedCustomer,
     Path(invoice_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let document = state
-        .invoices
-        .document(&auth.customer_id, &invoice_id)
-        .await?;
-    Ok(attachment(
+    download(
+        &state,
+        &auth,
+        &invoice_id,
         "application/pdf",
         format!("invoice-{invoice_id}.pdf"),
-        document.pdf,
-    ))
+        |document| document.pdf,
+    )
+    .await
 }
 
 /// The invoice's Factur-X XML (UN/CEFACT CII, EN 16931 profile), the one embedded in its PDF.
@@ -60,15 +77,15 @@ pub(super) async fn facturx_xml(
     auth: AuthenticatedCustomer,
     Path(invoice_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let document = state
-        .invoices
-        .document(&auth.customer_id, &invoice_id)
-        .await?;
-    Ok(attachment(
+    download(
+        &state,
+        &auth,
+        &invoice_id,
         "application/xml",
         format!("invoice-{invoice_id}-factur-x.xml"),
-        document.facturx_xml,
-    ))
+        |document| document.facturx_xml.into_bytes(),
+    )
+    .await
 }
 
 /// The same invoice in UBL 2.1 (EN 16931), with the same content and totals.
@@ -82,13 +99,13 @@ pub(super) async fn ubl_xml(
     auth: AuthenticatedCustomer,
     Path(invoice_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let document = state
-        .invoices
-        .document(&auth.customer_id, &invoice_id)
-        .await?;
-    Ok(attachment(
+    download(
+        &state,
+        &auth,
+        &invoice_id,
         "application/xml",
         format!("invoice-{invoice_id}-ubl.xml"),
-        document.ubl_xml,
-    ))
+        |document| document.ubl_xml.into_bytes(),
+    )
+    .await
 }

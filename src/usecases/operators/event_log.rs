@@ -40,11 +40,7 @@ pub async fn page(
     let mut conn = pool.acquire().await?;
     // One more than asked, to know whether another page follows.
     let mut events = event_log::read(&mut conn, filter, after, limit + 1).await?;
-    let more = events.len() as i64 > limit;
-    events.truncate(limit.max(0) as usize);
-    let next_after = more
-        .then(|| events.last().map(|last| last.position))
-        .flatten();
+    let next_after = super::cut_page(&mut events, limit, |last| last.position);
     let entries = events
         .iter()
         .map(|event| {

@@ -17,3 +17,11 @@ pub mod reconciliations;
 pub mod redact;
 pub mod summary;
 pub mod timeline;
+
+/// Cuts `rows`, read with one more than `limit` to learn whether another page follows, down to
+/// the page; returns where the next page starts (`None` on the last page).
+fn cut_page<T>(rows: &mut Vec<T>, limit: i64, position: impl Fn(&T) -> i64) -> Option<i64> {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit.max(0) as usize);
+    more.then(|| rows.last().map(position)).flatten()
+}

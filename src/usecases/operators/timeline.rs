@@ -46,11 +46,7 @@ pub async fn customer_timeline(
     // One more than asked, to know whether another page follows.
     let mut events = customer_log::read(&mut tx, customer_id, after, limit + 1).await?;
     tx.commit().await?;
-    let more = events.len() as i64 > limit;
-    events.truncate(limit.max(0) as usize);
-    let next_after = more
-        .then(|| events.last().map(|last| last.event.position))
-        .flatten();
+    let next_after = super::cut_page(&mut events, limit, |last| last.event.position);
     Ok(TimelinePage {
         entries: events.iter().map(entry).collect(),
         next_after,
