@@ -3,7 +3,7 @@
 //! operator, and for logout with a session of its own (which it ends). Only the checks that
 //! say the server keeps its contract: no 5xx, documented status codes, documented content
 //! types, responses matching their schemas. A fixed seed and example count make the run
-//! repeatable and bound its time (under a minute on two cores for the 44 operations).
+//! repeatable and bound its time (under a minute on two cores for every documented operation).
 
 use std::time::Instant;
 
