@@ -48,8 +48,9 @@ impl Guarded {
             return None;
         }
         match path.trim_end_matches('/') {
-            // The API's routes and the portal's forms that do the same.
-            "/api/auth/login" | "/login" => Some(Self::Login),
+            // The API's routes, the portal's forms that do the same, and the console's
+            // sign-in (where a guess is at the operator token).
+            "/api/auth/login" | "/login" | "/admin/login" => Some(Self::Login),
             "/api/auth/register" | "/register" => Some(Self::Register),
             "/api/auth/password" | "/account/password" => Some(Self::Password),
             "/api/payments/create-intent" | "/api/payments/confirm" | "/pay" => {
@@ -243,6 +244,10 @@ mod tests {
         assert_eq!(
             Guarded::of(&Method::POST, "/api/payments/confirm/"),
             Some(Guarded::Payments)
+        );
+        assert_eq!(
+            Guarded::of(&Method::POST, "/admin/login"),
+            Some(Guarded::Login)
         );
         assert_eq!(Guarded::of(&Method::GET, "/api/auth/login"), None);
         assert_eq!(Guarded::of(&Method::POST, "/api/webhooks/stripe"), None);

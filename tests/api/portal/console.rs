@@ -1,6 +1,7 @@
 //! The operator console at `/admin` over plain HTTP: absent without an operator token, closed
 //! to a visitor not signed in, a wrong token shown the form again with its message, the
-//! cookie a right one gets, cross-site posts refused, the reconciliation runs listed, and the charts' amounts.
+//! cookie a right one gets and a sign-out ends, guesses at the token rate limited, cross-site
+//! posts refused, the reconciliation runs listed, and the charts' amounts.
 
 use reqwest::StatusCode;
 
@@ -111,6 +112,72 @@ async fn the_right_token_opens_the_console_with_a_strict_cookie_scoped_to_admin(
     assert_eq!(location(&out), "/admin/login");
     let dropped = set_cookie(&out, "bs_console").expect("the cookie is dropped");
     assert!(dropped.contains("Max-Age=0"), "{dropped}");
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session_even_for_a_copy_of_its_cookie() {
+    let app = console_app().await;
+    let kept = console_cookie(&app, TOKEN).await;
+    let other_tab = console_cookie(&app, TOKEN).await;
+    let open = |cookie: String| {
+        let url = app.url("/admin");
+        async move {
+            browser_like()
+                .get(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(open(kept.clone()).await, StatusCode::OK);
+    // A stranger's sign-out (no valid cookie) ends nobody's session.
+    let stranger = browser_like()
+        .post(app.url("/admin/logout"))
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&stranger), "/admin/login");
+    assert_eq!(open(kept.clone()).await, StatusCode::OK);
+    let out = browser_like()
+        .post(app.url("/admin/logout"))
+        .header("sec-fetch-site", "same-origin")
+        .header("cookie", &other_tab)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&out), "/admin/login");
+    // Both cookies signed in before the sign-out are refused from now on; a new sign-in works.
+    assert_eq!(open(kept).await, StatusCode::SEE_OTHER);
+    assert_eq!(open(other_tab).await, StatusCode::SEE_OTHER);
+    let again = console_cookie(&app, TOKEN).await;
+    assert_eq!(open(again).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn guesses_at_the_operator_token_are_rate_limited_by_address() {
+    let app = spawn_app_with(&[
+        ("OPERATOR_TOKEN", TOKEN),
+        ("RATE_LIMITS", "on"),
+        ("RATE_LIMIT_LOGIN_PER_ADDRESS", "3/min"),
+    ])
+    .await;
+    for _ in 0..3 {
+        let response = same_site_post(&app, "/admin/login", &[("token", "a guess")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let response = same_site_post(&app, "/admin/login", &[("token", TOKEN)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+    assert!(set_cookie(&response, "bs_console").is_none());
 }
 
 #[tokio::test]
