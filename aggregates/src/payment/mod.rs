@@ -14,6 +14,8 @@ mod stripe_facts;
 #[cfg(test)]
 mod refund_tests;
 #[cfg(test)]
+mod stripe_fact_tests;
+#[cfg(test)]
 mod tests;
 
 pub use commands::{

@@ -1,7 +1,8 @@
 //! Given / when / then: refunds are requested (reserving their amount), then settled by the
 //! provider's verdict — or by the provider's event when the verdict got lost.
 
-use super::tests::{applied, at, created, refunded, succeeded, PaymentTest};
+use super::stripe_fact_tests::applied;
+use super::tests::{at, created, refunded, succeeded, PaymentTest};
 use super::*;
 
 fn request(id: &str, amount: Option<i64>) -> PaymentCommand {
@@ -296,6 +297,6 @@ fn an_intent_born_at_the_provider_is_adopted_with_its_first_event_in_one_commit(
         .then_expect_events(vec![
             created(),
             applied("evt_s", "payment_intent.succeeded", 50),
-            super::tests::stripe_success(50),
+            super::stripe_fact_tests::stripe_success(50),
         ]);
 }
