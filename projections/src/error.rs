@@ -12,6 +12,16 @@ pub enum ProjectionError {
     /// `verify` never found the live views at one position (they kept being written apart).
     #[error("the live views did not settle at one position; run the verify again")]
     Unsettled,
+    /// Another rebuild of this view is running, in this process or another.
+    #[error("a rebuild of {0} is running already; wait for it to finish")]
+    RebuildRunning(&'static str),
+    /// A rebuild's lock file could not be opened or locked.
+    #[error("cannot lock {path}: {source}")]
+    RebuildLock {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     /// A stored event could not be decoded by the projection that needs it.
     #[error("event at position {position} ({event_type}) could not be decoded: {source}")]
     Decode {

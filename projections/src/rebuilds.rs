@@ -1,10 +1,12 @@
 //! The projector's rebuilds beside the live views: [`Projector::rebuild`] swaps rebuilt views
-//! in, [`Projector::verify`] only compares them with the live ones.
+//! in (once [`Projector::claim`] has claimed them), [`Projector::verify`] only compares them
+//! with the live ones.
 
 use std::sync::Arc;
 
 use crate::drift::{self, Drift};
 use crate::projector::Projection;
+use crate::rebuild_claim::RebuildClaim;
 use crate::shadow::{self, Progress, RebuildReport, Shadow};
 use crate::{ProjectionError, Projector};
 
@@ -40,17 +42,28 @@ impl Projector {
             .filter(|projection| !projection.tables().is_empty())
     }
 
-    /// Rebuilds `selected` from the log beside the live views and swaps them in with one short
-    /// write transaction; writers and readers go on meanwhile (see [`shadow`]).
+    /// Claims `selected` for a rebuild: refused with [`ProjectionError::RebuildRunning`] while
+    /// another rebuild of one of them runs, here or in another process (see [`rebuild_claim`]).
+    ///
+    /// [`rebuild_claim`]: crate::rebuild_claim
+    pub fn claim(
+        &self,
+        selected: Vec<Arc<dyn Projection>>,
+    ) -> Result<RebuildClaim, ProjectionError> {
+        RebuildClaim::take(&self.pool, selected)
+    }
+
+    /// Rebuilds the claimed views from the log beside the live views and swaps them in with
+    /// one short write transaction; writers and readers go on meanwhile (see [`shadow`]).
     pub async fn rebuild(
         &self,
-        selected: &[Arc<dyn Projection>],
+        claim: &RebuildClaim,
         on_progress: Progress<'_>,
     ) -> Result<RebuildReport, ProjectionError> {
         shadow::rebuild(
             &self.pool,
             &self.gate,
-            selected,
+            &claim.projections,
             self.batch_size,
             on_progress,
         )

@@ -71,7 +71,8 @@ pub async fn run(config: &Config, args: ReplayArgs) -> anyhow::Result<()> {
             drifts.len()
         );
     }
-    let report = projector.rebuild(&selected, &on_progress).await?;
+    let claim = projector.claim(selected)?;
+    let report = projector.rebuild(&claim, &on_progress).await?;
     bar.finish_and_clear();
     println!(
         "rebuilt {} from {} events in {:.2} s ({:.0} events/s); swapped in at position {} in {:.1} ms \

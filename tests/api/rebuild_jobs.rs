@@ -1,5 +1,6 @@
 //! `POST /api/admin/projections/{name}/rebuild` and `GET /api/admin/jobs/{id}`: a rebuild as a
-//! background job, followed to its end while the service keeps taking writes.
+//! background job, followed to its end while the service keeps taking writes, and never run
+//! twice at once for one view, whichever process runs the other.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::Connection;
 
-use crate::helpers::{assert_error, spawn_app_with, TestApp};
+use crate::helpers::{assert_error, billstream, spawn_app_with, TestApp};
 use crate::rebuilds::{dump_views, fresh_replay_of};
 
 const OPERATOR: &str = "operator-token-for-rebuild-jobs";
@@ -162,4 +163,61 @@ async fn a_rebuild_of_no_view_or_of_an_unknown_job_is_a_404_and_needs_the_operat
         .await
         .unwrap();
     assert_error(anonymous, StatusCode::UNAUTHORIZED, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn a_view_rebuilt_by_another_process_is_not_rebuilt_twice_at_once() {
+    let app = spawn_app_with(&[("OPERATOR_TOKEN", OPERATOR)]).await;
+    let token = app.token_for("one-rebuild@example.com").await;
+    app.create_intent(&token, 700, "eur").await;
+    // Another process rebuilding `payments` holds this lock for as long as it runs (an open
+    // file of its own: the lock conflicts with every other open of the file, here included).
+    let lock_path = format!("{}.rebuild-payments.lock", app.db_path.display());
+    let other = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .unwrap();
+    other.try_lock().unwrap();
+
+    let refused = operator_post(&app, "/api/admin/projections/payments/rebuild").await;
+    let body = assert_error(refused, StatusCode::CONFLICT, "rebuild_running").await;
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("payments"),
+        "{body}"
+    );
+    let db_path = app.db_path.clone();
+    let cli = tokio::task::spawn_blocking(move || {
+        billstream(&db_path, &["replay", "--projection", "payments"])
+    })
+    .await
+    .unwrap();
+    assert!(!cli.status.success());
+    let stderr = String::from_utf8_lossy(&cli.stderr);
+    assert!(
+        stderr.contains("a rebuild of payments is running already"),
+        "{stderr}"
+    );
+    // Another view is free meanwhile.
+    let started = operator_post(&app, "/api/admin/projections/invoices/rebuild").await;
+    assert_eq!(started.status(), StatusCode::ACCEPTED);
+
+    drop(other);
+    let db_path = app.db_path.clone();
+    let cli = tokio::task::spawn_blocking(move || {
+        billstream(&db_path, &["replay", "--projection", "payments"])
+    })
+    .await
+    .unwrap();
+    assert!(
+        cli.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    let started = operator_post(&app, "/api/admin/projections/payments/rebuild").await;
+    assert_eq!(started.status(), StatusCode::ACCEPTED);
 }

@@ -110,6 +110,7 @@ pub(super) async fn rebuild(
     let job = state.rebuilds.start(&name).map_err(|error| match error {
         StartError::UnknownView => ApiError::App(AppError::NotFound),
         running @ StartError::AlreadyRunning(_) => ApiError::RebuildRunning(running.to_string()),
+        StartError::Claim(error) => ApiError::App(AppError::internal(error)),
     })?;
     let body = JobBody::from(job);
     let mut headers = HeaderMap::new();

@@ -85,6 +85,11 @@ pub async fn rebuild(
         Err(running @ StartError::AlreadyRunning(_)) => {
             status_page(&state, StatusCode::CONFLICT, running.to_string()).await
         }
+        Err(StartError::Claim(error)) => {
+            tracing::error!(%error, view = %name, "a rebuild could not claim its view");
+            let message = "The rebuild could not start; the server's log says why.".to_owned();
+            status_page(&state, StatusCode::INTERNAL_SERVER_ERROR, message).await
+        }
     }
 }
 

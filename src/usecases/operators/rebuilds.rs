@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use projections::{Projector, RebuildReport};
+use projections::{ProjectionError, Projector, RebuildReport};
 use uuid::Uuid;
 
 /// Why a rebuild did not start.
@@ -17,6 +17,9 @@ pub enum StartError {
     UnknownView,
     #[error("a rebuild of {0} is running already; follow its status URL")]
     AlreadyRunning(&'static str),
+    /// The view's rebuild lock could not be taken (not a rebuild running: an I/O failure).
+    #[error("the rebuild could not claim its view: {0}")]
+    Claim(#[source] ProjectionError),
 }
 
 /// Finished jobs kept for their status URL (the oldest are forgotten first).
@@ -104,6 +107,15 @@ impl RebuildJobs {
             .select(&[name.to_owned()])
             .map_err(|_| StartError::UnknownView)?;
         let projection = selected[0].name();
+        // Claimed before the job exists: a rebuild of this view running in another process
+        // (`billstream replay`, another node) refuses this one as a running job here would.
+        let claim = self
+            .projector
+            .claim(selected)
+            .map_err(|error| match error {
+                ProjectionError::RebuildRunning(view) => StartError::AlreadyRunning(view),
+                other => StartError::Claim(other),
+            })?;
         let job = Arc::new(Job {
             id: Uuid::new_v4(),
             projection,
@@ -132,7 +144,7 @@ impl RebuildJobs {
                 progress_job.position.store(position, Ordering::Relaxed);
                 progress_job.head.store(head, Ordering::Relaxed);
             };
-            let state = match projector.rebuild(&selected, &on_progress).await {
+            let state = match projector.rebuild(&claim, &on_progress).await {
                 Ok(report) => {
                     tracing::info!(
                         projection,
