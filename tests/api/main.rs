@@ -20,6 +20,7 @@ mod invoice_documents;
 mod invoice_issuance;
 mod invoice_numbers;
 mod isolation;
+mod localstripe_invoices;
 mod mail;
 mod mail_crash;
 mod mail_flows;
