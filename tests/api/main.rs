@@ -20,6 +20,7 @@ mod invoice_documents;
 mod invoice_issuance;
 mod invoice_numbers;
 mod isolation;
+mod long_streams;
 mod mail;
 mod mail_crash;
 mod mail_flows;
