@@ -1,7 +1,10 @@
-//! The event store's repository: sqlite-es for reads, the group-commit writer for appends.
+//! The event store's repository: sqlite-es for event reads, the group-commit writer for appends
+//! and snapshots.
 //!
 //! Appends are the same rows sqlite-es writes (its schema, its statement), so sqlite-es reads
-//! them back unchanged; they merely share a transaction with other concurrent writes. An
+//! them back unchanged; they merely share a transaction with other concurrent writes. A
+//! snapshot (`snapshots`) is written in the same job as the events that make it due, so it
+//! commits with them or not at all, under the same write gate. An
 //! append that loses the optimistic-lock race (the aggregate's next sequence number is
 //! already taken) or a uniqueness claim made by a trigger fails its primary key, is rolled
 //! back alone and surfaces as cqrs-es's conflict, exactly as with sqlite-es.

@@ -1,7 +1,7 @@
 //! Aggregate snapshots: which aggregates keep one, and how a snapshot row is read and written.
 //!
-//! cqrs-es rebuilds an aggregate from all of its events for every command unless its store
-//! keeps snapshots: then it loads the newest snapshot and only the events after it. Streams
+//! Without snapshots an aggregate is rebuilt from all of its events for every command; with
+//! one, the event store (`snapshot_store`) loads it and only the events after it. Streams
 //! that grow with time (a customer over years, a subscription renewing every period) keep one;
 //! streams with a bounded life (an invoice, a payment) do not need it. A snapshot is a cache:
 //! the events stay the truth, the row may be deleted at any time, and one that no longer reads
