@@ -185,3 +185,42 @@ async fn a_snapshot_of_another_shape_is_replayed_over_and_overwritten_by_the_nex
     let (loaded, replayed) = loaded_both_ways(&pool, "c").await;
     assert_eq!(loaded, replayed);
 }
+
+#[tokio::test]
+async fn a_commit_that_loses_the_race_writes_no_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = open_pool(&dir.path().join("db.sqlite")).await;
+    let cqrs = store::cqrs_for::<Customer>(pool.clone(), &writer(&pool).await, None, ());
+    cqrs.execute("c", register("race@example.com"))
+        .await
+        .unwrap();
+    for n in 0..SNAPSHOT_EVERY - 2 {
+        cqrs.execute("c", rename(&format!("Name {n}")))
+            .await
+            .unwrap();
+    }
+    let store = store::event_store::<Customer>(pool.clone(), &writer(&pool).await);
+    let first = store.load_aggregate("c").await.unwrap();
+    let second = store.load_aggregate("c").await.unwrap();
+    let renamed = |name: &str| aggregates::customer::CustomerEvent::ProfileUpdated {
+        name: name.into(),
+        phone: None,
+        updated_at: Utc::now(),
+    };
+    // The sink applies a command's events to its context as they are recorded.
+    let commit = |mut context: billstream::store::snapshot_store::SnapshotContext<Customer>,
+                  name: &str| {
+        context.aggregate.apply(renamed(name));
+        store.commit(vec![renamed(name)], context, Default::default())
+    };
+    commit(first, "Winner").await.unwrap();
+    let lost = commit(second, "Loser").await;
+    assert!(matches!(
+        lost,
+        Err(cqrs_es::AggregateError::AggregateConflict)
+    ));
+    let rows = snapshot_rows(&pool, "c").await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].0, SNAPSHOT_EVERY as i64);
+    assert_eq!(snapshot_name(&rows[0].1), "Winner");
+}
