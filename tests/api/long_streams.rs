@@ -6,7 +6,7 @@
 use aggregates::customer::{
     Customer, CustomerCommand, CustomerName, CustomerStripeFact, StripeCustomerChange,
 };
-use billstream::store::{self, snapshots::SNAPSHOT_EVERY};
+use billstream::store::{self, snapshots::SNAPSHOT_EVERY, Cqrs};
 use chrono::{Duration, Utc};
 use cqrs_es::{Aggregate, EventStore};
 use reqwest::StatusCode;
@@ -111,6 +111,22 @@ async fn a_customer_past_several_snapshot_points_keeps_one_snapshot_and_answers_
     assert_eq!(profile["name"], "After the deletion");
 }
 
+/// A store-level customer `c` whose stream holds `events` events (a registration, then
+/// renames `Name 0`, `Name 1`…), with its database and command framework.
+async fn customer_of(events: usize) -> (tempfile::TempDir, SqlitePool, Cqrs<Customer>) {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = open_pool(&dir.path().join("db.sqlite")).await;
+    let cqrs = store::cqrs_for::<Customer>(pool.clone(), &writer(&pool).await, None, ());
+    cqrs.execute("c", register("c@example.com")).await.unwrap();
+    for n in 0..events - 1 {
+        cqrs.execute("c", rename(&format!("Name {n}")))
+            .await
+            .unwrap();
+    }
+    assert_eq!(stream_length(&pool, "c").await, events as i64);
+    (dir, pool, cqrs)
+}
+
 /// The customer loaded through its snapshot, and rebuilt from all of its events.
 async fn loaded_both_ways(pool: &SqlitePool, id: &str) -> (Customer, Customer) {
     let store = store::event_store::<Customer>(pool.clone(), &writer(pool).await);
@@ -124,18 +140,7 @@ async fn loaded_both_ways(pool: &SqlitePool, id: &str) -> (Customer, Customer) {
 
 #[tokio::test]
 async fn a_commit_of_several_events_reaching_a_snapshot_is_snapshotted_whole() {
-    let dir = tempfile::tempdir().unwrap();
-    let pool = open_pool(&dir.path().join("db.sqlite")).await;
-    let cqrs = store::cqrs_for::<Customer>(pool.clone(), &writer(&pool).await, None, ());
-    cqrs.execute("c", register("crossing@example.com"))
-        .await
-        .unwrap();
-    for n in 0..SNAPSHOT_EVERY - 2 {
-        cqrs.execute("c", rename(&format!("Name {n}")))
-            .await
-            .unwrap();
-    }
-    assert_eq!(stream_length(&pool, "c").await, SNAPSHOT_EVERY as i64 - 1);
+    let (_dir, pool, cqrs) = customer_of(SNAPSHOT_EVERY - 1).await;
     assert!(snapshot_rows(&pool, "c").await.is_empty());
     // A Stripe update records two events, the interval's hundredth and the one after it.
     let fact = CustomerCommand::ApplyStripeEvent(CustomerStripeFact {
@@ -160,17 +165,7 @@ async fn a_commit_of_several_events_reaching_a_snapshot_is_snapshotted_whole() {
 
 #[tokio::test]
 async fn a_snapshot_of_another_shape_is_replayed_over_and_overwritten_by_the_next_command() {
-    let dir = tempfile::tempdir().unwrap();
-    let pool = open_pool(&dir.path().join("db.sqlite")).await;
-    let cqrs = store::cqrs_for::<Customer>(pool.clone(), &writer(&pool).await, None, ());
-    cqrs.execute("c", register("shape@example.com"))
-        .await
-        .unwrap();
-    for n in 0..SNAPSHOT_EVERY - 1 {
-        cqrs.execute("c", rename(&format!("Name {n}")))
-            .await
-            .unwrap();
-    }
+    let (_dir, pool, cqrs) = customer_of(SNAPSHOT_EVERY).await;
     assert_eq!(snapshot_rows(&pool, "c").await[0].0, SNAPSHOT_EVERY as i64);
     // As a later release might find it: JSON, but not the state it knows.
     sqlx::query("UPDATE snapshots SET payload = '{\"state\":\"of another release\"}'")
@@ -188,17 +183,7 @@ async fn a_snapshot_of_another_shape_is_replayed_over_and_overwritten_by_the_nex
 
 #[tokio::test]
 async fn a_commit_that_loses_the_race_writes_no_snapshot() {
-    let dir = tempfile::tempdir().unwrap();
-    let pool = open_pool(&dir.path().join("db.sqlite")).await;
-    let cqrs = store::cqrs_for::<Customer>(pool.clone(), &writer(&pool).await, None, ());
-    cqrs.execute("c", register("race@example.com"))
-        .await
-        .unwrap();
-    for n in 0..SNAPSHOT_EVERY - 2 {
-        cqrs.execute("c", rename(&format!("Name {n}")))
-            .await
-            .unwrap();
-    }
+    let (_dir, pool, cqrs) = customer_of(SNAPSHOT_EVERY - 1).await;
     let store = store::event_store::<Customer>(pool.clone(), &writer(&pool).await);
     let first = store.load_aggregate("c").await.unwrap();
     let second = store.load_aggregate("c").await.unwrap();
