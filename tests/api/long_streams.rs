@@ -183,7 +183,7 @@ async fn a_snapshot_of_another_shape_is_replayed_over_and_overwritten_by_the_nex
 
 #[tokio::test]
 async fn a_commit_that_loses_the_race_writes_no_snapshot() {
-    let (_dir, pool, cqrs) = customer_of(SNAPSHOT_EVERY - 1).await;
+    let (_dir, pool, _) = customer_of(SNAPSHOT_EVERY - 1).await;
     let store = store::event_store::<Customer>(pool.clone(), &writer(&pool).await);
     let first = store.load_aggregate("c").await.unwrap();
     let second = store.load_aggregate("c").await.unwrap();
