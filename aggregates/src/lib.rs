@@ -10,6 +10,8 @@ pub mod mail;
 pub mod money;
 pub mod payment;
 pub mod reconciliation;
+#[cfg(test)]
+pub(crate) mod snapshot_check;
 pub mod subscription;
 pub mod validation;
 pub mod values;

@@ -38,6 +38,10 @@ pub struct Args {
     /// Size of the replayed log (default: 1,000,000; 20,000 with --quick).
     #[arg(long)]
     replay_events: Option<u64>,
+    /// Events in the long customer stream of the stream-length check (default: 10,000;
+    /// 1,000 with --quick), e.g. the full size in a quick debug run.
+    #[arg(long)]
+    long_stream: Option<usize>,
     /// Keep the run's databases, logs and profiles (their directory is printed).
     #[arg(long)]
     keep: bool,

@@ -35,7 +35,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(events) = args.replay_events {
         sizes.replay_events = events;
     }
-    let command_line = if args.quick {
+    if let Some(events) = args.long_stream {
+        sizes.long_stream = events;
+    }
+    let mut command_line = if args.quick {
         format!(
             "cargo run -p billstream-bench -- --quick --output {}",
             args.output.display()
@@ -43,6 +46,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     } else {
         "cargo run --release -p billstream-bench".to_owned()
     };
+    if let Some(events) = args.long_stream {
+        command_line.push_str(&format!(" --long-stream {events}"));
+    }
     // Read before this run writes anything: by default it writes BENCHMARKS.md itself.
     let committed = regression::committed(&workspace_root());
     eprintln!("building the service binary…");
@@ -185,7 +191,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         sizes.stream_commands,
     )
     .await?;
-    record_streams(&mut report, &streams, args.quick);
+    record_streams(&mut report, &streams);
 
     eprintln!("reads…");
     let (reads, running) = reads::history_reads(&client, &service.base, &spec, &sizes, |phase| {

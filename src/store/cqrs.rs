@@ -1,5 +1,5 @@
 //! The write side: cqrs-es frameworks over the event repository (sqlite-es reads,
-//! group-committed appends).
+//! group-committed appends and snapshots).
 
 use std::sync::Arc;
 
@@ -8,16 +8,16 @@ use aggregates::invoice::Invoice;
 use aggregates::subscription::Subscription;
 use aggregates::versions::Upcaster;
 use async_trait::async_trait;
-use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, CqrsFramework, EventEnvelope, Query};
 use projections::Projector;
 use sqlx::SqlitePool;
 
 use crate::store::event_repository::GroupCommitEventRepository;
 use crate::store::group_commit::GroupCommit;
+use crate::store::snapshot_store::SnapshotStore;
 
 /// The event store of aggregate `A`.
-pub type EventStore<A> = PersistedEventStore<GroupCommitEventRepository, A>;
+pub type EventStore<A> = SnapshotStore<A>;
 
 /// The command framework of aggregate `A`.
 pub type Cqrs<A> = CqrsFramework<A, EventStore<A>>;
@@ -46,10 +46,14 @@ impl<A: Aggregate> Query<A> for CatchUpProjections {
 }
 
 /// The event store of aggregate `A` over `pool`, appending through `writer`; payloads of older
-/// event versions are upcast as they load (`aggregates::versions`).
+/// event versions are upcast as they load (`aggregates::versions`). Aggregates whose streams
+/// grow without bound load from a snapshot and the events after it (`snapshot_store`): a
+/// snapshot holds state, taken from upcast events, so old versions need no care there.
 pub fn event_store<A: Aggregate>(pool: SqlitePool, writer: &GroupCommit) -> EventStore<A> {
-    PersistedEventStore::new_event_store(GroupCommitEventRepository::new(pool, writer.clone()))
-        .with_upcasters(vec![Box::new(Upcaster)])
+    SnapshotStore::new(
+        GroupCommitEventRepository::new(pool, writer.clone()),
+        vec![Box::new(Upcaster)],
+    )
 }
 
 /// A framework for aggregate `A`, appending through `writer`, whose commits are followed by a

@@ -1,7 +1,10 @@
-//! The event store's repository: sqlite-es for reads, the group-commit writer for appends.
+//! The event store's repository: sqlite-es for event reads, the group-commit writer for appends
+//! and snapshots.
 //!
 //! Appends are the same rows sqlite-es writes (its schema, its statement), so sqlite-es reads
-//! them back unchanged; they merely share a transaction with other concurrent writes. An
+//! them back unchanged; they merely share a transaction with other concurrent writes. A
+//! snapshot (`snapshots`) is written in the same job as the events that make it due, so it
+//! commits with them or not at all, under the same write gate. An
 //! append that loses the optimistic-lock race (the aggregate's next sequence number is
 //! already taken) or a uniqueness claim made by a trigger fails its primary key, is rolled
 //! back alone and surfaces as cqrs-es's conflict, exactly as with sqlite-es.
@@ -14,7 +17,8 @@ use serde_json::Value;
 use sqlite_es::SqliteEventRepository;
 use sqlx::SqlitePool;
 
-use super::group_commit::{GroupCommit, GroupCommitError};
+use super::group_commit::{GroupCommit, GroupCommitError, JobWork};
+use super::snapshots;
 
 /// SQLite's extended result code for a primary-key violation.
 const PRIMARY_KEY_VIOLATION: &str = "1555";
@@ -24,9 +28,10 @@ const INSERT_EVENT: &str = "INSERT INTO events
   (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
   VALUES (?, ?, ?, ?, ?, ?, ?)";
 
-/// Event repository whose appends are group-committed.
+/// Event repository whose appends (and snapshots) are group-committed.
 pub struct GroupCommitEventRepository {
     reads: SqliteEventRepository,
+    pool: SqlitePool,
     writer: GroupCommit,
 }
 
@@ -34,7 +39,8 @@ impl GroupCommitEventRepository {
     /// Reads through `pool`, appends through `writer`.
     pub fn new(pool: SqlitePool, writer: GroupCommit) -> Self {
         Self {
-            reads: SqliteEventRepository::new(pool),
+            reads: SqliteEventRepository::new(pool.clone()),
+            pool,
             writer,
         }
     }
@@ -65,6 +71,35 @@ impl EventRow {
             payload: json(&event.payload)?,
             metadata: json(&event.metadata)?,
         })
+    }
+}
+
+/// A snapshot to write after the events: the state's JSON and number; it covers the commit's
+/// last event.
+struct SnapshotRow {
+    payload: String,
+    current_snapshot: i64,
+    last_sequence: i64,
+}
+
+impl SnapshotRow {
+    /// The snapshot update of a commit ending at sequence `last`.
+    fn for_commit(
+        update: Option<(String, Value, usize)>,
+        last: usize,
+    ) -> Result<Option<Self>, PersistenceError> {
+        let Some((_, state, current_snapshot)) = update else {
+            return Ok(None);
+        };
+        let number = |value: usize| {
+            i64::try_from(value).map_err(|error| PersistenceError::UnknownError(Box::new(error)))
+        };
+        Ok(Some(Self {
+            payload: serde_json::to_string(&state)
+                .map_err(|error| PersistenceError::DeserializationError(Box::new(error)))?,
+            current_snapshot: number(current_snapshot)?,
+            last_sequence: number(last)?,
+        }))
     }
 }
 
@@ -102,7 +137,9 @@ impl PersistedEventRepository for GroupCommitEventRepository {
         &self,
         aggregate_id: &str,
     ) -> Result<Option<SerializedSnapshot>, PersistenceError> {
-        self.reads.get_snapshot::<A>(aggregate_id).await
+        snapshots::find(&self.pool, A::TYPE, aggregate_id)
+            .await
+            .map_err(|error| PersistenceError::ConnectionError(Box::new(error)))
     }
 
     async fn persist<A: Aggregate>(
@@ -110,18 +147,19 @@ impl PersistedEventRepository for GroupCommitEventRepository {
         events: &[SerializedEvent],
         snapshot_update: Option<(String, Value, usize)>,
     ) -> Result<(), PersistenceError> {
-        if snapshot_update.is_some() {
-            // Snapshots are not used by billstream's stores; should one be configured, sqlite-es
-            // keeps events and snapshot in one transaction of its own.
-            return self.reads.persist::<A>(events, snapshot_update).await;
-        }
+        let Some(last) = events.last() else {
+            return Ok(());
+        };
+        // A snapshot update (`snapshot_store`) is the state after every event of the commit.
+        let snapshot = SnapshotRow::for_commit(snapshot_update, last.sequence)?;
+        let aggregate_id = last.aggregate_id.clone();
         let rows = events
             .iter()
             .map(EventRow::from_event)
             .collect::<Result<Vec<_>, _>>()?;
         // One event is one statement (its triggers included), which fails or commits whole.
-        let single = rows.len() == 1;
-        let work: crate::store::group_commit::JobWork<()> = Box::new(move |conn| {
+        let single = rows.len() == 1 && snapshot.is_none();
+        let work: JobWork<()> = Box::new(move |conn| {
             Box::pin(async move {
                 for row in &rows {
                     sqlx::query(INSERT_EVENT)
@@ -134,6 +172,17 @@ impl PersistedEventRepository for GroupCommitEventRepository {
                         .bind(&row.metadata)
                         .execute(&mut *conn)
                         .await?;
+                }
+                if let Some(snapshot) = &snapshot {
+                    snapshots::upsert(
+                        conn,
+                        A::TYPE,
+                        &aggregate_id,
+                        snapshot.last_sequence,
+                        snapshot.current_snapshot,
+                        &snapshot.payload,
+                    )
+                    .await?;
                 }
                 Ok(())
             })

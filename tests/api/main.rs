@@ -21,6 +21,7 @@ mod invoice_issuance;
 mod invoice_numbers;
 mod isolation;
 mod localstripe_invoices;
+mod long_streams;
 mod mail;
 mod mail_crash;
 mod mail_flows;

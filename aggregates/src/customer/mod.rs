@@ -11,6 +11,8 @@ mod values;
 #[cfg(test)]
 mod reset_tests;
 #[cfg(test)]
+mod snapshot_tests;
+#[cfg(test)]
 mod tests;
 
 pub use billing::{
@@ -39,7 +41,12 @@ pub struct Customer {
     profile: Option<Profile>,
     /// When the profile last changed, whoever changed it.
     last_change_at: Option<DateTime<Utc>>,
-    /// Stripe events already applied (or recorded as stale): each acts once.
+    /// Stripe events already applied (or recorded as stale): each acts once. This set is in
+    /// every snapshot and grows by one id per Stripe `customer.*` event about this customer —
+    /// changes made in Stripe's dashboard, not the service's own traffic — so it stays small.
+    /// It cannot be left to the webhook inbox: the inbox marks an event applied in a later
+    /// transaction than the command's, so after a crash between the two the event is applied
+    /// again, and only this set makes that second application record nothing.
     stripe_events: BTreeSet<String>,
     /// Password resets and e-mail preferences (`resets.rs`).
     #[serde(default)]

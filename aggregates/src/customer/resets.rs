@@ -13,7 +13,9 @@ use super::{CustomerError, CustomerEvent, MailLanguage};
 /// What the resets and preferences decisions read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) struct AccountState {
-    /// Every reset requested, by nonce.
+    /// Every reset requested, by nonce. In every snapshot, one small entry per reset the
+    /// customer asked for: kept so that an old link is refused as expired or used, which the
+    /// customer can act on, rather than as unknown.
     resets: BTreeMap<String, PendingReset>,
     /// `None`: the service's default language.
     language: Option<MailLanguage>,

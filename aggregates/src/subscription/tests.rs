@@ -237,3 +237,25 @@ fn an_answer_about_another_customer_is_refused() {
         ))
         .then_expect_error(SubscriptionError::Mismatch);
 }
+
+#[test]
+fn a_subscription_rebuilt_from_a_snapshot_and_later_events_equals_one_rebuilt_from_all_events() {
+    let history = vec![
+        applied("evt_c", "customer.subscription.created", 10),
+        recorded("trialing", 10),
+        applied("evt_u", "customer.subscription.updated", 20),
+        SubscriptionEvent::SubscriptionStateChanged {
+            state: state("active"),
+            at: at(20),
+        },
+        SubscriptionEvent::StaleStripeEventIgnored {
+            stripe_event_id: "evt_old".into(),
+            event_type: "customer.subscription.updated".into(),
+            created: at(15),
+            reason: "a newer state was already applied".into(),
+        },
+    ];
+    let subscription: Subscription =
+        crate::snapshot_check::rebuilt_through_every_snapshot(&history);
+    assert!(subscription.stripe_events.contains("evt_old"));
+}
