@@ -18,6 +18,7 @@ use chrono::Utc;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
+use sqlx::SqlitePool;
 use subtle::ConstantTimeEq;
 
 use super::super::forms::{encode, FormData};
@@ -26,7 +27,6 @@ use super::super::session::{cookie, over_tls};
 use super::ConsoleFrame;
 use crate::config::Secret;
 use crate::http::AppState;
-use sqlx::SqlitePool;
 
 /// The console's cookie (never sent outside `/admin`).
 const CONSOLE_COOKIE: &str = "bs_console";
