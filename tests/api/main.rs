@@ -11,6 +11,8 @@ mod billing_details;
 mod browser_headers;
 mod cli;
 mod conformance;
+mod credit_note_numbers;
+mod credit_notes;
 mod errors;
 mod event_store;
 mod event_versions;

@@ -257,16 +257,20 @@ async fn finalize_invoice(
     Ok(invoice)
 }
 
-/// Voids an open (or uncollectible) invoice.
+/// Voids a draft, an open or an uncollectible invoice (Stripe deletes a draft instead; the
+/// sandbox keeps it, void, so its history stays visible).
 pub async fn void_invoice(
     conn: &mut SqliteConnection,
     id: &str,
     now: i64,
 ) -> Result<Value, ProviderError> {
     let mut invoice = load(conn, id).await?;
-    if !matches!(invoice["status"].as_str(), Some("open" | "uncollectible")) {
+    if !matches!(
+        invoice["status"].as_str(),
+        Some("draft" | "open" | "uncollectible")
+    ) {
         return Err(ProviderError::UnexpectedState(format!(
-            "This invoice is {}; only an open invoice can be voided.",
+            "This invoice is {}; a paid or void invoice cannot be voided.",
             invoice["status"].as_str().unwrap_or("unknown")
         )));
     }
