@@ -13,6 +13,7 @@ mod cli;
 mod conformance;
 mod credit_note_numbers;
 mod credit_notes;
+mod credit_notes_sandbox;
 mod errors;
 mod event_store;
 mod event_versions;

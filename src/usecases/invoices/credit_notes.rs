@@ -1,7 +1,9 @@
 //! Credit notes (*avoirs*) on a customer's finalized invoice, issued by whoever may void it:
 //! validated here, decided by the Invoice aggregate (never more than the invoice), numbered
 //! `AV-year-sequence` gapless (`numbering`), their legal document issued once like the
-//! invoice's, and the money moved at the provider (`credit_at_provider`).
+//! invoice's, and the money moved at the provider (`credit_at_provider`). The note is the
+//! legal fact and is recorded first; should the provider fail, a retry with the same
+//! Idempotency-Key asks it again.
 
 use aggregates::invoice::lines::{MAX_LINES, MAX_QUANTITY};
 use aggregates::invoice::{
@@ -9,14 +11,15 @@ use aggregates::invoice::{
 };
 use aggregates::ValidationError;
 use chrono::Utc;
-use projections::{CreditNoteRow, CreditNotes};
+use projections::{CreditNoteRow, CreditNotes, Invoices};
 use uuid::Uuid;
 
 use super::numbering::{credit_with_next_number, NumberingError};
 use super::InvoiceService;
 use crate::error::AppError;
+use crate::provider::NewCreditNote;
 use crate::usecases::common::command_metadata;
-use crate::usecases::common::idempotency::DerivedId;
+use crate::usecases::common::idempotency::{provider_key, DerivedId, Subject};
 
 /// Longest reason, in characters.
 const MAX_REASON_CHARS: usize = 500;
@@ -97,6 +100,8 @@ impl InvoiceService {
             None => Uuid::new_v4().to_string(),
         };
         if let Some(existing) = self.credit_note_row(invoice_id, &credit_note_id).await? {
+            // A retry: the provider is asked again (idempotently) in case the first failed.
+            self.credit_at_provider(&existing).await?;
             return Ok(existing);
         }
         self.commands
@@ -130,9 +135,34 @@ impl InvoiceService {
         if let Err(error) = self.issue_credit_note(invoice_id, &credit_note_id).await {
             tracing::warn!(%invoice_id, %credit_note_id, %error, "the credit note's document could not be issued yet");
         }
-        self.credit_note_row(invoice_id, &credit_note_id)
+        let row = self
+            .credit_note_row(invoice_id, &credit_note_id)
             .await?
-            .ok_or(AppError::NotFound)
+            .ok_or(AppError::NotFound)?;
+        self.credit_at_provider(&row).await?;
+        Ok(row)
+    }
+
+    /// Records the note at the provider, under a key of its own so a retry does it once:
+    /// the amount due falls there too, or the paid amount is refunded.
+    async fn credit_at_provider(&self, note: &CreditNoteRow) -> Result<(), AppError> {
+        let invoice = Invoices::find(&self.pool, &note.invoice_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let Some(stripe_invoice_id) = invoice.stripe_invoice_id else {
+            return Ok(());
+        };
+        let credit = NewCreditNote {
+            credit_note_id: note.credit_note_id.clone(),
+            number: note.number.clone(),
+            amount: note.total,
+            refund: note.outcome == "refund",
+        };
+        let key = provider_key(Subject::Invoice, &note.credit_note_id, "credit");
+        self.provider
+            .credit_invoice(&stripe_invoice_id, &credit, &key)
+            .await?;
+        Ok(())
     }
 
     /// The credit notes of the customer's invoice, oldest first.
