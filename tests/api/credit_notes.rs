@@ -72,6 +72,10 @@ async fn a_partial_credit_note_reduces_what_is_due_and_is_a_valid_factur_x_credi
         .await;
     assert_eq!(listed["data"].as_array().unwrap().len(), 1);
     assert_eq!(listed["data"][0]["number"], note["number"]);
+    // The customer's statistics: still invoiced in full, outstanding less the note.
+    let stats = app.get_json("/api/invoices/stats", Some(&token)).await;
+    assert_eq!(stats["data"][0]["total_invoiced"], invoice["total"]);
+    assert_eq!(stats["data"][0]["total_outstanding"], after["amount_due"]);
 
     let number = note["number"].as_str().unwrap();
     let pdf = download(&app, &token, id, &format!("credit-notes/{number}/pdf")).await;

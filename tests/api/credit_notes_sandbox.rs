@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::credit_notes::credit;
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{spawn_app, spawn_app_with, TestApp};
 use crate::invoice_documents::{customer, finalized_invoice};
 
 /// The payloads of the sandbox's events of `kind`, oldest first.
@@ -70,9 +70,11 @@ async fn after_a_partial_credit_note_the_provider_collects_only_the_rest() {
     assert_eq!(paid["amount_due"], 0);
 }
 
+const OPERATOR_TOKEN: &str = "operator-token-for-credit-notes-0123456789";
+
 #[tokio::test]
 async fn a_credit_note_on_a_paid_invoice_refunds_its_charge() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&[("OPERATOR_TOKEN", OPERATOR_TOKEN)]).await;
     let token = customer(&app, "refund@example.com", "Claire Dubois").await;
     let invoice = finalized_invoice(&app, &token, 2_000).await;
     let id = invoice["invoice_id"].as_str().unwrap();
@@ -94,4 +96,17 @@ async fn a_credit_note_on_a_paid_invoice_refunds_its_charge() {
     assert_eq!(after["status"], "paid");
     assert_eq!(after["amount_credited"], invoice["total"]);
     assert_eq!(after["amount_due"], 0);
+    // The operators' revenue of the month counts the paid invoice less the refunded note.
+    let response = app
+        .client
+        .get(app.url("/api/admin/stats"))
+        .bearer_auth(OPERATOR_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    let stats: Value = response.json().await.unwrap();
+    let month = &stats["currencies"][0]["revenue_by_month"][0];
+    assert_eq!(month["invoices"], invoice["total"], "{stats}");
+    assert_eq!(month["credit_notes"], invoice["total"], "{stats}");
+    assert_eq!(month["net"], 0, "{stats}");
 }
