@@ -36,6 +36,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(documents::facturx_xml))
         .routes(routes!(documents::ubl_xml))
         .routes(routes!(credit_notes::create, credit_notes::list))
+}
+
+/// The routes under `/api/credit-notes`: each credit note's legal document.
+pub fn credit_note_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .routes(routes!(credit_notes::pdf))
         .routes(routes!(credit_notes::facturx_xml))
         .routes(routes!(credit_notes::ubl_xml))

@@ -13,7 +13,7 @@ use crate::support::pdf_tools::pdftotext;
 const OPERATOR_TOKEN: &str = "operator-token-for-tests-0123456789";
 const DAY: i64 = 86_400;
 
-async fn billing_app() -> TestApp {
+pub(crate) async fn billing_app() -> TestApp {
     spawn_app_with(&[("OPERATOR_TOKEN", OPERATOR_TOKEN)]).await
 }
 
@@ -62,7 +62,7 @@ fn count_status(invoices: &Value, status: &str) -> usize {
         .count()
 }
 
-async fn admin_stats(app: &TestApp) -> Value {
+pub(crate) async fn admin_stats(app: &TestApp) -> Value {
     let response = app
         .client
         .get(app.url("/api/admin/stats"))

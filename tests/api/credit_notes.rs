@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_error, spawn_app, TestApp};
-use crate::invoice_documents::{customer, download, finalized_invoice, normalized};
+use crate::invoice_documents::{customer, finalized_invoice, normalized};
 use crate::support::pdf_tools::{facturx_check, pdftotext};
 
 /// Issues a credit note; returns the status and the answer.
@@ -29,6 +29,30 @@ pub(crate) async fn credit(
     (status, response.json().await.unwrap())
 }
 
+/// A credit note's document (`pdf`, `facturx.xml`, `ubl.xml`), by number or id.
+async fn note_file(app: &TestApp, token: &str, note: &str, what: &str) -> Vec<u8> {
+    let response = app
+        .get(&format!("/api/credit-notes/{note}/{what}"), Some(token))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK, "{what}");
+    response.bytes().await.unwrap().to_vec()
+}
+
+/// A customer `email` with a finalized invoice (line 0: 3 × 5,00 € at 20 %) credited with
+/// `body`: the token, the invoice and the note.
+pub(crate) async fn credited_invoice(
+    app: &TestApp,
+    email: &str,
+    body: Value,
+) -> (String, Value, Value) {
+    let token = customer(app, email, "Claire Dubois").await;
+    let invoice = finalized_invoice(app, &token, 2_000).await;
+    let id = invoice["invoice_id"].as_str().unwrap();
+    let (status, note) = credit(app, &token, id, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{note}");
+    (token, invoice, note)
+}
+
 fn this_years_first_note() -> String {
     format!("AV-{}-000001", chrono::Utc::now().year())
 }
@@ -36,18 +60,9 @@ fn this_years_first_note() -> String {
 #[tokio::test]
 async fn a_partial_credit_note_reduces_what_is_due_and_is_a_valid_factur_x_credit_note() {
     let app = spawn_app().await;
-    let token = customer(&app, "avoir@example.com", "Claire Dubois").await;
-    // Line 0: 3 × 5,00 € at 20 %.
-    let invoice = finalized_invoice(&app, &token, 2_000).await;
+    let body = json!({"reason": "Un café offert", "lines": [{"line": 0, "quantity": 1}]});
+    let (token, invoice, note) = credited_invoice(&app, "avoir@example.com", body).await;
     let id = invoice["invoice_id"].as_str().unwrap();
-    let (status, note) = credit(
-        &app,
-        &token,
-        id,
-        json!({"reason": "Un café offert", "lines": [{"line": 0, "quantity": 1}]}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{note}");
     assert_eq!(note["number"], this_years_first_note().as_str());
     assert_eq!(note["invoice_id"], id);
     assert_eq!(
@@ -78,7 +93,7 @@ async fn a_partial_credit_note_reduces_what_is_due_and_is_a_valid_factur_x_credi
     assert_eq!(stats["data"][0]["total_outstanding"], after["amount_due"]);
 
     let number = note["number"].as_str().unwrap();
-    let pdf = download(&app, &token, id, &format!("credit-notes/{number}/pdf")).await;
+    let pdf = note_file(&app, &token, number, "pdf").await;
     let report = facturx_check(&pdf);
     assert!(report.is_valid(), "{report:?}");
     let cii = report.xml.unwrap();
@@ -98,20 +113,14 @@ async fn a_partial_credit_note_reduces_what_is_due_and_is_a_valid_factur_x_credi
     }
     // The XML downloads are the same note, by number or by id.
     let note_id = note["credit_note_id"].as_str().unwrap();
-    let alone = download(
-        &app,
-        &token,
-        id,
-        &format!("credit-notes/{note_id}/facturx.xml"),
-    )
-    .await;
+    let alone = note_file(&app, &token, note_id, "facturx.xml").await;
     assert_eq!(String::from_utf8(alone).unwrap(), cii);
-    let ubl = download(&app, &token, id, &format!("credit-notes/{number}/ubl.xml")).await;
+    let ubl = note_file(&app, &token, number, "ubl.xml").await;
     let ubl = String::from_utf8(ubl).unwrap();
     assert!(ubl.contains("<CreditNote"), "{ubl}");
     assert!(ubl.contains("6.00</cbc:PayableAmount>"), "{ubl}");
     // Issued once: the same bytes again.
-    let again = download(&app, &token, id, &format!("credit-notes/{number}/pdf")).await;
+    let again = note_file(&app, &token, number, "pdf").await;
     assert_eq!(again, pdf);
 }
 
@@ -217,7 +226,7 @@ async fn what_a_credit_note_asks_for_is_checked_against_the_invoice() {
     let number = this_years_first_note();
     for path in [
         format!("/api/invoices/{id}/credit-notes"),
-        format!("/api/invoices/{id}/credit-notes/{number}/pdf"),
+        format!("/api/credit-notes/{number}/pdf"),
     ] {
         assert_error(
             app.get(&path, Some(&stranger)).await,

@@ -5,8 +5,9 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::credit_notes::credit;
-use crate::helpers::{spawn_app, spawn_app_with, TestApp};
+use crate::billing::{admin_stats, billing_app};
+use crate::credit_notes::{credit, credited_invoice};
+use crate::helpers::{spawn_app, TestApp};
 use crate::invoice_documents::{customer, finalized_invoice};
 
 /// The payloads of the sandbox's events of `kind`, oldest first.
@@ -44,17 +45,9 @@ async fn pay(app: &TestApp, token: &str, id: &str) -> Value {
 #[tokio::test]
 async fn after_a_partial_credit_note_the_provider_collects_only_the_rest() {
     let app = spawn_app().await;
-    let token = customer(&app, "rest@example.com", "Claire Dubois").await;
-    let invoice = finalized_invoice(&app, &token, 2_000).await;
+    let body = json!({"reason": "Remise", "lines": [{"line": 0, "quantity": 2}]});
+    let (token, invoice, note) = credited_invoice(&app, "rest@example.com", body).await;
     let id = invoice["invoice_id"].as_str().unwrap();
-    let (status, note) = credit(
-        &app,
-        &token,
-        id,
-        json!({"reason": "Remise", "lines": [{"line": 0, "quantity": 2}]}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{note}");
     let created = sandbox_events(&app, "credit_note.created").await;
     assert_eq!(created.len(), 1);
     assert_eq!(object(&created[0])["amount"], note["total"]);
@@ -70,11 +63,9 @@ async fn after_a_partial_credit_note_the_provider_collects_only_the_rest() {
     assert_eq!(paid["amount_due"], 0);
 }
 
-const OPERATOR_TOKEN: &str = "operator-token-for-credit-notes-0123456789";
-
 #[tokio::test]
 async fn a_credit_note_on_a_paid_invoice_refunds_its_charge() {
-    let app = spawn_app_with(&[("OPERATOR_TOKEN", OPERATOR_TOKEN)]).await;
+    let app = billing_app().await;
     let token = customer(&app, "refund@example.com", "Claire Dubois").await;
     let invoice = finalized_invoice(&app, &token, 2_000).await;
     let id = invoice["invoice_id"].as_str().unwrap();
@@ -97,14 +88,7 @@ async fn a_credit_note_on_a_paid_invoice_refunds_its_charge() {
     assert_eq!(after["amount_credited"], invoice["total"]);
     assert_eq!(after["amount_due"], 0);
     // The operators' revenue of the month counts the paid invoice less the refunded note.
-    let response = app
-        .client
-        .get(app.url("/api/admin/stats"))
-        .bearer_auth(OPERATOR_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    let stats: Value = response.json().await.unwrap();
+    let stats = admin_stats(&app).await;
     let month = &stats["currencies"][0]["revenue_by_month"][0];
     assert_eq!(month["invoices"], invoice["total"], "{stats}");
     assert_eq!(month["credit_notes"], invoice["total"], "{stats}");

@@ -181,13 +181,7 @@ pub fn credit_lines(
     if out.is_empty() {
         return Err(InvoiceError::NothingToCredit);
     }
-    let sum = out
-        .iter()
-        .fold(InvoiceTotals::default(), |sum, line| InvoiceTotals {
-            subtotal: sum.subtotal + line.subtotal,
-            tax: sum.tax + line.tax,
-            total: sum.total + line.total,
-        });
+    let sum = sum(&out);
     let left = totals.total - credited.totals.total;
     if sum.total > left {
         return Err(InvoiceError::OverCredited {
@@ -196,6 +190,17 @@ pub fn credit_lines(
         });
     }
     Ok((out, sum))
+}
+
+/// The totals of credited `lines`.
+pub fn sum(lines: &[CreditNoteLine]) -> InvoiceTotals {
+    lines
+        .iter()
+        .fold(InvoiceTotals::default(), |sum, line| InvoiceTotals {
+            subtotal: sum.subtotal + line.subtotal,
+            tax: sum.tax + line.tax,
+            total: sum.total + line.total,
+        })
 }
 
 /// What a note crediting `credited_now` does to an invoice in `status` of which `left` was

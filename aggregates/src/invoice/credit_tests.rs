@@ -47,13 +47,7 @@ fn issued(
     lines: Vec<CreditNoteLine>,
     outcome: CreditOutcome,
 ) -> InvoiceEvent {
-    let totals = lines
-        .iter()
-        .fold(InvoiceTotals::default(), |sum, line| InvoiceTotals {
-            subtotal: sum.subtotal + line.subtotal,
-            tax: sum.tax + line.tax,
-            total: sum.total + line.total,
-        });
+    let totals = credit::sum(&lines);
     InvoiceEvent::CreditNoteIssued {
         credit_note_id: id.into(),
         number: format!("AV-2026-{sequence:06}"),

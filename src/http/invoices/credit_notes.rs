@@ -1,7 +1,7 @@
 //! `/api/invoices/{invoice_id}/credit-notes`: issue a credit note (*avoir*) on a finalized
-//! invoice — whole, or a quantity of some lines — list them, and download each one's legal
-//! document (PDF/A-3 with Factur-X type 381, the CII XML alone, UBL `CreditNote`), issued
-//! once. A note is named by its id or its number (`AV-2026-000001`).
+//! invoice — whole, or a quantity of some lines — and list them; `/api/credit-notes/{id}/…`:
+//! download each one's legal document (PDF/A-3 with Factur-X type 381, the CII XML alone, UBL
+//! `CreditNote`), issued once. A note is named by its id or its number (`AV-2026-000001`).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -18,7 +18,6 @@ use super::super::extract::{
 use super::super::json::ApiJson;
 use super::super::AppState;
 use super::documents::attachment;
-use crate::error::AppError;
 use crate::usecases::invoices::{CreditNoteRequest, IssuedDocument, RequestedCredit};
 
 /// A quantity of one invoice line to credit.
@@ -60,7 +59,7 @@ pub struct CreditedLineBody {
 /// `reduces_amount_due`, `cancels_invoice` (an unpaid invoice credited in full is void) or
 /// `refund` (the invoice was paid: the amount goes back to the customer).
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"credit_note_id": "0b6f5a2e-7c1d-4e3f-9a8b-2c4d6e8f0a1b", "invoice_id": "9c8b7a6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "number": "AV-2026-000001", "currency": "eur", "lines": [{"line": 0, "description": "Consulting", "quantity": 1, "unit_amount": 10000, "tax_rate_bps": 2000, "subtotal": 10000, "tax": 2000, "total": 12000}], "subtotal": 10000, "tax": 2000, "total": 12000, "reason": "Une séance annulée", "outcome": "reduces_amount_due", "issued_at": "2026-11-24T10:00:00.000Z", "document_sha256": "3f0c5e0b9a8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b", "pdf_url": "/api/invoices/9c8b7a6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d/credit-notes/AV-2026-000001/pdf"}))]
+#[schema(example = json!({"credit_note_id": "0b6f5a2e-7c1d-4e3f-9a8b-2c4d6e8f0a1b", "invoice_id": "9c8b7a6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "number": "AV-2026-000001", "currency": "eur", "lines": [{"line": 0, "description": "Consulting", "quantity": 1, "unit_amount": 10000, "tax_rate_bps": 2000, "subtotal": 10000, "tax": 2000, "total": 12000}], "subtotal": 10000, "tax": 2000, "total": 12000, "reason": "Une séance annulée", "outcome": "reduces_amount_due", "issued_at": "2026-11-24T10:00:00.000Z", "document_sha256": "3f0c5e0b9a8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b", "pdf_url": "/api/credit-notes/AV-2026-000001/pdf"}))]
 pub struct CreditNoteBody {
     credit_note_id: String,
     invoice_id: String,
@@ -175,7 +174,7 @@ pub(super) async fn list(
 async fn download(
     state: &AppState,
     auth: &AuthenticatedCustomer,
-    (invoice_id, credit_note): (&str, &str),
+    credit_note: &str,
     (content_type, suffix): (&str, &str),
     part: fn(IssuedDocument) -> Vec<u8>,
 ) -> Result<Response, ApiError> {
@@ -183,17 +182,13 @@ async fn download(
         .invoices
         .credit_note_file(&auth.customer_id, credit_note)
         .await?;
-    if note.invoice_id != invoice_id {
-        return Err(AppError::NotFound.into());
-    }
     let filename = format!("credit-note-{}{suffix}", note.number);
     Ok(attachment(content_type, filename, part(document)))
 }
 
 /// The credit note's legal PDF: PDF/A-3b with its Factur-X XML (type 381) embedded.
-#[utoipa::path(get, path = "/{invoice_id}/credit-notes/{credit_note}/pdf", tag = "invoices", security(("customer_token" = [])),
-    params(("invoice_id" = String, Path, description = "The invoice's id"),
-           ("credit_note" = String, Path, description = "The credit note's id or number")),
+#[utoipa::path(get, path = "/{credit_note_id}/pdf", tag = "invoices", security(("customer_token" = [])),
+    params(("credit_note_id" = String, Path, description = "The credit note's id (or its number)")),
     responses(
         (status = 200, description = "The PDF", content_type = "application/pdf", body = Vec<u8>,
             headers(("Content-Disposition" = String, description = "`attachment; filename=\"credit-note-<number>.pdf\"`"))),
@@ -201,57 +196,40 @@ async fn download(
 pub(super) async fn pdf(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,
-    Path((invoice_id, credit_note)): Path<(String, String)>,
+    Path(credit_note): Path<String>,
 ) -> Result<Response, ApiError> {
     let kind = ("application/pdf", ".pdf");
-    download(
-        &state,
-        &auth,
-        (&invoice_id, &credit_note),
-        kind,
-        |document| document.pdf,
-    )
-    .await
+    download(&state, &auth, &credit_note, kind, |document| document.pdf).await
 }
 
 /// The credit note's Factur-X XML (CII, EN 16931, type 381), the one embedded in its PDF.
-#[utoipa::path(get, path = "/{invoice_id}/credit-notes/{credit_note}/facturx.xml", tag = "invoices", security(("customer_token" = [])),
-    params(("invoice_id" = String, Path, description = "The invoice's id"),
-           ("credit_note" = String, Path, description = "The credit note's id or number")),
+#[utoipa::path(get, path = "/{credit_note_id}/facturx.xml", tag = "invoices", security(("customer_token" = [])),
+    params(("credit_note_id" = String, Path, description = "The credit note's id (or its number)")),
     responses((status = 200, description = "The CII XML", content_type = "application/xml", body = String)))]
 pub(super) async fn facturx_xml(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,
-    Path((invoice_id, credit_note)): Path<(String, String)>,
+    Path(credit_note): Path<String>,
 ) -> Result<Response, ApiError> {
     let kind = ("application/xml", "-factur-x.xml");
-    download(
-        &state,
-        &auth,
-        (&invoice_id, &credit_note),
-        kind,
-        |document| document.facturx_xml.into_bytes(),
-    )
+    download(&state, &auth, &credit_note, kind, |document| {
+        document.facturx_xml.into_bytes()
+    })
     .await
 }
 
 /// The credit note in UBL 2.1 (`CreditNote`, EN 16931).
-#[utoipa::path(get, path = "/{invoice_id}/credit-notes/{credit_note}/ubl.xml", tag = "invoices", security(("customer_token" = [])),
-    params(("invoice_id" = String, Path, description = "The invoice's id"),
-           ("credit_note" = String, Path, description = "The credit note's id or number")),
+#[utoipa::path(get, path = "/{credit_note_id}/ubl.xml", tag = "invoices", security(("customer_token" = [])),
+    params(("credit_note_id" = String, Path, description = "The credit note's id (or its number)")),
     responses((status = 200, description = "The UBL XML", content_type = "application/xml", body = String)))]
 pub(super) async fn ubl_xml(
     State(state): State<AppState>,
     auth: AuthenticatedCustomer,
-    Path((invoice_id, credit_note)): Path<(String, String)>,
+    Path(credit_note): Path<String>,
 ) -> Result<Response, ApiError> {
     let kind = ("application/xml", "-ubl.xml");
-    download(
-        &state,
-        &auth,
-        (&invoice_id, &credit_note),
-        kind,
-        |document| document.ubl_xml.into_bytes(),
-    )
+    download(&state, &auth, &credit_note, kind, |document| {
+        document.ubl_xml.into_bytes()
+    })
     .await
 }

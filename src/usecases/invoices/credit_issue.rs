@@ -5,12 +5,11 @@
 //! serves the stored bytes.
 
 use aggregates::invoice::{InvoiceCommand, RecordDocument};
-use chrono::{SecondsFormat, Utc};
-use invoice_documents::{facturx_cii, render_pdf, ubl};
+use chrono::Utc;
 use projections::CreditNoteRow;
-use sha2::{Digest, Sha256};
 
 use super::credit_source::credit_note_document;
+use super::issue::rendered;
 use super::{InvoiceService, IssuedDocument};
 use crate::error::AppError;
 use crate::usecases::common::command_metadata;
@@ -94,32 +93,16 @@ impl InvoiceService {
         )
         .await?
         .ok_or(AppError::NotFound)?;
-        let unissuable = |error: invoice_documents::DocumentError| {
-            AppError::InvalidState(format!(
-                "this credit note's document cannot be issued: {error}"
-            ))
-        };
-        let pdf = render_pdf(&source).map_err(unissuable)?;
-        let facturx_xml = facturx_cii(&source).map_err(unissuable)?;
-        let ubl_xml = ubl(&source).map_err(unissuable)?;
-        let sha256 = hex::encode(Sha256::digest(&pdf));
-        {
-            let _turn = self.gate.turn().await;
-            sqlx::query(
-                "INSERT INTO credit_note_documents
-                   (credit_note_id, sha256, pdf, facturx_xml, ubl_xml, issued_at)
-                 VALUES (?, ?, ?, ?, ?, ?)
-                 ON CONFLICT (credit_note_id) DO NOTHING",
-            )
-            .bind(credit_note_id)
-            .bind(&sha256)
-            .bind(&pdf)
-            .bind(&facturx_xml)
-            .bind(&ubl_xml)
-            .bind(Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true))
-            .execute(&self.pool)
-            .await?;
-        }
+        let document = rendered(&source, "credit note")?;
+        self.store_once(
+            "INSERT INTO credit_note_documents
+               (credit_note_id, sha256, pdf, facturx_xml, ubl_xml, issued_at)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (credit_note_id) DO NOTHING",
+            credit_note_id,
+            &document,
+        )
+        .await?;
         self.stored_credit_note(credit_note_id)
             .await?
             .ok_or_else(|| {

@@ -4,24 +4,13 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use super::client::{browser_like, page, sign_up};
+use super::client::{browser_like, page, sign_up_with_token};
 use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn the_invoice_page_lists_its_credit_notes_with_their_pdf() {
     let app = spawn_app().await;
-    let session = sign_up(&app, "portal-avoir@example.com").await;
-    let login: Value = app
-        .post_json(
-            "/api/auth/login",
-            &json!({"email": "portal-avoir@example.com", "password": "correct horse battery"}),
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap().to_owned();
+    let (session, token) = sign_up_with_token(&app, "portal-avoir@example.com").await;
     let created: Value = app
         .post_json(
             "/api/invoices/create",
@@ -76,10 +65,7 @@ async fn the_invoice_page_lists_its_credit_notes_with_their_pdf() {
         }
     }
     let api = app
-        .get(
-            &format!("/api/invoices/{id}/credit-notes/{number}/pdf"),
-            Some(&token),
-        )
+        .get(&format!("/api/credit-notes/{number}/pdf"), Some(&token))
         .await
         .bytes()
         .await
