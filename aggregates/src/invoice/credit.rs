@@ -10,8 +10,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::commands::RecordDocument;
 use super::lines::{InvoiceLine, InvoiceTotals, MAX_TAX_RATE_BPS};
-use super::{InvoiceError, InvoiceStatus};
+use super::{Invoice, InvoiceAction, InvoiceError, InvoiceEvent, InvoiceStatus};
 
 /// A credit note number: `AV-2026-000001`, its own gapless sequence per year (claimed in
 /// the appending transaction by the `credit_note_numbers_claim` trigger).
@@ -210,5 +211,66 @@ pub fn outcome(status: InvoiceStatus, credited_now: i64, left: i64) -> CreditOut
         InvoiceStatus::Paid => CreditOutcome::Refund,
         _ if credited_now == left => CreditOutcome::CancelsInvoice,
         _ => CreditOutcome::ReducesAmountDue,
+    }
+}
+
+/// The Invoice aggregate's decisions about credit notes.
+impl Invoice {
+    /// A credit note on a finalized invoice, within what is left to credit; one that credits
+    /// everything still owed cancels the invoice.
+    pub(super) fn issue_credit_note(
+        &self,
+        issue: IssueCreditNote,
+    ) -> Result<Vec<InvoiceEvent>, InvoiceError> {
+        self.check(InvoiceAction::Credit)?;
+        if self.credit_note_ids.contains(&issue.credit_note_id) {
+            return Err(InvoiceError::CreditNoteExists);
+        }
+        let (lines, totals) = credit_lines(&self.lines, self.totals, &self.credited, &issue.scope)?;
+        let left = self.total - self.credited.totals.total;
+        let outcome = self::outcome(self.status, totals.total, left);
+        let mut events = vec![InvoiceEvent::CreditNoteIssued {
+            credit_note_id: issue.credit_note_id,
+            number: issue.number.text,
+            year: issue.number.year,
+            sequence: issue.number.sequence,
+            lines,
+            totals,
+            reason: issue.reason,
+            outcome,
+            at: issue.at,
+        }];
+        if outcome == CreditOutcome::CancelsInvoice {
+            events.push(InvoiceEvent::InvoiceVoided { at: issue.at });
+        }
+        Ok(events)
+    }
+
+    /// A credit note's document is issued once, like the invoice's.
+    pub(super) fn record_credit_note_document(
+        &self,
+        credit_note_id: String,
+        record: RecordDocument,
+    ) -> Result<Vec<InvoiceEvent>, InvoiceError> {
+        if !self.credit_note_ids.contains(&credit_note_id) {
+            return Err(InvoiceError::NoSuchCreditNote);
+        }
+        match self.credit_note_document_sha256(&credit_note_id) {
+            Some(issued) if issued == record.sha256 => Ok(vec![]),
+            Some(_) => Err(InvoiceError::DocumentAlreadyIssued),
+            None => Ok(vec![InvoiceEvent::CreditNoteDocumentIssued {
+                credit_note_id,
+                sha256: record.sha256,
+                at: record.at,
+            }]),
+        }
+    }
+
+    /// The SHA-256 of credit note `credit_note_id`'s issued document, once issued.
+    pub fn credit_note_document_sha256(&self, credit_note_id: &str) -> Option<&str> {
+        self.credit_note_documents
+            .iter()
+            .find(|(id, _)| id == credit_note_id)
+            .map(|(_, sha256)| sha256.as_str())
     }
 }

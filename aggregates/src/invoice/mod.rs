@@ -278,34 +278,6 @@ impl Invoice {
         }
     }
 
-    /// A credit note on a finalized invoice, within what is left to credit; one that credits
-    /// everything still owed cancels the invoice.
-    fn issue_credit_note(&self, issue: IssueCreditNote) -> Result<Vec<InvoiceEvent>, InvoiceError> {
-        self.check(InvoiceAction::Credit)?;
-        if self.credit_note_ids.contains(&issue.credit_note_id) {
-            return Err(InvoiceError::CreditNoteExists);
-        }
-        let (lines, totals) =
-            credit::credit_lines(&self.lines, self.totals, &self.credited, &issue.scope)?;
-        let left = self.total - self.credited.totals.total;
-        let outcome = credit::outcome(self.status, totals.total, left);
-        let mut events = vec![InvoiceEvent::CreditNoteIssued {
-            credit_note_id: issue.credit_note_id,
-            number: issue.number.text,
-            year: issue.number.year,
-            sequence: issue.number.sequence,
-            lines,
-            totals,
-            reason: issue.reason,
-            outcome,
-            at: issue.at,
-        }];
-        if outcome == CreditOutcome::CancelsInvoice {
-            events.push(InvoiceEvent::InvoiceVoided { at: issue.at });
-        }
-        Ok(events)
-    }
-
     /// The events that bring this invoice forward to the provider's state: finalization
     /// first when the provider is past draft, then payment, void or write-off, then a failed
     /// attempt. Nothing moves backwards.
@@ -371,34 +343,6 @@ impl Invoice {
                 at: record.at,
             }]),
         }
-    }
-
-    /// A credit note's document is issued once, like the invoice's.
-    fn record_credit_note_document(
-        &self,
-        credit_note_id: String,
-        record: RecordDocument,
-    ) -> Result<Vec<InvoiceEvent>, InvoiceError> {
-        if !self.credit_note_ids.contains(&credit_note_id) {
-            return Err(InvoiceError::NoSuchCreditNote);
-        }
-        match self.credit_note_document_sha256(&credit_note_id) {
-            Some(issued) if issued == record.sha256 => Ok(vec![]),
-            Some(_) => Err(InvoiceError::DocumentAlreadyIssued),
-            None => Ok(vec![InvoiceEvent::CreditNoteDocumentIssued {
-                credit_note_id,
-                sha256: record.sha256,
-                at: record.at,
-            }]),
-        }
-    }
-
-    /// The SHA-256 of credit note `credit_note_id`'s issued document, once issued.
-    pub fn credit_note_document_sha256(&self, credit_note_id: &str) -> Option<&str> {
-        self.credit_note_documents
-            .iter()
-            .find(|(id, _)| id == credit_note_id)
-            .map(|(_, sha256)| sha256.as_str())
     }
 
     /// The SHA-256 of the issued document, once issued.
