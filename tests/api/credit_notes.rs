@@ -7,7 +7,7 @@ use chrono::Datelike;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, spawn_app, TestApp};
+use crate::helpers::{assert_error, billstream, spawn_app, TestApp};
 use crate::invoice_documents::{customer, finalized_invoice, normalized};
 use crate::support::pdf_tools::{facturx_check, pdftotext};
 
@@ -119,9 +119,25 @@ async fn a_partial_credit_note_reduces_what_is_due_and_is_a_valid_factur_x_credi
     let ubl = String::from_utf8(ubl).unwrap();
     assert!(ubl.contains("<CreditNote"), "{ubl}");
     assert!(ubl.contains("6.00</cbc:PayableAmount>"), "{ubl}");
-    // Issued once: the same bytes again.
+    // Issued once: the same bytes again, also after a replay rebuilt the read models (the
+    // notes' rows with them) from the log.
     let again = note_file(&app, &token, number, "pdf").await;
     assert_eq!(again, pdf);
+    let output = billstream(&app.db_path, &["replay"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let replayed = app
+        .get_json(&format!("/api/invoices/{id}/credit-notes"), Some(&token))
+        .await;
+    assert_eq!(replayed, listed);
+    assert!(note_file(&app, &token, number, "pdf").await == pdf);
+    let after_replay = app
+        .get_json(&format!("/api/invoices/{id}"), Some(&token))
+        .await;
+    assert_eq!(after_replay["amount_credited"], 600);
 }
 
 #[tokio::test]
