@@ -130,6 +130,13 @@ impl From<InvoiceError> for AppError {
     fn from(error: InvoiceError) -> Self {
         match error {
             InvoiceError::NotCreated => Self::NotFound,
+            // What a credit note asks for is the caller's input, refused against the invoice.
+            InvoiceError::NoSuchLine(_)
+            | InvoiceError::LineTwice(_)
+            | InvoiceError::QuantityOverCredited { .. }
+            | InvoiceError::OverCredited { .. } => {
+                Self::Validation(ValidationError::new("lines", error.to_string()))
+            }
             other => Self::InvalidState(other.to_string()),
         }
     }

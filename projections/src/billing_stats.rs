@@ -68,6 +68,20 @@ impl BillingStats {
         .await
     }
 
+    /// Credit notes refunded (on paid invoices) per currency and month of the note. Notes on
+    /// unpaid invoices are left out: they lowered what was paid, which the paid invoices hold.
+    pub async fn credit_note_refunds_by_month(
+        db: impl SqliteExecutor<'_>,
+    ) -> Result<Vec<MonthlyAmount>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT currency, substr(issued_at, 1, 7) AS month, SUM(total) AS amount
+               FROM invoice_credit_notes WHERE outcome = 'refund'
+              GROUP BY currency, month ORDER BY currency, month",
+        )
+        .fetch_all(db)
+        .await
+    }
+
     /// Money received by payments (outside invoices) per currency and month of the payment.
     pub async fn payments_received_by_month(
         db: impl SqliteExecutor<'_>,

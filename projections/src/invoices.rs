@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use cqrs_es::Aggregate;
 use sqlx::{FromRow, SqliteConnection, SqliteExecutor};
 
+use crate::credit_notes::{CreditNotes, IssuedNote};
 use crate::customer_profiles::format_timestamp;
 use crate::event_log::StoredEvent;
 use crate::{Projection, ProjectionError};
@@ -42,6 +43,8 @@ pub struct InvoiceRow {
     pub updated_at: String,
     /// SHA-256 of the legal document (PDF/A-3 with Factur-X), once issued.
     pub document_sha256: Option<String>,
+    /// What credit notes credited (total, minor units).
+    pub amount_credited: i64,
 }
 
 /// A customer's invoice statistics in one currency.
@@ -66,8 +69,8 @@ impl InvoiceRow {
     /// What remains to pay, as the Invoice aggregate's rule says for this status.
     pub fn amount_due(&self) -> i64 {
         match aggregates::invoice::InvoiceStatus::parse(&self.status) {
-            Some(status) => status.amount_due(self.total, self.amount_paid),
-            None => (self.total - self.amount_paid).max(0),
+            Some(status) => status.amount_due(self.total, self.amount_paid, self.amount_credited),
+            None => (self.total - self.amount_paid - self.amount_credited).max(0),
         }
     }
 }
@@ -135,9 +138,9 @@ impl Invoices {
                     SUM(status = 'uncollectible') AS uncollectible,
                     SUM(CASE WHEN status IN ('open', 'paid', 'uncollectible') THEN total ELSE 0 END) AS total_invoiced,
                     SUM(amount_paid) AS total_paid,
-                    SUM(CASE WHEN status IN ('open', 'uncollectible') THEN total - amount_paid ELSE 0 END) AS total_outstanding,
+                    SUM(CASE WHEN status IN ('open', 'uncollectible') THEN total - amount_paid - amount_credited ELSE 0 END) AS total_outstanding,
                     SUM(CASE WHEN status IN ('open', 'uncollectible') AND due_date < ?2
-                             THEN total - amount_paid ELSE 0 END) AS total_overdue
+                             THEN total - amount_paid - amount_credited ELSE 0 END) AS total_overdue
                FROM invoices WHERE customer_id = ?1
               GROUP BY currency ORDER BY currency",
         )
@@ -178,7 +181,7 @@ impl Projection for Invoices {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["invoices"]
+        &["invoices", "invoice_credit_notes"]
     }
 
     async fn apply(
@@ -288,6 +291,32 @@ impl Projection for Invoices {
                     .execute(conn)
                     .await?;
             }
+            InvoiceEvent::CreditNoteIssued {
+                credit_note_id,
+                number,
+                lines,
+                totals,
+                reason,
+                outcome,
+                at,
+                ..
+            } => {
+                let note = IssuedNote {
+                    credit_note_id: &credit_note_id,
+                    number: &number,
+                    lines: &lines,
+                    totals,
+                    reason: &reason,
+                    outcome,
+                    at: &at,
+                };
+                CreditNotes::insert(conn, id, event.position, note).await?;
+            }
+            InvoiceEvent::CreditNoteDocumentIssued {
+                credit_note_id,
+                sha256,
+                ..
+            } => CreditNotes::document_issued(conn, &credit_note_id, &sha256).await?,
             InvoiceEvent::InvoicePaymentFailed { failure, at } => {
                 let at = format_timestamp(&at);
                 let next = failure

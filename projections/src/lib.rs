@@ -8,6 +8,7 @@
 
 pub mod as_of;
 pub mod billing_stats;
+pub mod credit_notes;
 pub mod customer_log;
 pub mod customer_profiles;
 pub mod drift;
@@ -27,6 +28,7 @@ pub mod write_gate;
 
 pub use as_of::AsOf;
 pub use billing_stats::BillingStats;
+pub use credit_notes::{CreditNoteRow, CreditNotes};
 pub use customer_profiles::{Credentials, CustomerProfile, CustomerProfiles};
 pub use drift::{Drift, DriftKind};
 pub use error::ProjectionError;

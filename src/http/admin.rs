@@ -102,7 +102,8 @@ async fn create_invoice(
     Ok((StatusCode::CREATED, Json(row.into())))
 }
 
-/// Revenue of one month, minor units (payments less their refunds).
+/// Revenue of one month, minor units (payments less their refunds, paid invoices less the
+/// credit notes refunded on them).
 #[derive(Serialize, ToSchema)]
 struct MonthRevenue {
     /// `YYYY-MM`.
@@ -110,6 +111,8 @@ struct MonthRevenue {
     invoices: i64,
     payments: i64,
     refunds: i64,
+    /// Credit notes refunded on paid invoices, in the month of the note.
+    credit_notes: i64,
     net: i64,
 }
 
@@ -195,6 +198,7 @@ async fn stats(
                         invoices: month.invoices,
                         payments: month.payments,
                         refunds: month.refunds,
+                        credit_notes: month.credit_notes,
                         net: month.net,
                     })
                     .collect(),

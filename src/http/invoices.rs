@@ -1,6 +1,8 @@
-//! `/api/invoices/*`: create, finalize, pay, void, send, read, list, PDF and statistics.
+//! `/api/invoices/*`: create, finalize, pay, void, send, read, list, PDF, credit notes and
+//! statistics.
 
 mod bodies;
+mod credit_notes;
 mod documents;
 
 use aggregates::invoice::InvoiceAction;
@@ -33,6 +35,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(documents::pdf))
         .routes(routes!(documents::facturx_xml))
         .routes(routes!(documents::ubl_xml))
+        .routes(routes!(credit_notes::create, credit_notes::list))
+}
+
+/// The routes under `/api/credit-notes`: each credit note's legal document.
+pub fn credit_note_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(credit_notes::pdf))
+        .routes(routes!(credit_notes::facturx_xml))
+        .routes(routes!(credit_notes::ubl_xml))
 }
 
 /// Creates an invoice for the caller (optionally finalized at once). With an
@@ -111,7 +122,8 @@ async fn finalize(
     .await
 }
 
-/// Voids an open invoice.
+/// Voids a draft. A finalized invoice cannot be voided: it is corrected by a credit note
+/// (`POST /api/invoices/{invoice_id}/credit-notes`), and a full one cancels an unpaid invoice.
 #[utoipa::path(post, path = "/{invoice_id}/void", tag = "invoices", security(("customer_token" = [])), params(("invoice_id" = String, Path, description = "The invoice's id")),
     responses(
         (status = 200, description = "The invoice, `void`", body = InvoiceBody),

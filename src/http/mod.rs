@@ -119,6 +119,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .nest("/api/payments", payments::routes())
         .nest("/api/subscriptions", subscriptions::routes())
         .nest("/api/invoices", invoices::routes())
+        .nest("/api/credit-notes", invoices::credit_note_routes())
         .nest("/api/billing", billing::routes())
         .nest("/api/admin", admin::routes())
         .nest("/api/webhooks", webhooks::routes())

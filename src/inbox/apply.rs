@@ -240,6 +240,10 @@ impl EventApplier {
     ) -> Result<InboxStatus, ApplyError> {
         let Some(payment) = Payments::find_by_intent(&self.pool, &charge.payment_intent).await?
         else {
+            // An invoice's charge refunded by a credit note: the note accounts for the money.
+            if charge.invoice.is_some() {
+                return Ok(InboxStatus::Ignored);
+            }
             return match self.customer_id_for(charge.customer.as_deref()).await? {
                 // The intent's own event will record the payment; come back after it.
                 Some(_) => Err(ApplyError::NotYetRecorded),

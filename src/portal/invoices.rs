@@ -13,6 +13,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::card::CardForm;
+use super::credit_notes::CreditNoteView;
 use super::format::date;
 use super::forms::FormData;
 use super::i18n::fill;
@@ -179,13 +180,14 @@ pub struct InvoicePage {
     share_help: String,
     message: String,
     pdf_url: String,
+    credit_notes: Vec<CreditNoteView>,
 }
 
 /// The invoice's page, with `message` about the last action.
 fn invoice_page(
     state: &AppState,
     visitor: &Visitor,
-    row: &projections::InvoiceRow,
+    (row, notes): (&projections::InvoiceRow, &[projections::CreditNoteRow]),
     message: String,
 ) -> InvoicePage {
     let t = visitor.t;
@@ -215,12 +217,24 @@ fn invoice_page(
     InvoicePage {
         f: visitor.card_frame(invoice.title.clone(), Nav::Invoices),
         pdf_url: format!("/invoices/{}/pdf", invoice.id),
+        credit_notes: CreditNoteView::all(notes, visitor),
         invoice,
         card,
         share_url,
         share_help,
         message,
     }
+}
+
+/// The customer's invoice and its credit notes.
+async fn with_notes(
+    state: &AppState,
+    customer_id: &str,
+    id: &str,
+) -> Result<(projections::InvoiceRow, Vec<projections::CreditNoteRow>), AppError> {
+    let row = state.invoices.owned(customer_id, id).await?;
+    let notes = state.invoices.credit_notes(customer_id, id).await?;
+    Ok((row, notes))
 }
 
 /// `GET /invoices/{id}`.
@@ -230,8 +244,10 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Response {
     let visitor = &signed_in.visitor;
-    match state.invoices.owned(&signed_in.customer_id, &id).await {
-        Ok(row) => invoice_page(&state, visitor, &row, String::new()).into_response(),
+    match with_notes(&state, &signed_in.customer_id, &id).await {
+        Ok((row, notes)) => {
+            invoice_page(&state, visitor, (&row, &notes), String::new()).into_response()
+        }
         Err(error) => app_error_page(visitor, error),
     }
 }
@@ -275,10 +291,10 @@ async fn after_payment(
         Err(AppError::Validation(_)) => t.err_payment_method.to_owned(),
         Err(error) => error_text(t, &error),
     };
-    match state.invoices.owned(customer_id, id).await {
-        Ok(row) => (
+    match with_notes(state, customer_id, id).await {
+        Ok((row, notes)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            invoice_page(state, visitor, &row, message),
+            invoice_page(state, visitor, (&row, &notes), message),
         )
             .into_response(),
         Err(error) => app_error_page(visitor, error),

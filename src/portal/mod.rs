@@ -3,7 +3,8 @@
 //!
 //! What lives here: one file per page group (`auth` sign-up/in/out, `password_reset` the
 //! forgotten password, `home`, `plans`, `pay` and `challenge`,
-//! `dashboard` and `subscription`, `invoices`, `account`, `public_invoice` for the signed links;
+//! `dashboard` and `subscription`, `invoices` (with `credit_notes`, the notes on an invoice),
+//! `account`, `public_invoice` for the signed links;
 //! `console/`, the operators' console at `/admin`), the plumbing
 //! each page shares (`page`: the request's language, session and flash message and the page
 //! frame; `forms`: form bodies and field errors; `format`: amounts and dates for the
@@ -23,6 +24,7 @@ mod auth;
 mod card;
 mod challenge;
 mod console;
+mod credit_notes;
 mod csrf;
 mod dashboard;
 pub(crate) mod format;
@@ -102,6 +104,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/invoices/{id}/pay", post(invoices::pay))
         .route("/invoices/{id}/finalize", post(invoices::finalize))
         .route("/invoices/{id}/pdf", get(invoices::pdf))
+        .route(
+            "/invoices/{id}/credit-notes/{number}/pdf",
+            get(credit_notes::pdf),
+        )
         .route("/account", get(account::show))
         .route("/account/password", post(account::change_password))
         .route("/account/mail", post(account::save_mail_preferences))

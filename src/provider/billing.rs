@@ -108,3 +108,16 @@ pub struct ProviderInvoice {
     /// billstream's invoice id, when billstream created it.
     pub billstream_id: Option<String>,
 }
+
+/// A credit note to record at the provider: on an unpaid invoice it reduces the amount due; on
+/// a paid one (`refund`) the amount is refunded. billstream's note id travels in the
+/// provider's metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCreditNote {
+    pub credit_note_id: String,
+    /// billstream's number (`AV-2026-000001`), carried as the memo.
+    pub number: String,
+    /// The credited total, tax included (minor units).
+    pub amount: i64,
+    pub refund: bool,
+}

@@ -107,6 +107,8 @@ pub struct ChargeRefund {
     /// The refunds the charge lists (possibly none: newer API versions omit the list), each
     /// with billstream's refund id when billstream asked for it.
     pub refunds: Vec<Refund>,
+    /// The invoice the charge paid, if it paid one (its credit notes account for a refund).
+    pub invoice: Option<String>,
 }
 
 impl ChargeRefund {

@@ -151,6 +151,15 @@ pub trait PaymentProvider: Send + Sync {
         idempotency_key: &str,
     ) -> Result<ProviderInvoice, ProviderError>;
 
+    /// Records a credit note on a finalized invoice (Stripe's `POST /v1/credit_notes`): the
+    /// amount due falls, or the paid amount is refunded.
+    async fn credit_invoice(
+        &self,
+        invoice_id: &str,
+        credit: &NewCreditNote,
+        idempotency_key: &str,
+    ) -> Result<(), ProviderError>;
+
     /// Sends an open invoice to the customer.
     async fn send_invoice(
         &self,

@@ -23,7 +23,9 @@ pub struct MonthRevenue {
     pub invoices: i64,
     pub payments: i64,
     pub refunds: i64,
-    /// Invoices and payments, less refunds.
+    /// Credit notes refunded on paid invoices, in the month of the note.
+    pub credit_notes: i64,
+    /// Invoices and payments, less refunds and refunded credit notes.
     pub net: i64,
 }
 
@@ -126,6 +128,9 @@ async fn operator_stats(pool: &SqlitePool) -> Result<OperatorStats, AppError> {
     for row in BillingStats::refunds_by_month(pool).await? {
         month_of(&mut revenue, &row.currency, &row.month).refunds += row.amount;
     }
+    for row in BillingStats::credit_note_refunds_by_month(pool).await? {
+        month_of(&mut revenue, &row.currency, &row.month).credit_notes += row.amount;
+    }
     for price in &prices {
         revenue.entry(price.currency.clone()).or_default();
     }
@@ -147,7 +152,8 @@ async fn operator_stats(pool: &SqlitePool) -> Result<OperatorStats, AppError> {
                 revenue_by_month: months
                     .into_values()
                     .map(|mut month| {
-                        month.net = month.invoices + month.payments - month.refunds;
+                        month.net =
+                            month.invoices + month.payments - month.refunds - month.credit_notes;
                         month
                     })
                     .collect(),

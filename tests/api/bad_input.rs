@@ -373,7 +373,8 @@ impl World {
         };
         let draft_invoice = id_of(&invoice(false).await, "invoice_id");
         let open_invoice = id_of(&invoice(true).await, "invoice_id");
-        let invoice_to_void = id_of(&invoice(true).await, "invoice_id");
+        // Only a draft can be voided.
+        let invoice_to_void = id_of(&invoice(false).await, "invoice_id");
 
         Self {
             app,

@@ -13,7 +13,7 @@ use sqlx::SqlitePool;
 
 use crate::helpers::open_pool;
 
-async fn draft(cqrs: &InvoiceCqrs, id: &str) {
+pub(crate) async fn draft(cqrs: &InvoiceCqrs, id: &str) {
     cqrs.execute(
         id,
         InvoiceCommand::Create(CreateInvoice {
@@ -33,11 +33,11 @@ async fn draft(cqrs: &InvoiceCqrs, id: &str) {
     .unwrap();
 }
 
-fn due() -> NaiveDate {
+pub(crate) fn due() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()
 }
 
-async fn setup() -> (tempfile::TempDir, SqlitePool, InvoiceCqrs) {
+pub(crate) async fn setup() -> (tempfile::TempDir, SqlitePool, InvoiceCqrs) {
     let dir = tempfile::tempdir().unwrap();
     let pool = open_pool(&dir.path().join("numbers.db")).await;
     let cqrs =

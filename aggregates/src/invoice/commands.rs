@@ -30,6 +30,13 @@ pub enum InvoiceCommand {
     Send {
         at: DateTime<Utc>,
     },
+    /// Issues a credit note on a finalized invoice.
+    IssueCreditNote(super::credit::IssueCreditNote),
+    /// Records the legal document issued for credit note `credit_note_id`: its SHA-256, once.
+    RecordCreditNoteDocument {
+        credit_note_id: String,
+        document: RecordDocument,
+    },
     /// Records the legal document issued for the finalized invoice: its SHA-256, once.
     RecordDocument(RecordDocument),
     /// Brings the invoice forward to the state the provider reports (a Stripe event, or the

@@ -5,6 +5,7 @@ use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use super::commands::{CollectionMethod, PaymentFailure};
+use super::credit::{CreditNoteLine, CreditOutcome};
 use super::lines::{InvoiceLine, InvoiceTotals};
 
 /// Every event of the [`Invoice`](super::Invoice) aggregate.
@@ -58,6 +59,27 @@ pub enum InvoiceEvent {
         sha256: String,
         at: DateTime<Utc>,
     },
+    /// A credit note (*avoir*) was issued on the finalized invoice, numbered `number`
+    /// (`AV-year-sequence`, claimed gapless by the event store). A note that cancels the
+    /// invoice is followed by `InvoiceVoided`.
+    CreditNoteIssued {
+        credit_note_id: String,
+        number: String,
+        year: i32,
+        sequence: i64,
+        lines: Vec<CreditNoteLine>,
+        totals: InvoiceTotals,
+        reason: String,
+        outcome: CreditOutcome,
+        at: DateTime<Utc>,
+    },
+    /// The legal document of credit note `credit_note_id` (PDF/A-3 with Factur-X type 381)
+    /// was issued and stored: every later download hands out the bytes whose SHA-256 this is.
+    CreditNoteDocumentIssued {
+        credit_note_id: String,
+        sha256: String,
+        at: DateTime<Utc>,
+    },
     /// An attempt to collect the invoice failed; it stays open.
     InvoicePaymentFailed {
         failure: PaymentFailure,
@@ -76,6 +98,8 @@ impl DomainEvent for InvoiceEvent {
             Self::InvoiceMarkedUncollectible { .. } => "InvoiceMarkedUncollectible",
             Self::InvoicePaymentFailed { .. } => "InvoicePaymentFailed",
             Self::InvoiceDocumentIssued { .. } => "InvoiceDocumentIssued",
+            Self::CreditNoteIssued { .. } => "CreditNoteIssued",
+            Self::CreditNoteDocumentIssued { .. } => "CreditNoteDocumentIssued",
         }
         .to_owned()
     }

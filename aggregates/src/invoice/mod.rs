@@ -1,16 +1,23 @@
-//! An invoice: draft → open (finalized, numbered) → paid, void or uncollectible.
+//! An invoice: draft → open (finalized, numbered) → paid, void or uncollectible. A draft may
+//! be voided; a finalized invoice is corrected by credit notes (`credit`).
 
 mod commands;
+pub mod credit;
 mod error;
 mod events;
 pub mod lines;
 
+#[cfg(test)]
+mod credit_tests;
 #[cfg(test)]
 mod tests;
 
 pub use commands::{
     CollectionMethod, CreateInvoice, FinalizeInvoice, InvoiceCommand, InvoiceNumber,
     InvoiceProviderState, PaymentFailure, RecordDocument, RecordInvoicePayment,
+};
+pub use credit::{
+    CreditNoteLine, CreditNoteNumber, CreditOutcome, CreditScope, CreditedQuantity, IssueCreditNote,
 };
 pub use error::InvoiceError;
 pub use events::InvoiceEvent;
@@ -61,9 +68,15 @@ impl InvoiceStatus {
         self == Self::Draft
     }
 
-    /// An open invoice may be voided, and so may one written off, as in Stripe.
+    /// Only a draft may be voided: French law corrects a finalized invoice with a credit
+    /// note (the provider's own reports of a void are still recorded, see `converge`).
     pub fn can_void(self) -> bool {
-        matches!(self, Self::Open | Self::Uncollectible)
+        self == Self::Draft
+    }
+
+    /// A finalized invoice not voided may be credited.
+    pub fn can_credit(self) -> bool {
+        matches!(self, Self::Open | Self::Paid | Self::Uncollectible)
     }
 
     /// Only an open invoice is sent or written off.
@@ -81,12 +94,12 @@ impl InvoiceStatus {
         matches!(self, Self::Open | Self::Uncollectible)
     }
 
-    /// What remains to pay on an invoice of `total` of which `paid` was paid: nothing once
-    /// paid or voided.
-    pub fn amount_due(self, total: i64, paid: i64) -> i64 {
+    /// What remains to pay on an invoice of `total` of which `paid` was paid and `credited`
+    /// credited: nothing once paid or voided.
+    pub fn amount_due(self, total: i64, paid: i64, credited: i64) -> i64 {
         match self {
             Self::Paid | Self::Void => 0,
-            _ => (total - paid).max(0),
+            _ => (total - paid - credited).max(0),
         }
     }
 }
@@ -98,6 +111,7 @@ pub enum InvoiceAction {
     Void,
     Send,
     Pay,
+    Credit,
 }
 
 /// An invoice's state, rebuilt from its events.
@@ -111,6 +125,19 @@ pub struct Invoice {
     /// SHA-256 of the issued document, once issued.
     #[serde(default)]
     document_sha256: Option<String>,
+    /// The lines and totals as created (what credit notes may credit).
+    #[serde(default)]
+    lines: Vec<InvoiceLine>,
+    #[serde(default)]
+    totals: InvoiceTotals,
+    /// What credit notes credited so far, and their ids.
+    #[serde(default)]
+    credited: credit::Credited,
+    #[serde(default)]
+    credit_note_ids: Vec<String>,
+    /// (credit note id, SHA-256) of each credit note's issued document.
+    #[serde(default)]
+    credit_note_documents: Vec<(String, String)>,
 }
 
 impl Aggregate for Invoice {
@@ -133,10 +160,26 @@ impl Aggregate for Invoice {
 
     fn apply(&mut self, event: Self::Event) {
         match event {
-            InvoiceEvent::InvoiceCreated { totals, .. } => {
+            InvoiceEvent::InvoiceCreated { totals, lines, .. } => {
                 self.created = true;
                 self.total = totals.total;
+                self.totals = totals;
+                self.lines = lines;
             }
+            InvoiceEvent::CreditNoteIssued {
+                credit_note_id,
+                lines,
+                totals,
+                ..
+            } => {
+                self.credited.add(&lines, totals);
+                self.credit_note_ids.push(credit_note_id);
+            }
+            InvoiceEvent::CreditNoteDocumentIssued {
+                credit_note_id,
+                sha256,
+                ..
+            } => self.credit_note_documents.push((credit_note_id, sha256)),
             InvoiceEvent::InvoiceFinalized { .. } => self.status = InvoiceStatus::Open,
             InvoiceEvent::InvoicePaid { .. } => self.status = InvoiceStatus::Paid,
             InvoiceEvent::InvoiceVoided { .. } => self.status = InvoiceStatus::Void,
@@ -200,10 +243,11 @@ impl Invoice {
                 if !status.is_collectible() {
                     return Err(InvoiceError::NotOpen(status.as_str()));
                 }
-                if payment.amount != self.total {
+                let due = self.total - self.credited.totals.total;
+                if payment.amount != due {
                     return Err(InvoiceError::WrongAmount {
                         paid: payment.amount,
-                        due: self.total,
+                        due,
                     });
                 }
                 Ok(vec![InvoiceEvent::InvoicePaid {
@@ -226,6 +270,11 @@ impl Invoice {
             }
             InvoiceCommand::ApplyProviderState(state) => Ok(self.converge(state)),
             InvoiceCommand::RecordDocument(record) => self.record_document(record),
+            InvoiceCommand::IssueCreditNote(issue) => self.issue_credit_note(issue),
+            InvoiceCommand::RecordCreditNoteDocument {
+                credit_note_id,
+                document,
+            } => self.record_credit_note_document(credit_note_id, document),
         }
     }
 
@@ -236,6 +285,10 @@ impl Invoice {
         use InvoiceStatus::*;
         let mut events = Vec::new();
         let mut status = self.status;
+        if state.status == Void && status == Draft {
+            // A draft voided at the provider was never numbered: it is not finalized first.
+            return vec![InvoiceEvent::InvoiceVoided { at: state.at }];
+        }
         if state.status != Draft && status == Draft {
             events.push(InvoiceEvent::InvoiceFinalized {
                 number: state.number.text,
@@ -297,6 +350,11 @@ impl Invoice {
         self.document_sha256.as_deref()
     }
 
+    /// What credit notes credited so far (subtotal, tax, total).
+    pub fn credited(&self) -> InvoiceTotals {
+        self.credited.totals
+    }
+
     /// Where the invoice stands.
     pub fn status(&self) -> InvoiceStatus {
         self.status
@@ -318,13 +376,16 @@ impl Invoice {
             InvoiceAction::Void => status.can_void(),
             InvoiceAction::Send => status.can_send(),
             InvoiceAction::Pay => status.can_pay(),
+            InvoiceAction::Credit => status.can_credit(),
         };
         if allowed {
             return Ok(());
         }
         Err(match action {
             InvoiceAction::Finalize => InvoiceError::NotDraft(status.as_str()),
-            InvoiceAction::Void | InvoiceAction::Send => InvoiceError::NotOpen(status.as_str()),
+            InvoiceAction::Void => InvoiceError::NotVoidable(status.as_str()),
+            InvoiceAction::Send => InvoiceError::NotOpen(status.as_str()),
+            InvoiceAction::Credit => InvoiceError::NotCreditable(status.as_str()),
             InvoiceAction::Pay => InvoiceError::NotPayable(status.as_str()),
         })
     }

@@ -8,13 +8,13 @@ use super::lines::{check_line_count, totals, MAX_QUANTITY, MAX_TAX_RATE_BPS, MAX
 use super::*;
 use crate::money::Currency;
 
-type InvoiceTest = TestFramework<Invoice>;
+pub(super) type InvoiceTest = TestFramework<Invoice>;
 
-fn at(second: i64) -> DateTime<Utc> {
+pub(super) fn at(second: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_780_000_000 + second, 0).unwrap()
 }
 
-fn line(quantity: i64, unit_amount: i64, tax_rate_bps: i64) -> InvoiceLine {
+pub(super) fn line(quantity: i64, unit_amount: i64, tax_rate_bps: i64) -> InvoiceLine {
     InvoiceLine::parse(0, "Consulting", quantity, unit_amount, Some(tax_rate_bps)).unwrap()
 }
 
@@ -33,7 +33,7 @@ fn create_command() -> InvoiceCommand {
     })
 }
 
-fn created() -> InvoiceEvent {
+pub(super) fn created() -> InvoiceEvent {
     InvoiceEvent::InvoiceCreated {
         customer_id: "cust-1".into(),
         currency: "eur".into(),
@@ -53,7 +53,7 @@ fn created() -> InvoiceEvent {
     }
 }
 
-fn finalized() -> InvoiceEvent {
+pub(super) fn finalized() -> InvoiceEvent {
     InvoiceEvent::InvoiceFinalized {
         number: "BS-2026-000001".into(),
         year: Some(2026),
@@ -85,7 +85,7 @@ fn provider_state(status: InvoiceStatus) -> InvoiceProviderState {
     }
 }
 
-fn paid_event() -> InvoiceEvent {
+pub(super) fn paid_event() -> InvoiceEvent {
     InvoiceEvent::InvoicePaid {
         amount: 2_751,
         reference: "pi_1".into(),
@@ -101,7 +101,7 @@ fn finalize() -> InvoiceCommand {
     })
 }
 
-fn pay(amount: i64) -> InvoiceCommand {
+pub(super) fn pay(amount: i64) -> InvoiceCommand {
     InvoiceCommand::RecordPayment(RecordInvoicePayment {
         amount,
         reference: "pi_1".into(),
@@ -157,12 +157,8 @@ fn a_partial_payment_is_refused() {
 }
 
 #[test]
-fn a_draft_cannot_be_paid_voided_or_sent() {
-    for command in [
-        pay(2_751),
-        InvoiceCommand::Void { at: at(5) },
-        InvoiceCommand::Send { at: at(5) },
-    ] {
+fn a_draft_cannot_be_paid_or_sent() {
+    for command in [pay(2_751), InvoiceCommand::Send { at: at(5) }] {
         InvoiceTest::with(())
             .given(vec![created()])
             .when(command)
@@ -171,19 +167,32 @@ fn a_draft_cannot_be_paid_voided_or_sent() {
 }
 
 #[test]
-fn a_paid_invoice_cannot_be_voided() {
+fn a_draft_is_voided() {
     InvoiceTest::with(())
-        .given(vec![
-            created(),
-            finalized(),
-            InvoiceEvent::InvoicePaid {
-                amount: 2_751,
-                reference: "pi_1".into(),
-                at: at(20),
-            },
-        ])
-        .when(InvoiceCommand::Void { at: at(30) })
-        .then_expect_error(InvoiceError::NotOpen("paid"));
+        .given(vec![created()])
+        .when(InvoiceCommand::Void { at: at(5) })
+        .then_expect_events(vec![InvoiceEvent::InvoiceVoided { at: at(5) }]);
+}
+
+#[test]
+fn a_finalized_invoice_cannot_be_voided_only_credited() {
+    for (given, status) in [
+        (vec![created(), finalized()], "open"),
+        (vec![created(), finalized(), paid_event()], "paid"),
+        (
+            vec![
+                created(),
+                finalized(),
+                InvoiceEvent::InvoiceMarkedUncollectible { at: at(15) },
+            ],
+            "uncollectible",
+        ),
+    ] {
+        InvoiceTest::with(())
+            .given(given)
+            .when(InvoiceCommand::Void { at: at(30) })
+            .then_expect_error(InvoiceError::NotVoidable(status));
+    }
 }
 
 #[test]
@@ -259,6 +268,16 @@ fn a_failed_attempt_is_recorded_once() {
 fn a_void_report_voids_an_open_invoice() {
     InvoiceTest::with(())
         .given(vec![created(), finalized()])
+        .when(InvoiceCommand::ApplyProviderState(provider_state(
+            InvoiceStatus::Void,
+        )))
+        .then_expect_events(vec![InvoiceEvent::InvoiceVoided { at: at(20) }]);
+}
+
+#[test]
+fn a_void_report_on_a_draft_voids_it_without_numbering_it() {
+    InvoiceTest::with(())
+        .given(vec![created()])
         .when(InvoiceCommand::ApplyProviderState(provider_state(
             InvoiceStatus::Void,
         )))

@@ -78,7 +78,7 @@ struct LineBody {
 
 /// An invoice as the API shows it. Amounts in minor units; times RFC 3339; dates ISO 8601.
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"invoice_id": "9c8b7a6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "stripe_invoice_id": "in_1Q2w3E4r5T6y", "stripe_subscription_id": null, "number": "BS-2026-000001", "status": "open", "currency": "eur", "lines": [{"description": "Consulting", "quantity": 2, "unit_amount": 10000, "tax_rate_bps": 2000, "subtotal": 20000, "tax": 4000, "total": 24000}], "subtotal": 20000, "tax": 4000, "total": 24000, "amount_paid": 0, "amount_due": 24000, "memo": "Thank you", "collection_method": "send_invoice", "due_date": "2026-12-23", "hosted_invoice_url": null, "pdf_url": "/api/invoices/9c8b7a6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d/pdf", "document_sha256": "3f0c5e0b9a8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b", "attempt_count": 0, "next_payment_attempt": null, "last_payment_error": null, "created_at": "2026-11-23T23:50:00.000Z", "finalized_at": "2026-11-23T23:50:00.000Z", "paid_at": null, "sent_at": null}))]
+#[schema(example = json!({"invoice_id": "9c8b7a6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "stripe_invoice_id": "in_1Q2w3E4r5T6y", "stripe_subscription_id": null, "number": "BS-2026-000001", "status": "open", "currency": "eur", "lines": [{"description": "Consulting", "quantity": 2, "unit_amount": 10000, "tax_rate_bps": 2000, "subtotal": 20000, "tax": 4000, "total": 24000}], "subtotal": 20000, "tax": 4000, "total": 24000, "amount_paid": 0, "amount_credited": 0, "amount_due": 24000, "memo": "Thank you", "collection_method": "send_invoice", "due_date": "2026-12-23", "hosted_invoice_url": null, "pdf_url": "/api/invoices/9c8b7a6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d/pdf", "document_sha256": "3f0c5e0b9a8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b", "attempt_count": 0, "next_payment_attempt": null, "last_payment_error": null, "created_at": "2026-11-23T23:50:00.000Z", "finalized_at": "2026-11-23T23:50:00.000Z", "paid_at": null, "sent_at": null}))]
 pub struct InvoiceBody {
     invoice_id: String,
     stripe_invoice_id: Option<String>,
@@ -91,6 +91,8 @@ pub struct InvoiceBody {
     tax: i64,
     total: i64,
     amount_paid: i64,
+    /// What credit notes credited (they reduce what is due, or were refunded).
+    amount_credited: i64,
     amount_due: i64,
     memo: Option<String>,
     collection_method: String,
@@ -142,6 +144,7 @@ impl From<InvoiceRow> for InvoiceBody {
             tax: row.tax,
             total: row.total,
             amount_paid: row.amount_paid,
+            amount_credited: row.amount_credited,
             amount_due,
             memo: row.memo,
             collection_method: row.collection_method,

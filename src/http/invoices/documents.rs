@@ -28,7 +28,11 @@ async fn download(
 }
 
 /// A download named `filename`.
-fn attachment(content_type: &str, filename: String, body: impl IntoResponse) -> Response {
+pub(super) fn attachment(
+    content_type: &str,
+    filename: String,
+    body: impl IntoResponse,
+) -> Response {
     (
         [
             (CONTENT_TYPE, content_type.to_owned()),

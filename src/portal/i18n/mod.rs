@@ -78,6 +78,9 @@ catalog! {
     vat_rate, line_total, subtotal, tax, amount_due, amount_paid, memo, pay_saved_card,
     pay_saved_card_help, pay_new_card, finalize, finalize_help, share_heading, share_help,
     share_stripe_help, last_payment_error, invoices_caption, lines_caption,
+    // Credit notes on the invoice page
+    credit_notes_heading, credit_note_date, credit_note_amount, credit_note_reason,
+    credit_notes_caption, amount_credited,
     // New invoice
     new_title, new_lead, line_legend, vat_rate_percent, add_line, remove_line, memo_optional,
     due_days, finalize_now, create_invoice, live_totals, totals_note,

@@ -29,7 +29,11 @@ pub async fn attempt_payment(
 ) -> Result<bool, ProviderError> {
     let id = invoice["id"].as_str().unwrap_or_default().to_owned();
     let customer = invoice["customer"].as_str().unwrap_or_default().to_owned();
-    let total = invoice["total"].as_i64().unwrap_or(0);
+    // What credit notes left to pay (all of the total without any).
+    let total = invoice["amount_remaining"]
+        .as_i64()
+        .or_else(|| invoice["total"].as_i64())
+        .unwrap_or(0);
     let attempt = invoice["attempt_count"].as_u64().unwrap_or(0) + 1;
     invoice["attempt_count"] = json!(attempt);
     invoice["attempted"] = json!(true);

@@ -7,11 +7,12 @@ use serde_json::{json, Value};
 use sqlx::SqliteConnection;
 
 use super::collection::{attempt_payment, pay_invoice};
+use super::credit_notes;
 use super::idempotency::{Answer, Change};
 use super::ids::{stripe_like_id, DAY};
 use super::{customers, load_document, outbox};
 use crate::provider::stripe::metadata;
-use crate::provider::{NewInvoice, ProviderError};
+use crate::provider::{NewCreditNote, NewInvoice, ProviderError};
 
 /// What can be done to an existing invoice.
 pub enum InvoiceAction {
@@ -19,6 +20,7 @@ pub enum InvoiceAction {
     Pay { payment_method: Option<String> },
     Void,
     Send,
+    Credit(NewCreditNote),
 }
 
 impl Change for InvoiceAction {
@@ -30,6 +32,9 @@ impl Change for InvoiceAction {
             }
             Self::Void => json!({"op": "void_invoice", "id": id}),
             Self::Send => json!({"op": "send_invoice", "id": id}),
+            Self::Credit(credit) => json!({"op": "credit_invoice", "id": id,
+                "credit_note_id": credit.credit_note_id, "number": credit.number,
+                "amount": credit.amount, "refund": credit.refund}),
         }
     }
 
@@ -42,6 +47,7 @@ impl Change for InvoiceAction {
                 }
                 Self::Void => void_invoice(conn, &id, now).await,
                 Self::Send => send_invoice(conn, &id).await,
+                Self::Credit(credit) => credit_notes::credit_invoice(conn, &id, &credit, now).await,
             }
         })
     }
@@ -257,16 +263,20 @@ async fn finalize_invoice(
     Ok(invoice)
 }
 
-/// Voids an open (or uncollectible) invoice.
+/// Voids a draft, an open or an uncollectible invoice (Stripe deletes a draft instead; the
+/// sandbox keeps it, void, so its history stays visible).
 pub async fn void_invoice(
     conn: &mut SqliteConnection,
     id: &str,
     now: i64,
 ) -> Result<Value, ProviderError> {
     let mut invoice = load(conn, id).await?;
-    if !matches!(invoice["status"].as_str(), Some("open" | "uncollectible")) {
+    if !matches!(
+        invoice["status"].as_str(),
+        Some("draft" | "open" | "uncollectible")
+    ) {
         return Err(ProviderError::UnexpectedState(format!(
-            "This invoice is {}; only an open invoice can be voided.",
+            "This invoice is {}; a paid or void invoice cannot be voided.",
             invoice["status"].as_str().unwrap_or("unknown")
         )));
     }

@@ -6,6 +6,7 @@
 //! This file is the `SandboxProvider` and its port implementation, which only binds each call
 //! to its idempotency key and hands it to the file of the object it concerns: `customers`,
 //! `payments` (intents, confirmations, 3-D Secure), `refunds`, `subscriptions`, `invoices`,
+//! `credit_notes`,
 //! `collection` (charging an invoice), `prices`, `cycle` (what falls due) on the test `clock`;
 //! `cards`, `ids`, `idempotency` and `outbox` serve them all. Files here may import the
 //! provider's neutral types, `stripe`'s wire decoding, metadata keys and signing (the sandbox
@@ -14,6 +15,7 @@
 mod cards;
 pub mod clock;
 mod collection;
+mod credit_notes;
 mod customers;
 mod cycle;
 mod idempotency;
@@ -35,9 +37,9 @@ use tokio::sync::Notify;
 
 use super::stripe::{billing_decode, decode, metadata};
 use super::{
-    CustomerDetails, ListedEvent, NewCustomer, NewInvoice, NewPaymentIntent, NewRefund,
-    NewSubscription, PaymentIntent, PaymentProvider, PlanPrice, ProviderCustomer, ProviderError,
-    ProviderInvoice, ProviderSubscription, Refund,
+    CustomerDetails, ListedEvent, NewCreditNote, NewCustomer, NewInvoice, NewPaymentIntent,
+    NewRefund, NewSubscription, PaymentIntent, PaymentProvider, PlanPrice, ProviderCustomer,
+    ProviderError, ProviderInvoice, ProviderSubscription, Refund,
 };
 use idempotency::at_clock_time;
 use invoices::InvoiceAction;
@@ -367,6 +369,18 @@ impl PaymentProvider for SandboxProvider {
     ) -> Result<ProviderInvoice, ProviderError> {
         let action = InvoiceAction::Void;
         billing_decode::invoice(&self.change(invoice_id, action, idempotency_key).await?)
+    }
+
+    async fn credit_invoice(
+        &self,
+        invoice_id: &str,
+        credit: &NewCreditNote,
+        idempotency_key: &str,
+    ) -> Result<(), ProviderError> {
+        let action = InvoiceAction::Credit(credit.clone());
+        self.change(invoice_id, action, idempotency_key)
+            .await
+            .map(|_| ())
     }
 
     async fn send_invoice(

@@ -58,6 +58,10 @@ pub async fn create(
     }
     let refund = refund(&intent, amount, &new.refund_id);
     charge["amount_refunded"] = json!(refunded + amount);
+    if intent["invoice"].is_string() {
+        // As Stripe's charge names the invoice it paid.
+        charge["invoice"] = intent["invoice"].clone();
+    }
     charge["refunded"] = json!(refunded + amount == captured);
     if let Some(list) = charge["refunds"]["data"].as_array_mut() {
         list.push(refund.clone());

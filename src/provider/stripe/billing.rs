@@ -12,7 +12,8 @@ use super::billing_decode;
 use super::metadata;
 use super::transport::{Failure, StripeProvider};
 use crate::provider::{
-    NewInvoice, NewSubscription, PlanPrice, ProviderError, ProviderInvoice, ProviderSubscription,
+    NewCreditNote, NewInvoice, NewSubscription, PlanPrice, ProviderError, ProviderInvoice,
+    ProviderSubscription,
 };
 
 /// A request to any Stripe endpoint with form-encoded parameters.
@@ -330,6 +331,32 @@ impl StripeProvider {
             }
         }
         self.retrieve_invoice(&invoice_id).await
+    }
+
+    /// Creates a credit note (`POST /v1/credit_notes`) of one custom line of `amount`, tax
+    /// included (billstream's invoices carry their tax as lines of their own); on a paid
+    /// invoice the amount is refunded (`refund_amount`). Only the answer's success is read.
+    pub(super) async fn stripe_credit_invoice(
+        &self,
+        invoice_id: &str,
+        credit: &NewCreditNote,
+        key: &str,
+    ) -> Result<(), ProviderError> {
+        let mut request = FormRequest::post("/credit_notes")
+            .param("invoice", invoice_id)
+            .param("lines[0][type]", "custom_line_item")
+            .param("lines[0][description]", format!("Avoir {}", credit.number))
+            .param("lines[0][quantity]", 1)
+            .param("lines[0][unit_amount]", credit.amount)
+            .param("memo", format!("Avoir {}", credit.number))
+            .param(
+                metadata::form_param(metadata::CREDIT_NOTE_ID),
+                &credit.credit_note_id,
+            );
+        if credit.refund {
+            request = request.param("refund_amount", credit.amount);
+        }
+        self.call(&request, Some(key)).await.map(|_| ())
     }
 
     /// POSTs an invoice action (`finalize`, `pay`, `void`, `send`). A declined payment is

@@ -17,9 +17,9 @@ use super::decode;
 use super::metadata;
 use super::transport::{Failure, StripeProvider};
 use crate::provider::{
-    ChargeError, CustomerDetails, ListedEvent, NewCustomer, NewInvoice, NewPaymentIntent,
-    NewRefund, NewSubscription, PaymentIntent, PaymentProvider, PlanPrice, ProviderCustomer,
-    ProviderError, ProviderInvoice, ProviderSubscription, Refund,
+    ChargeError, CustomerDetails, ListedEvent, NewCreditNote, NewCustomer, NewInvoice,
+    NewPaymentIntent, NewRefund, NewSubscription, PaymentIntent, PaymentProvider, PlanPrice,
+    ProviderCustomer, ProviderError, ProviderInvoice, ProviderSubscription, Refund,
 };
 
 /// On a customer call, a missing object is the customer.
@@ -276,6 +276,17 @@ impl PaymentProvider for StripeProvider {
         idempotency_key: &str,
     ) -> Result<ProviderInvoice, ProviderError> {
         self.stripe_invoice_action(invoice_id, "void", None, idempotency_key)
+            .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn credit_invoice(
+        &self,
+        invoice_id: &str,
+        credit: &NewCreditNote,
+        idempotency_key: &str,
+    ) -> Result<(), ProviderError> {
+        self.stripe_credit_invoice(invoice_id, credit, idempotency_key)
             .await
     }
 

@@ -145,6 +145,7 @@ pub fn charge_refund(object: &Value) -> Option<ChargeRefund> {
             .unwrap_or(if captured_in_full { amount } else { 0 }),
         amount_refunded: object["amount_refunded"].as_i64().unwrap_or(0),
         refunds,
+        invoice: id_of(&object["invoice"]).map(str::to_owned),
     })
 }
 

@@ -16,6 +16,8 @@ pub const SUBSCRIPTION_ID: &str = "billstream_subscription_id";
 pub const INVOICE_ID: &str = "billstream_invoice_id";
 /// On a price billstream created: the plan it prices.
 pub const PLAN_ID: &str = "billstream_plan_id";
+/// billstream's credit note id, on the provider's credit note.
+pub const CREDIT_NOTE_ID: &str = "billstream_credit_note_id";
 
 /// A metadata key as a form parameter of Stripe's API (`metadata[billstream_…]`).
 pub fn form_param(key: &str) -> String {

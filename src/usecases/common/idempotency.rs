@@ -31,6 +31,8 @@ pub enum DerivedId {
     SubscriptionBornAtProvider,
     /// An invoice the provider made on its own (a subscription period).
     InvoiceBornAtProvider,
+    /// A credit note issued with a client's Idempotency-Key (`invoice/key`).
+    CreditNoteFromClientKey,
 }
 
 impl DerivedId {
@@ -43,6 +45,7 @@ impl DerivedId {
             Self::PaymentBornAtProvider => 0x2f4c_83a1_77b0_4e55_a1d6_0c9e_5b3f_d801,
             Self::SubscriptionBornAtProvider => 0x9d1e_4b7a_0c3f_4a28_b6e5_7f10_2a9c_d4e3,
             Self::InvoiceBornAtProvider => 0x0e6b_5f2d_91c4_4a07_b38e_6d1f_a9c2_7e45,
+            Self::CreditNoteFromClientKey => 0x3a8d_6e21_c05f_4b9a_8d47_e2b1_5c09_f6a3,
         })
     }
 

@@ -46,6 +46,11 @@ impl InvoiceService {
                 sent
             }
             InvoiceAction::Pay => return self.pay(customer_id, invoice_id, None, request_id).await,
+            InvoiceAction::Credit => {
+                return Err(AppError::InvalidState(
+                    "a credit note is issued with POST /api/invoices/{id}/credit-notes".into(),
+                ))
+            }
         };
         self.apply(invoice_id, &provider, command_metadata(request_id))
             .await?;

@@ -14,7 +14,7 @@ use std::collections::HashSet;
 
 use aggregates::invoice::{InvoiceCommand, RecordDocument};
 use chrono::{SecondsFormat, Utc};
-use invoice_documents::{facturx_cii, render_pdf, ubl};
+use invoice_documents::{facturx_cii, render_pdf, ubl, InvoiceDocument};
 use sha2::{Digest, Sha256};
 
 use super::legal_source::legal_document;
@@ -130,32 +130,56 @@ impl InvoiceService {
                     "this invoice is a draft: its document is issued when it is finalized".into(),
                 )
             })?;
-        let unissuable = |error: invoice_documents::DocumentError| {
-            AppError::InvalidState(format!("this invoice's document cannot be issued: {error}"))
-        };
-        let pdf = render_pdf(&source).map_err(unissuable)?;
-        let facturx_xml = facturx_cii(&source).map_err(unissuable)?;
-        let ubl_xml = ubl(&source).map_err(unissuable)?;
-        let sha256 = hex::encode(Sha256::digest(&pdf));
-        {
-            let _turn = self.gate.turn().await;
-            sqlx::query(
-                "INSERT INTO invoice_documents
-                   (invoice_id, sha256, pdf, facturx_xml, ubl_xml, issued_at)
-                 VALUES (?, ?, ?, ?, ?, ?)
-                 ON CONFLICT (invoice_id) DO NOTHING",
-            )
-            .bind(invoice_id)
-            .bind(&sha256)
-            .bind(&pdf)
-            .bind(&facturx_xml)
-            .bind(&ubl_xml)
-            .bind(Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true))
-            .execute(&self.pool)
-            .await?;
-        }
+        let document = rendered(&source, "invoice")?;
+        self.store_once(
+            "INSERT INTO invoice_documents
+               (invoice_id, sha256, pdf, facturx_xml, ubl_xml, issued_at)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (invoice_id) DO NOTHING",
+            invoice_id,
+            &document,
+        )
+        .await?;
         self.stored(invoice_id)
             .await?
             .ok_or_else(|| AppError::InvalidState("the invoice's document was not stored".into()))
+    }
+}
+
+/// The PDF/A-3 (with its Factur-X XML), the CII alone and the UBL of `source`, a `what`
+/// (invoice, credit note) named in the error should it not be issuable.
+pub(super) fn rendered(source: &InvoiceDocument, what: &str) -> Result<IssuedDocument, AppError> {
+    let unissuable = |error: invoice_documents::DocumentError| {
+        AppError::InvalidState(format!("this {what}'s document cannot be issued: {error}"))
+    };
+    let pdf = render_pdf(source).map_err(unissuable)?;
+    Ok(IssuedDocument {
+        sha256: hex::encode(Sha256::digest(&pdf)),
+        facturx_xml: facturx_cii(source).map_err(unissuable)?,
+        ubl_xml: ubl(source).map_err(unissuable)?,
+        pdf,
+    })
+}
+
+impl InvoiceService {
+    /// Stores `document` under `id` with `insert` (whose `ON CONFLICT DO NOTHING` keeps the
+    /// first document stored), at this process's turn at the write lock.
+    pub(super) async fn store_once(
+        &self,
+        insert: &str,
+        id: &str,
+        document: &IssuedDocument,
+    ) -> Result<(), AppError> {
+        let _turn = self.gate.turn().await;
+        sqlx::query(insert)
+            .bind(id)
+            .bind(&document.sha256)
+            .bind(&document.pdf)
+            .bind(&document.facturx_xml)
+            .bind(&document.ubl_xml)
+            .bind(Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }

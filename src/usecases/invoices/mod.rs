@@ -3,15 +3,21 @@
 //! aggregate forward to the provider's state. Invoices the provider makes on its own
 //! (subscription periods) are adopted from their webhooks. Whether an action is allowed is the
 //! Invoice aggregate's decision. A finalized invoice's legal document is issued once and
-//! stored (`issue`), from what the event log held at finalization (`legal_source`).
+//! stored (`issue`), from what the event log held at finalization (`legal_source`). A
+//! finalized invoice is corrected by credit notes (`credit_notes`), each issued once in the
+//! same way (`credit_issue`, `credit_source`).
 
 mod actions;
 mod create;
+mod credit_issue;
+mod credit_notes;
+mod credit_source;
 mod issue;
 mod legal_source;
 pub mod numbering;
 
 pub use create::{NewInvoiceRequest, RequestedLine};
+pub use credit_notes::{CreditNoteRequest, RequestedCredit};
 pub use issue::IssuedDocument;
 
 use std::sync::Arc;

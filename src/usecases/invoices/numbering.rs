@@ -1,13 +1,16 @@
-//! Gapless invoice numbers. The next sequence of the year is proposed; the event store accepts
-//! it only if no other finalization committed it first (see the `invoice_numbers_claim`
-//! trigger), and a refused proposal is followed by the next one. Nothing is reserved ahead of
-//! the commit, so a failed or interrupted finalization leaves no hole.
+//! Gapless invoice and credit note numbers. The next sequence of the year is proposed; the
+//! event store accepts it only if no other finalization (or credit note) committed it first
+//! (see the `invoice_numbers_claim` and `credit_note_numbers_claim` triggers), and a refused
+//! proposal is followed by the next one. Nothing is reserved ahead of the commit, so a failed
+//! or interrupted finalization leaves no hole.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use aggregates::invoice::InvoiceProviderState;
-use aggregates::invoice::{FinalizeInvoice, InvoiceCommand, InvoiceError, InvoiceNumber};
+use aggregates::invoice::{
+    CreditNoteNumber, FinalizeInvoice, InvoiceCommand, InvoiceError, InvoiceNumber,
+};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use cqrs_es::AggregateError;
 use rand::Rng;
@@ -29,29 +32,46 @@ pub enum NumberingError {
     Contention,
 }
 
-/// The next sequence of `year` as committed so far.
-async fn next_sequence(pool: &SqlitePool, year: i32) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COALESCE(MAX(sequence), 0) + 1 FROM invoice_numbers WHERE year = ?")
-        .bind(year)
-        .fetch_one(pool)
-        .await
+/// Which gapless sequence a number is taken from.
+#[derive(Debug, Clone, Copy)]
+enum Sequence {
+    Invoices,
+    CreditNotes,
 }
 
-/// Runs the command `build` makes from a proposed number (the next of `year`), proposing
-/// again whenever another finalization claimed it first.
-async fn execute_numbered(
+/// The next sequence of `year` as committed so far.
+async fn next_sequence(
+    pool: &SqlitePool,
+    sequence: Sequence,
+    year: i32,
+) -> Result<i64, sqlx::Error> {
+    let query = match sequence {
+        Sequence::Invoices => {
+            "SELECT COALESCE(MAX(sequence), 0) + 1 FROM invoice_numbers WHERE year = ?"
+        }
+        Sequence::CreditNotes => {
+            "SELECT COALESCE(MAX(sequence), 0) + 1 FROM credit_note_numbers WHERE year = ?"
+        }
+    };
+    sqlx::query_scalar(query).bind(year).fetch_one(pool).await
+}
+
+/// Runs the command `build` makes from a proposed number (the next of `year` in `sequence`),
+/// proposing again whenever another command claimed it first.
+async fn execute_numbered<N: Clone>(
     cqrs: &InvoiceCqrs,
     pool: &SqlitePool,
     invoice_id: &str,
-    year: i32,
-    build: impl Fn(InvoiceNumber) -> InvoiceCommand,
+    (sequence_kind, year): (Sequence, i32),
+    numbered: impl Fn(i32, i64) -> N,
+    build: impl Fn(N) -> InvoiceCommand,
     metadata: HashMap<String, String>,
-) -> Result<InvoiceNumber, NumberingError> {
+) -> Result<N, NumberingError> {
     for _ in 0..MAX_PROPOSALS {
-        let sequence = next_sequence(pool, year)
+        let sequence = next_sequence(pool, sequence_kind, year)
             .await
             .map_err(|error| NumberingError::Store(error.to_string()))?;
-        let number = InvoiceNumber::sequential(year, sequence);
+        let number = numbered(year, sequence);
         match cqrs
             .execute_with_metadata(invoice_id, build(number.clone()), metadata.clone())
             .await
@@ -88,7 +108,8 @@ pub async fn apply_provider_state(
         cqrs,
         pool,
         invoice_id,
-        year,
+        (Sequence::Invoices, year),
+        InvoiceNumber::sequential,
         |proposed| {
             let mut state = state.clone();
             state.number = provider_number.clone().unwrap_or(proposed);
@@ -113,7 +134,8 @@ pub async fn finalize_with_next_number(
         cqrs,
         pool,
         invoice_id,
-        finalized_at.year(),
+        (Sequence::Invoices, finalized_at.year()),
+        InvoiceNumber::sequential,
         |number| {
             InvoiceCommand::Finalize(FinalizeInvoice {
                 number,
@@ -121,6 +143,28 @@ pub async fn finalize_with_next_number(
                 due_date,
             })
         },
+        metadata,
+    )
+    .await
+}
+
+/// Issues a credit note on an invoice with the next credit note number of the year of `at`;
+/// `build` makes the command from the proposed number.
+pub async fn credit_with_next_number(
+    cqrs: &InvoiceCqrs,
+    pool: &SqlitePool,
+    invoice_id: &str,
+    at: DateTime<Utc>,
+    build: impl Fn(CreditNoteNumber) -> InvoiceCommand,
+    metadata: HashMap<String, String>,
+) -> Result<CreditNoteNumber, NumberingError> {
+    execute_numbered(
+        cqrs,
+        pool,
+        invoice_id,
+        (Sequence::CreditNotes, at.year()),
+        CreditNoteNumber::sequential,
+        build,
         metadata,
     )
     .await

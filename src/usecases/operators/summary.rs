@@ -192,6 +192,14 @@ fn invoice(event: &InvoiceEvent, currency: Option<&str>) -> String {
         InvoiceEvent::InvoiceDocumentIssued { sha256, .. } => {
             format!("Invoice document issued (SHA-256 {sha256})")
         }
+        InvoiceEvent::CreditNoteIssued { number, totals, .. } => {
+            format!("Credit note {number} of {} issued", money(totals.total))
+        }
+        InvoiceEvent::CreditNoteDocumentIssued {
+            credit_note_id,
+            sha256,
+            ..
+        } => format!("Credit note {credit_note_id} document issued (SHA-256 {sha256})"),
     }
 }
 

@@ -71,6 +71,23 @@ pub async fn sign_up(app: &TestApp, email: &str) -> String {
     cookie_value(&line)
 }
 
+/// Signs a new customer up through the portal's form and in through the API: the session
+/// token and the API token.
+pub async fn sign_up_with_token(app: &TestApp, email: &str) -> (String, String) {
+    let session = sign_up(app, email).await;
+    let login: serde_json::Value = app
+        .post_json(
+            "/api/auth/login",
+            &serde_json::json!({"email": email, "password": "correct horse battery"}),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    (session, login["token"].as_str().unwrap().to_owned())
+}
+
 pub async fn page(app: &TestApp, path: &str, session: Option<&str>) -> (StatusCode, String) {
     let mut request = browser_like().get(app.url(path));
     if let Some(token) = session {

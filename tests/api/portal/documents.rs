@@ -4,24 +4,14 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use super::client::{browser_like, page, sign_up};
+use super::client::{browser_like, page, sign_up_with_token};
 use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn the_portal_s_download_is_the_same_document_as_the_api_s() {
     let app = spawn_app().await;
-    let session = sign_up(&app, "portal-pdf@example.com").await;
-    let login: Value = app
-        .post_json(
-            "/api/auth/login",
-            &json!({"email": "portal-pdf@example.com", "password": "correct horse battery"}),
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap();
+    let (session, token) = sign_up_with_token(&app, "portal-pdf@example.com").await;
+    let token = token.as_str();
     let created: Value = app
         .post_json(
             "/api/invoices/create",

@@ -11,6 +11,7 @@ mod console;
 mod console_browser;
 mod console_events;
 mod console_inbox;
+mod credit_notes;
 mod dashboard;
 mod documents;
 mod forms;
