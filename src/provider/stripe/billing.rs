@@ -24,7 +24,7 @@ pub struct FormRequest {
 }
 
 impl FormRequest {
-    fn new(method: StripeMethod, path: impl Into<String>) -> Self {
+    pub(super) fn new(method: StripeMethod, path: impl Into<String>) -> Self {
         Self {
             method,
             path: path.into(),
@@ -71,7 +71,7 @@ fn missing_subscription(error: ProviderError) -> ProviderError {
 }
 
 /// A missing object on an invoice call is the invoice.
-fn missing_invoice(error: ProviderError) -> ProviderError {
+pub(super) fn missing_invoice(error: ProviderError) -> ProviderError {
     match error {
         ProviderError::NoSuchPaymentIntent => ProviderError::NoSuchInvoice,
         other => other,
@@ -268,7 +268,10 @@ impl StripeProvider {
             .await
     }
 
-    async fn retrieve_invoice(&self, id: &str) -> Result<ProviderInvoice, ProviderError> {
+    pub(super) async fn retrieve_invoice(
+        &self,
+        id: &str,
+    ) -> Result<ProviderInvoice, ProviderError> {
         let invoice = self
             .call(&FormRequest::get(format!("/invoices/{id}")), None)
             .await

@@ -275,8 +275,7 @@ impl PaymentProvider for StripeProvider {
         invoice_id: &str,
         idempotency_key: &str,
     ) -> Result<ProviderInvoice, ProviderError> {
-        self.stripe_invoice_action(invoice_id, "void", None, idempotency_key)
-            .await
+        self.stripe_void_invoice(invoice_id, idempotency_key).await
     }
 
     #[tracing::instrument(skip_all)]

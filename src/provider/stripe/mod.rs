@@ -17,5 +17,6 @@ pub mod events;
 pub mod metadata;
 pub mod signature;
 mod transport;
+mod void;
 
 pub use transport::StripeProvider;
