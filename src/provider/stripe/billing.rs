@@ -249,6 +249,18 @@ impl StripeProvider {
         self.stripe_update_subscription(request, key).await
     }
 
+    /// The subscription as Stripe has it now.
+    pub(super) async fn stripe_retrieve_subscription(
+        &self,
+        id: &str,
+    ) -> Result<ProviderSubscription, ProviderError> {
+        let subscription = self
+            .call(&FormRequest::get(format!("/subscriptions/{id}")), None)
+            .await
+            .map_err(missing_subscription)?;
+        billing_decode::subscription(&subscription)
+    }
+
     pub(super) async fn stripe_change_price(
         &self,
         id: &str,
@@ -267,7 +279,11 @@ impl StripeProvider {
             .await
     }
 
-    async fn retrieve_invoice(&self, id: &str) -> Result<ProviderInvoice, ProviderError> {
+    /// The invoice as Stripe has it now, decoded leniently like every answer.
+    pub(super) async fn stripe_retrieve_invoice(
+        &self,
+        id: &str,
+    ) -> Result<ProviderInvoice, ProviderError> {
         let invoice = self
             .call(&FormRequest::get(format!("/invoices/{id}")), None)
             .await
@@ -329,7 +345,7 @@ impl StripeProvider {
                 self.call(&tax, Some(&format!("{key}-tax-{index}"))).await?;
             }
         }
-        self.retrieve_invoice(&invoice_id).await
+        self.stripe_retrieve_invoice(&invoice_id).await
     }
 
     /// POSTs an invoice action (`finalize`, `pay`, `void`, `send`). A declined payment is
@@ -347,7 +363,7 @@ impl StripeProvider {
         }
         match self.send(&request, Some(key)).await {
             Ok(invoice) => billing_decode::invoice(&invoice),
-            Err(Failure::CardError { .. }) => self.retrieve_invoice(id).await,
+            Err(Failure::CardError { .. }) => self.stripe_retrieve_invoice(id).await,
             Err(failure) => Err(missing_invoice(failure.into_error())),
         }
     }
