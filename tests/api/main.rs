@@ -39,6 +39,7 @@ mod provider_contract;
 mod rebuild_jobs;
 mod rebuilds;
 mod reconcile;
+mod reconcile_objects;
 mod sandbox_webhooks;
 mod secrets_in_logs;
 mod slow_clients;
