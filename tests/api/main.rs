@@ -36,6 +36,7 @@ mod portal;
 mod profile;
 mod projections;
 mod provider_contract;
+mod provider_objects;
 mod rebuild_jobs;
 mod rebuilds;
 mod reconcile;
