@@ -209,3 +209,59 @@ async fn a_subscription_whose_trial_ended_unheard_is_repaired_once_its_events_ar
     assert_eq!(object_figure(&again, "repaired"), 0, "{again}");
     assert_eq!(object_repairs(&app).await.len(), 1);
 }
+
+#[tokio::test]
+async fn against_localstripe_a_challenge_passed_unheard_is_repaired_from_the_intent() {
+    let localstripe = crate::support::localstripe::LocalStripe::start().await;
+    let key = crate::support::localstripe::LOCALSTRIPE_KEY;
+    // No webhook is registered with localstripe: billstream hears nothing from it.
+    let app = spawn_app_with(&[
+        ("OPERATOR_TOKEN", OPERATOR),
+        ("STRIPE_SECRET_KEY", key),
+        ("STRIPE_API_BASE", &localstripe.url),
+    ])
+    .await;
+    let token = app.token_for("localstripe-unheard@example.com").await;
+    let secure = app.create_intent_without_description(&token, 4_200).await;
+    let payment_id = secure["payment_id"].as_str().unwrap().to_owned();
+    let intent = secure["payment_intent_id"].as_str().unwrap();
+    let method = localstripe.card_payment_method("4000000000003220").await;
+    let (_, pending) = app.confirm(&token, intent, &method).await;
+    assert_eq!(pending["status"], "requires_action");
+    localstripe
+        .authenticate(intent, secure["client_secret"].as_str().unwrap(), true)
+        .await;
+    // Its `payment_intent.succeeded` falls before the window: only the intent can tell.
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let since = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+
+    let db_path = app.db_path.clone();
+    let (api_base, since_arg) = (localstripe.url.clone(), since.clone());
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_billstream"))
+            .args(["reconcile", "--since", &since_arg])
+            .env("DATABASE_URL", format!("sqlite://{}", db_path.display()))
+            .env("STRIPE_SECRET_KEY", key)
+            .env("STRIPE_API_BASE", api_base)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("the binary runs")
+    })
+    .await
+    .unwrap();
+    let summary = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(object_figure(&summary, "repaired"), 1, "{summary}");
+    assert!(
+        summary.contains(&format!(
+            "payment_intent {payment_id} ({intent})  requires_action -> succeeded"
+        )),
+        "{summary}"
+    );
+    wait_for_status(&app, "payments", "payment_id", &payment_id, "succeeded").await;
+    assert_eq!(object_repairs(&app).await.len(), 1);
+}
