@@ -265,3 +265,73 @@ async fn against_localstripe_a_challenge_passed_unheard_is_repaired_from_the_int
     wait_for_status(&app, "payments", "payment_id", &payment_id, "succeeded").await;
     assert_eq!(object_repairs(&app).await.len(), 1);
 }
+
+#[tokio::test]
+async fn an_invoice_paid_at_the_provider_unheard_is_repaired_once_its_events_are_gone() {
+    let sink = black_hole().await;
+    let app = spawn_app_with(&[
+        ("OPERATOR_TOKEN", OPERATOR),
+        ("SANDBOX_WEBHOOK_URL", sink.as_str()),
+    ])
+    .await;
+    let token = app.token_for("invoice-unheard@example.com").await;
+    let invoice = json!({
+        "currency": "eur",
+        "items": [{"description": "Audit", "quantity": 1, "unit_amount": 10_000, "tax_rate_bps": 2_000}],
+        "due_days": 15
+    });
+    let draft: Value = app
+        .post_json("/api/invoices/create", &invoice, Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = draft["invoice_id"].as_str().unwrap().to_owned();
+    let stripe_id = draft["stripe_invoice_id"].as_str().unwrap().to_owned();
+    let open = app
+        .post_json(
+            &format!("/api/invoices/{id}/finalize"),
+            &json!({}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(open.status(), reqwest::StatusCode::OK);
+
+    // Paid at the provider directly (as from its dashboard); the webhooks are dropped, then
+    // expire from its event list.
+    let provider = billstream::provider::sandbox::SandboxProvider::new(app.pool.clone());
+    let paid = billstream::provider::PaymentProvider::pay_invoice(
+        &provider,
+        &stripe_id,
+        Some("pm_card_visa"),
+        "dashboard-pay",
+    )
+    .await
+    .unwrap();
+    assert_eq!(paid.status, "paid");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    sqlx::query("DELETE FROM sandbox_webhook_outbox")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        view_status(&app, "invoices", "invoice_id", &id).await,
+        "open"
+    );
+
+    let repaired = reconcile(&app, &[]).await;
+    assert_eq!(object_figure(&repaired, "repaired"), 1, "{repaired}");
+    assert!(repaired.contains("open -> paid"), "{repaired}");
+    wait_for_status(&app, "invoices", "invoice_id", &id, "paid").await;
+    let amount_paid: i64 =
+        sqlx::query_scalar("SELECT amount_paid FROM invoices WHERE invoice_id = ?")
+            .bind(&id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(amount_paid, 12_000);
+
+    let again = reconcile(&app, &[]).await;
+    assert_eq!(object_figure(&again, "behind"), 0, "{again}");
+    assert_eq!(object_repairs(&app).await.len(), 1);
+}
