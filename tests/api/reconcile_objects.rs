@@ -335,3 +335,53 @@ async fn an_invoice_paid_at_the_provider_unheard_is_repaired_once_its_events_are
     assert_eq!(object_figure(&again, "behind"), 0, "{again}");
     assert_eq!(object_repairs(&app).await.len(), 1);
 }
+
+#[tokio::test]
+async fn the_scheduled_run_brings_an_unheard_subscription_forward_without_an_operator() {
+    let sink = black_hole().await;
+    let app = spawn_app_with(&[
+        ("OPERATOR_TOKEN", OPERATOR),
+        ("SANDBOX_WEBHOOK_URL", sink.as_str()),
+        ("RECONCILE_INTERVAL", "10s"),
+    ])
+    .await;
+    let token = app.token_for("scheduled-unheard@example.com").await;
+    let created: Value = app
+        .post_json(
+            "/api/subscriptions",
+            &json!({"plan": "particulier", "payment_method": "pm_card_visa"}),
+            Some(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = created["subscription_id"].as_str().unwrap().to_owned();
+    let advanced = app
+        .post_json(
+            "/sandbox/clock/advance",
+            &json!({"seconds": 14 * DAY + 3600}),
+            None,
+        )
+        .await;
+    assert_eq!(advanced.status(), reqwest::StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    sqlx::query("DELETE FROM sandbox_webhook_outbox")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    // The first run comes one interval after the start.
+    for _ in 0..250 {
+        if view_status(&app, "subscriptions", "subscription_id", &id).await == "active" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        view_status(&app, "subscriptions", "subscription_id", &id).await,
+        "active"
+    );
+    let repairs = object_repairs(&app).await;
+    assert_eq!(repairs.len(), 1, "{repairs:?}");
+    assert_eq!(repairs[0]["id"], id.as_str());
+}
