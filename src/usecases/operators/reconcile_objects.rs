@@ -11,6 +11,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use aggregates::invoice::{Invoice, InvoiceNumber};
 use aggregates::payment::{Outcome, Payment, PaymentCommand, RecordOutcome};
 use aggregates::reconciliation::ObjectDrift;
 use aggregates::subscription::{ProviderObservation, Subscription, SubscriptionCommand};
@@ -19,13 +20,12 @@ use cqrs_es::Aggregate;
 use sqlx::SqlitePool;
 
 use crate::error::AppError;
-use crate::provider::PaymentProvider;
+use crate::provider::{PaymentProvider, ProviderSubscription};
 use crate::store::{Cqrs, InvoiceCqrs};
 use crate::usecases::common::execute_with_retry;
 use crate::usecases::invoices::numbering::apply_provider_state;
 use crate::usecases::plans::PriceBook;
 use crate::usecases::provider_state::{invoice_state, subscription_state};
-use aggregates::invoice::{Invoice, InvoiceNumber};
 
 /// Candidates read from a view per query: the pass pages through them, however many.
 const PAGE: i64 = 100;
@@ -235,7 +235,7 @@ impl ObjectPass {
     async fn subscription_differs(
         &self,
         id: &str,
-        provider: &crate::provider::ProviderSubscription,
+        provider: &ProviderSubscription,
     ) -> Result<bool, AppError> {
         let row: Option<(String, bool, Option<String>)> = sqlx::query_as(
             "SELECT status, cancel_at_period_end, current_period_end FROM subscriptions
