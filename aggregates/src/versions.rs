@@ -8,6 +8,7 @@
 //! | Aggregate | Events | Version | Change |
 //! |---|---|---|---|
 //! | Subscription | `SubscriptionRecorded`, `SubscriptionStateChanged` | 1.1 | `state.interval_count` (older: 1) |
+//! | Reconciliation | `ReconciliationRun` | 1.1 | `objects_checked`, `objects_differing`, `objects_repaired` (older: 0) |
 
 use cqrs_es::persist::{EventUpcaster, SemanticVersion, SerializedEvent};
 use serde_json::Value;
@@ -22,12 +23,20 @@ struct Upcast {
 }
 
 /// Every upcast, oldest version first (they apply in this order).
-const UPCASTS: &[Upcast] = &[Upcast {
-    aggregate_type: "Subscription",
-    event_types: &["SubscriptionRecorded", "SubscriptionStateChanged"],
-    version: "1.1",
-    apply: subscription_state_interval_count,
-}];
+const UPCASTS: &[Upcast] = &[
+    Upcast {
+        aggregate_type: "Subscription",
+        event_types: &["SubscriptionRecorded", "SubscriptionStateChanged"],
+        version: "1.1",
+        apply: subscription_state_interval_count,
+    },
+    Upcast {
+        aggregate_type: "Reconciliation",
+        event_types: &["ReconciliationRun"],
+        version: "1.1",
+        apply: reconciliation_run_object_counts,
+    },
+];
 
 /// 1.0 → 1.1: a subscription's state gained `interval_count`. Every state recorded before was
 /// of a price billed every single interval (the only kind billstream's catalog creates).
@@ -39,6 +48,21 @@ fn subscription_state_interval_count(mut payload: Value) -> Value {
         .and_then(Value::as_object_mut);
     if let Some(state) = state {
         state.entry("interval_count").or_insert(Value::from(1));
+    }
+    payload
+}
+
+/// 1.0 → 1.1: a run gained the counts of its object pass. Runs before compared events only:
+/// no object was compared, found behind or repaired.
+fn reconciliation_run_object_counts(mut payload: Value) -> Value {
+    let fields = payload
+        .as_object_mut()
+        .and_then(|variant| variant.values_mut().next())
+        .and_then(Value::as_object_mut);
+    if let Some(fields) = fields {
+        for count in ["objects_checked", "objects_differing", "objects_repaired"] {
+            fields.entry(count).or_insert(Value::from(0));
+        }
     }
     payload
 }
@@ -113,6 +137,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::reconciliation::ReconciliationEvent;
     use crate::subscription::SubscriptionEvent;
 
     /// A `SubscriptionRecorded` as billstream 1.0 stored it.
@@ -131,6 +156,32 @@ mod tests {
         };
         assert_eq!(state.interval_count, 1);
         assert_eq!(state.amount, Some(990));
+    }
+
+    /// A `ReconciliationRun` as billstream 1.0 stored it, before the object pass.
+    const RUN_1_0: &str = r#"{"ReconciliationRun":{"since":"2026-11-01T00:00:00Z","until":"2026-12-01T00:00:00Z","listed":12,"missing":1,"repaired":1}}"#;
+
+    #[test]
+    fn a_stored_1_0_reconciliation_run_reads_as_one_that_compared_no_objects() {
+        let stored: Value = serde_json::from_str(RUN_1_0).unwrap();
+        assert!(serde_json::from_value::<ReconciliationEvent>(stored.clone()).is_err());
+        let (payload, version) = upcast("Reconciliation", "ReconciliationRun", "1.0", stored);
+        assert_eq!(version, "1.1");
+        let ReconciliationEvent::ReconciliationRun {
+            listed,
+            objects_checked,
+            objects_differing,
+            objects_repaired,
+            ..
+        } = serde_json::from_value(payload).unwrap()
+        else {
+            panic!("not a ReconciliationRun");
+        };
+        assert_eq!(listed, 12);
+        assert_eq!(
+            (objects_checked, objects_differing, objects_repaired),
+            (0, 0, 0)
+        );
     }
 
     #[test]

@@ -106,7 +106,8 @@ pub(super) fn spawn_projector_loop(projector: Arc<Projector>) -> JoinHandle<()> 
 /// How far back Stripe lists events: the window of a first run.
 const PROVIDER_RETENTION: chrono::Duration = chrono::Duration::days(30);
 
-/// Every `interval`, feeds the inbox the provider's events it never received. Each run's window
+/// Every `interval`, feeds the inbox the provider's events it never received and brings the
+/// objects behind the provider's forward (`Reconciler`). Each run's window
 /// starts one interval before the last run's end, so consecutive windows overlap (an event
 /// created while a run was listing is seen by the next) and a server stopped for a while looks
 /// back over all it missed, up to what the provider keeps.
@@ -131,14 +132,20 @@ pub(super) fn spawn_reconcile_loop(
                 }
             };
             match reconciler.run(since, false).await {
-                Ok(report) if report.repaired.is_empty() => {
-                    tracing::debug!(listed = report.listed, "reconciled: nothing missing")
+                Ok(report) if report.repaired.is_empty() && report.objects.repaired.is_empty() => {
+                    tracing::debug!(
+                        listed = report.listed,
+                        objects = report.objects.checked,
+                        "reconciled: nothing missing"
+                    )
                 }
                 Ok(report) => tracing::warn!(
                     listed = report.listed,
                     missing = report.missing.len(),
                     repaired = report.repaired.len(),
-                    "reconciled: provider events never received were fed into the inbox"
+                    objects = report.objects.checked,
+                    objects_repaired = report.objects.repaired.len(),
+                    "reconciled: what billstream never heard of was repaired from the provider"
                 ),
                 Err(error) => tracing::warn!(%error, "reconciliation failed; will retry"),
             }

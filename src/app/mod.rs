@@ -44,6 +44,7 @@ use crate::usecases::clock::{Clock, SystemClock};
 use crate::usecases::customers::CustomerService;
 use crate::usecases::invoices::{DocumentSettings, InvoiceService};
 use crate::usecases::operators::reconcile::Reconciler;
+use crate::usecases::operators::reconcile_objects::ObjectPass;
 use crate::usecases::password_reset::PasswordResetService;
 use crate::usecases::payments::PaymentService;
 use crate::usecases::plans::PriceBook;
@@ -240,18 +241,27 @@ impl Application {
                 Arc::new(commands.cqrs()),
                 Arc::new(commands.cqrs()),
                 invoices.clone(),
-                prices,
+                prices.clone(),
             )),
             inbox_wake.clone(),
         );
         let reconcile = config.reconcile.interval.map(|interval| {
             let runs = Arc::new(commands.cqrs());
+            let objects = ObjectPass::new(
+                pool.clone(),
+                reconcile_provider.clone(),
+                Arc::new(commands.cqrs()),
+                Arc::new(commands.cqrs()),
+                Arc::new(commands.cqrs()),
+                prices,
+            );
             let reconciler = Reconciler::new(
                 reconcile_provider,
                 inbox.clone(),
                 runs,
                 Some(inbox_wake.clone()),
-            );
+            )
+            .with_objects(objects);
             (Arc::new(reconciler), interval)
         });
         let state = AppState {

@@ -1,6 +1,7 @@
 //! `billstream reconcile [--since TIME] [--dry-run]`: compares the provider's events (the
 //! sandbox's, or Stripe's last 30 days) with the webhook inbox, feeds the inbox every event it
-//! never received and records the run; prints a summary. The running service's inbox worker
+//! never received, compares the objects billstream holds in a changeable state with the
+//! provider's and brings forward those behind, and records the run; prints a summary. The running service's inbox worker
 //! applies what was fed, as it applies any delivery; the command waits a little (`--wait`) to
 //! say how each one ended.
 
@@ -19,6 +20,8 @@ use crate::store::cqrs_for;
 use crate::store::group_commit::{GroupCommit, GroupCommitSettings};
 use crate::store::pool as db;
 use crate::usecases::operators::reconcile::{ReconcileReport, Reconciler};
+use crate::usecases::operators::reconcile_objects::ObjectPass;
+use crate::usecases::plans::{PlanCatalog, PriceBook};
 use projections::WriteGate;
 
 /// How far back Stripe lists events, and the default window.
@@ -58,7 +61,18 @@ pub async fn run(config: &Config, args: ReconcileArgs) -> anyhow::Result<()> {
         }
     };
     let runs = Arc::new(cqrs_for(pool.clone(), &writer, None, ()));
-    let reconciler = Reconciler::new(provider, inbox.clone(), runs, None);
+    let plans = Arc::new(PlanCatalog::load(config.plans_file.as_deref())?);
+    // No projector here: the running service's projector brings the views up to date with
+    // what the object pass records, as it does with every other writer's events.
+    let objects = ObjectPass::new(
+        pool.clone(),
+        provider.clone(),
+        Arc::new(cqrs_for(pool.clone(), &writer, None, ())),
+        Arc::new(cqrs_for(pool.clone(), &writer, None, ())),
+        Arc::new(cqrs_for(pool.clone(), &writer, None, ())),
+        Arc::new(PriceBook::new(plans, provider.clone())),
+    );
+    let reconciler = Reconciler::new(provider, inbox.clone(), runs, None).with_objects(objects);
     let report = reconciler.run(since, args.dry_run).await?;
     print_report(&report);
     if !report.repaired.is_empty() && args.wait > 0 {
@@ -97,7 +111,8 @@ fn print_report(report: &ReconcileReport) {
         for event in &report.missing {
             println!("    {}  {}", event.stripe_event_id, event.event_type);
         }
-        println!("Nothing was changed; run without --dry-run to feed them into the inbox.");
+        print_objects(report);
+        println!("Nothing was changed; run without --dry-run to repair them.");
         return;
     }
     println!(
@@ -107,8 +122,36 @@ fn print_report(report: &ReconcileReport) {
     for event in &report.repaired {
         println!("    {}  {}", event.stripe_event_id, event.event_type);
     }
+    print_objects(report);
     if let Some(run_id) = &report.run_id {
         println!("Recorded as reconciliation run {run_id}.");
+    }
+}
+
+/// The object pass: what it compared, found behind the provider, and (unless a dry run)
+/// brought forward.
+fn print_objects(report: &ReconcileReport) {
+    let objects = &report.objects;
+    println!("The provider's objects billstream holds in a state that can still change:");
+    println!("  compared   {:>6}", objects.checked);
+    println!(
+        "  behind     {:>6}  (the provider's state is ahead of billstream's)",
+        objects.differing.len()
+    );
+    let listed = if report.dry_run {
+        &objects.differing
+    } else {
+        println!(
+            "  repaired   {:>6}  (brought forward by this run)",
+            objects.repaired.len()
+        );
+        &objects.repaired
+    };
+    for object in listed {
+        println!(
+            "    {} {} ({})  {} -> {}",
+            object.object, object.id, object.provider_id, object.from_status, object.to_status
+        );
     }
 }
 

@@ -170,4 +170,14 @@ pub trait PaymentProvider: Send + Sync {
     /// Every event the provider created at or after `since` (Unix seconds) that it still
     /// keeps (Stripe: 30 days), oldest first: what reconciliation compares with the inbox.
     async fn list_events(&self, since: i64) -> Result<Vec<ListedEvent>, ProviderError>;
+
+    /// The subscription as the provider sees it now: what reconciliation compares with
+    /// billstream's when no event told of a change.
+    async fn retrieve_subscription(
+        &self,
+        subscription_id: &str,
+    ) -> Result<ProviderSubscription, ProviderError>;
+
+    /// The invoice as the provider sees it now (reconciliation's object pass).
+    async fn retrieve_invoice(&self, invoice_id: &str) -> Result<ProviderInvoice, ProviderError>;
 }

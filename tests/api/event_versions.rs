@@ -74,3 +74,50 @@ async fn a_subscription_stored_as_version_1_0_loads_through_the_store_and_the_vi
     .unwrap();
     assert_eq!(interval_count, 1);
 }
+
+/// A reconciliation run as billstream stored it at event version 1.0, before the object pass,
+/// with the lost event it fed.
+const RUN_1_0: &str = r#"{"ReconciliationRun":{"since":"2026-11-01T00:00:00Z","until":"2026-12-01T00:00:00Z","listed":12,"missing":1,"repaired":1}}"#;
+const DRIFT_1_0: &str =
+    r#"{"DriftRepaired":{"stripe_event_id":"evt_old","event_type":"invoice.paid"}}"#;
+
+#[tokio::test]
+async fn a_reconciliation_run_stored_as_version_1_0_lists_as_one_that_compared_no_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("billstream.db");
+    let pool = open_pool(&db_path).await;
+    for (sequence, event_type, payload) in [
+        (1, "ReconciliationRun", RUN_1_0),
+        (2, "DriftRepaired", DRIFT_1_0),
+    ] {
+        sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type,
+                                 event_version, payload, metadata)
+             VALUES ('Reconciliation', 'run-old', ?, ?, '1.0', ?, '{}')",
+        )
+        .bind(sequence)
+        .bind(event_type)
+        .bind(payload)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let app = spawn_app_on_with(
+        &db_path,
+        &[
+            ("OPERATOR_TOKEN", OPERATOR),
+            ("SANDBOX_WEBHOOK_URL", &nowhere_url()),
+        ],
+    )
+    .await;
+    let runs = app
+        .get_json("/api/admin/reconciliations", Some(OPERATOR))
+        .await;
+    let run = &runs["data"][0];
+    assert_eq!(run["run_id"], "run-old", "{runs}");
+    assert_eq!(run["listed"], 12);
+    assert_eq!(run["repaired"][0]["stripe_event_id"], "evt_old");
+    assert_eq!(run["objects_checked"], 0);
+    assert_eq!(run["objects_differing"], 0);
+    assert_eq!(run["objects_repaired"], serde_json::json!([]));
+}

@@ -183,7 +183,7 @@ pub(crate) async fn a_lost_success(extra: &[(&str, &str)]) -> (TestApp, String, 
 }
 
 /// The recorded runs, oldest first.
-async fn runs(app: &TestApp) -> Vec<Value> {
+pub(crate) async fn runs(app: &TestApp) -> Vec<Value> {
     let runs: Value = app
         .get("/api/admin/reconciliations", Some(OPERATOR))
         .await

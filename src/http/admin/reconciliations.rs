@@ -1,5 +1,6 @@
 //! `GET /api/admin/reconciliations`: the reconciliation runs recorded in the log, each with
-//! the provider events it fed into the webhook inbox.
+//! the provider events it fed into the webhook inbox and the objects it brought forward to the
+//! provider's state.
 
 use axum::extract::{Query, State};
 use axum::Json;
@@ -10,6 +11,8 @@ use super::super::error::ApiError;
 use super::super::AppState;
 use super::timeline::TimelineParams;
 use super::{query, Operator};
+use aggregates::reconciliation::ObjectDrift;
+
 use crate::usecases::operators::reconciliations::{self, RunRecord};
 
 /// A provider event fed into the inbox.
@@ -21,9 +24,36 @@ pub(super) struct RepairBody {
     kind: String,
 }
 
+/// An object brought forward to the provider's state by its own aggregate.
+#[derive(Serialize, ToSchema)]
+pub(super) struct ObjectRepairBody {
+    /// `payment_intent`, `subscription` or `invoice`.
+    object: String,
+    /// billstream's id of the payment, subscription or invoice.
+    id: String,
+    /// The provider's id (`pi_…`, `sub_…`, `in_…`).
+    provider_id: String,
+    /// Its status at billstream before the run.
+    from_status: String,
+    /// Its status at the provider, which billstream now holds.
+    to_status: String,
+}
+
+impl From<ObjectDrift> for ObjectRepairBody {
+    fn from(object: ObjectDrift) -> Self {
+        Self {
+            object: object.object,
+            id: object.id,
+            provider_id: object.provider_id,
+            from_status: object.from_status,
+            to_status: object.to_status,
+        }
+    }
+}
+
 /// One run.
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"position": 42, "run_id": "8d1f0c52-5b7e-4f59-9a55-3f1c7b0f2a11", "recorded_at": "2026-12-01T10:00:00.123Z", "since": "2026-11-01T10:00:00Z", "until": "2026-12-01T10:00:00Z", "listed": 120, "missing": 1, "repaired": [{"stripe_event_id": "evt_1QxYz", "type": "payment_intent.succeeded"}]}))]
+#[schema(example = json!({"position": 42, "run_id": "8d1f0c52-5b7e-4f59-9a55-3f1c7b0f2a11", "recorded_at": "2026-12-01T10:00:00.123Z", "since": "2026-11-01T10:00:00Z", "until": "2026-12-01T10:00:00Z", "listed": 120, "missing": 1, "repaired": [{"stripe_event_id": "evt_1QxYz", "type": "payment_intent.succeeded"}], "objects_checked": 14, "objects_differing": 1, "objects_repaired": [{"object": "payment_intent", "id": "0f9c3a5e-2b1d-4c8e-9a7f-6d5e4c3b2a10", "provider_id": "pi_3QxYz", "from_status": "requires_action", "to_status": "succeeded"}]}))]
 pub(super) struct RunBody {
     /// The log position of the run's `ReconciliationRun` event.
     position: i64,
@@ -39,6 +69,14 @@ pub(super) struct RunBody {
     missing: u64,
     /// The missing events this run fed into the inbox (the others arrived meanwhile).
     repaired: Vec<RepairBody>,
+    /// Objects in a state that can still change (payments not final, subscriptions not
+    /// ended, draft and open invoices) compared with the provider's; 0 for runs recorded
+    /// before the object pass.
+    objects_checked: u64,
+    /// Compared objects billstream held behind the provider.
+    objects_differing: u64,
+    /// The differing objects this run brought forward (the others caught up meanwhile).
+    objects_repaired: Vec<ObjectRepairBody>,
 }
 
 impl From<RunRecord> for RunBody {
@@ -62,6 +100,9 @@ impl From<RunRecord> for RunBody {
                     kind: event.event_type,
                 })
                 .collect(),
+            objects_checked: run.objects_checked,
+            objects_differing: run.objects_differing,
+            objects_repaired: run.objects_repaired.into_iter().map(Into::into).collect(),
         }
     }
 }

@@ -395,4 +395,21 @@ impl PaymentProvider for SandboxProvider {
     async fn list_events(&self, since: i64) -> Result<Vec<ListedEvent>, ProviderError> {
         outbox::list_since(&self.pool, since).await
     }
+
+    async fn retrieve_subscription(
+        &self,
+        subscription_id: &str,
+    ) -> Result<ProviderSubscription, ProviderError> {
+        let mut conn = self.pool.acquire().await?;
+        billing_decode::subscription(
+            &subscriptions::load(&mut conn, subscription_id)
+                .await?
+                .object,
+        )
+    }
+
+    async fn retrieve_invoice(&self, invoice_id: &str) -> Result<ProviderInvoice, ProviderError> {
+        let mut conn = self.pool.acquire().await?;
+        billing_decode::invoice(&invoices::load(&mut conn, invoice_id).await?)
+    }
 }

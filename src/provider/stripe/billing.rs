@@ -250,6 +250,18 @@ impl StripeProvider {
         self.stripe_update_subscription(request, key).await
     }
 
+    /// The subscription as Stripe has it now.
+    pub(super) async fn stripe_retrieve_subscription(
+        &self,
+        id: &str,
+    ) -> Result<ProviderSubscription, ProviderError> {
+        let subscription = self
+            .call(&FormRequest::get(format!("/subscriptions/{id}")), None)
+            .await
+            .map_err(missing_subscription)?;
+        billing_decode::subscription(&subscription)
+    }
+
     pub(super) async fn stripe_change_price(
         &self,
         id: &str,
@@ -268,7 +280,8 @@ impl StripeProvider {
             .await
     }
 
-    pub(super) async fn retrieve_invoice(
+    /// The invoice as Stripe has it now, decoded leniently like every answer.
+    pub(super) async fn stripe_retrieve_invoice(
         &self,
         id: &str,
     ) -> Result<ProviderInvoice, ProviderError> {
@@ -333,7 +346,7 @@ impl StripeProvider {
                 self.call(&tax, Some(&format!("{key}-tax-{index}"))).await?;
             }
         }
-        self.retrieve_invoice(&invoice_id).await
+        self.stripe_retrieve_invoice(&invoice_id).await
     }
 
     /// Creates a credit note (`POST /v1/credit_notes`) of one custom line of `amount`, tax
@@ -377,7 +390,7 @@ impl StripeProvider {
         }
         match self.send(&request, Some(key)).await {
             Ok(invoice) => billing_decode::invoice(&invoice),
-            Err(Failure::CardError { .. }) => self.retrieve_invoice(id).await,
+            Err(Failure::CardError { .. }) => self.stripe_retrieve_invoice(id).await,
             Err(failure) => Err(missing_invoice(failure.into_error())),
         }
     }

@@ -303,4 +303,17 @@ impl PaymentProvider for StripeProvider {
     async fn list_events(&self, since: i64) -> Result<Vec<ListedEvent>, ProviderError> {
         self.stripe_list_events(since).await
     }
+
+    #[tracing::instrument(skip_all)]
+    async fn retrieve_subscription(
+        &self,
+        subscription_id: &str,
+    ) -> Result<ProviderSubscription, ProviderError> {
+        self.stripe_retrieve_subscription(subscription_id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn retrieve_invoice(&self, invoice_id: &str) -> Result<ProviderInvoice, ProviderError> {
+        self.stripe_retrieve_invoice(invoice_id).await
+    }
 }

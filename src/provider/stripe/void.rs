@@ -16,7 +16,7 @@ impl StripeProvider {
         id: &str,
         key: &str,
     ) -> Result<ProviderInvoice, ProviderError> {
-        let current = self.retrieve_invoice(id).await?;
+        let current = self.stripe_retrieve_invoice(id).await?;
         if current.status != "draft" {
             return self.stripe_invoice_action(id, "void", None, key).await;
         }

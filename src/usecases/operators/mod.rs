@@ -3,7 +3,7 @@
 //! from the log (`timeline`, one human line per event from `summary`), the webhook inbox's
 //! contents and re-queueing (`inbox`), the projections' health (`projections`), rebuilds of a
 //! view as background jobs (`rebuilds`), repair from the provider's event list (`reconcile`)
-//! and the runs recorded (`reconciliations`), and the secrets an operator never sees
+//! and from its objects (`reconcile_objects`), and the runs recorded (`reconciliations`), and the secrets an operator never sees
 //! (`redact`). Read-only except for re-queueing an inbox event, rebuilding a view and
 //! reconciling. May import the domain, the projections, `store`, `inbox` and the provider
 //! port — never HTTP.
@@ -13,6 +13,7 @@ pub mod inbox;
 pub mod projections;
 pub mod rebuilds;
 pub mod reconcile;
+pub mod reconcile_objects;
 pub mod reconciliations;
 pub mod redact;
 pub mod summary;

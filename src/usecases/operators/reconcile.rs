@@ -5,14 +5,19 @@
 //! applies them as usual; the inbox's unique Stripe event id makes this exactly once, whoever
 //! stores an event first (the late delivery, another run, this one). Each run is recorded in
 //! the log (`ReconciliationRun`, then one `DriftRepaired` per event it fed); a dry run only
-//! reports, and changes nothing: neither the inbox nor the log.
+//! reports, and changes nothing: neither the inbox nor the log. With an object pass
+//! (`reconcile_objects`), a run also compares the objects billstream holds in a state that can
+//! still change with the provider's, and records one `ObjectRepaired` per object it brought
+//! forward.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use aggregates::reconciliation::{LostEvent, Reconciliation, RecordRun};
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
+use super::reconcile_objects::{ObjectPass, ObjectReport};
 use crate::error::AppError;
 use crate::inbox::{Inbox, Stored};
 use crate::provider::{ListedEvent, PaymentProvider};
@@ -32,6 +37,8 @@ pub struct ReconcileReport {
     pub missing: Vec<LostEvent>,
     /// Missing events this run stored in the inbox (none in a dry run).
     pub repaired: Vec<LostEvent>,
+    /// The object pass: what it compared, found behind and repaired (empty without one).
+    pub objects: ObjectReport,
     pub dry_run: bool,
 }
 
@@ -42,6 +49,8 @@ pub struct Reconciler {
     runs: Arc<Cqrs<Reconciliation>>,
     /// Wakes the inbox worker of this process, when there is one (the server's).
     wake: Option<Arc<Notify>>,
+    /// Compares the objects themselves, when set.
+    objects: Option<ObjectPass>,
 }
 
 impl Reconciler {
@@ -56,7 +65,14 @@ impl Reconciler {
             inbox,
             runs,
             wake,
+            objects: None,
         }
+    }
+
+    /// Also compares billstream's changeable objects with the provider's on every run.
+    pub fn with_objects(mut self, objects: ObjectPass) -> Self {
+        self.objects = Some(objects);
+        self
     }
 
     /// Reconciles the events created from `since` until now; `dry_run` only reports.
@@ -80,9 +96,26 @@ impl Reconciler {
             listed: listed.len(),
             missing: missing.iter().map(|event| lost(event)).collect(),
             repaired: Vec::new(),
+            objects: ObjectReport::default(),
             dry_run,
         };
+        // Named before the object pass, whose repairs carry it in their metadata.
+        let run_id = uuid::Uuid::new_v4().to_string();
+        // The objects of missing events are the events' to repair, whoever applies first.
+        let left_to_events: HashSet<String> = missing
+            .iter()
+            .flat_map(|event| {
+                [
+                    event.envelope.object_id.clone(),
+                    event.envelope.payment_intent.clone(),
+                ]
+            })
+            .flatten()
+            .collect();
         if dry_run {
+            if let Some(objects) = &self.objects {
+                report.objects = objects.run(&run_id, true, &left_to_events).await?;
+            }
             return Ok(report);
         }
         for event in missing {
@@ -101,13 +134,18 @@ impl Reconciler {
                 wake.notify_one();
             }
         }
-        let run_id = uuid::Uuid::new_v4().to_string();
+        if let Some(objects) = &self.objects {
+            report.objects = objects.run(&run_id, false, &left_to_events).await?;
+        }
         let command = RecordRun {
             since,
             until,
             listed: report.listed as u64,
             missing: report.missing.clone(),
             repaired: report.repaired.clone(),
+            objects_checked: report.objects.checked,
+            objects_differing: report.objects.differing.clone(),
+            objects_repaired: report.objects.repaired.clone(),
         };
         execute_with_retry(&self.runs, &run_id, command, Default::default()).await?;
         report.run_id = Some(run_id);

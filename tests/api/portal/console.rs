@@ -230,6 +230,37 @@ async fn the_reconciliation_runs_page_lists_a_repaired_run_and_the_charts_draw_i
 }
 
 #[tokio::test]
+async fn the_reconciliation_runs_page_shows_an_object_brought_forward() {
+    let (app, payment_id, _lost) = crate::reconcile::a_lost_success(&[]).await;
+    let intent: String =
+        sqlx::query_scalar("SELECT payment_intent_id FROM payments WHERE payment_id = ?")
+            .bind(&payment_id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    // The lost event falls before the window: the object pass repairs the payment.
+    tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    let since = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    crate::reconcile::reconcile(&app, &["--since", &since]).await;
+    let cookie = console_cookie(&app, crate::reconcile::OPERATOR).await;
+    let body = browser_like()
+        .get(app.url("/admin/reconciliations"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains(&format!(
+            "payment_intent {intent}: requires_action → succeeded"
+        )),
+        "{body}"
+    );
+}
+
+#[tokio::test]
 async fn a_time_the_event_log_cannot_read_is_said_so_instead_of_ignored() {
     let app = console_app().await;
     let cookie = console_cookie(&app, TOKEN).await;
