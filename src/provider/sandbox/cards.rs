@@ -118,6 +118,17 @@ pub fn looks_like_card_number(raw: &str) -> bool {
             .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-'))
 }
 
+/// The sandbox's PaymentMethod for a test card number — `(id, brand, last4)` — as Stripe's API
+/// makes one for Stripe.js; `None` for a number that is not one of the test cards.
+pub fn test_payment_method(
+    card_number: &str,
+) -> Option<(&'static str, &'static str, &'static str)> {
+    if !looks_like_card_number(card_number) {
+        return None;
+    }
+    resolve(card_number).map(|card| (card.payment_method, card.brand, card.last4))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@
 //! `payments` (intents, confirmations, 3-D Secure), `refunds`, `subscriptions`, `invoices`,
 //! `credit_notes`,
 //! `collection` (charging an invoice), `prices`, `cycle` (what falls due) on the test `clock`;
-//! `cards`, `ids`, `idempotency` and `outbox` serve them all. Files here may import the
+//! `cards`, `documents` (the stored objects), `ids`, `idempotency` and `outbox` serve them all. Files here may import the
 //! provider's neutral types, `stripe`'s wire decoding, metadata keys and signing (the sandbox
 //! answers in Stripe's shapes), the write gate it shares with the service, and `crate::config`.
 
@@ -18,6 +18,7 @@ mod collection;
 mod credit_notes;
 mod customers;
 mod cycle;
+mod documents;
 mod idempotency;
 mod ids;
 mod invoices;
@@ -31,8 +32,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use projections::{WriteGate, WriteTurn};
-use serde_json::{json, Value};
-use sqlx::{SqliteConnection, SqlitePool};
+use serde_json::json;
+use sqlx::SqlitePool;
 use tokio::sync::Notify;
 
 use super::stripe::{billing_decode, decode, metadata};
@@ -41,6 +42,8 @@ use super::{
     NewRefund, NewSubscription, PaymentIntent, PaymentProvider, PlanPrice, ProviderCustomer,
     ProviderError, ProviderInvoice, ProviderSubscription, Refund,
 };
+pub use cards::test_payment_method;
+use documents::{corrupt, load_document};
 use idempotency::at_clock_time;
 use invoices::InvoiceAction;
 use subscriptions::SubscriptionChange;
@@ -53,38 +56,6 @@ pub struct SandboxProvider {
     gate: WriteGate,
     /// Wakes the webhook delivery worker when an event is queued.
     outbox_wake: Arc<Notify>,
-}
-
-/// A stored document that no longer reads as one.
-fn corrupt(what: &str) -> ProviderError {
-    ProviderError::Provider(format!("corrupt sandbox {what} record"))
-}
-
-/// The sandbox's PaymentMethod for a test card number — `(id, brand, last4)` — as Stripe's API
-/// makes one for Stripe.js; `None` for a number that is not one of the test cards.
-pub fn test_payment_method(
-    card_number: &str,
-) -> Option<(&'static str, &'static str, &'static str)> {
-    if !cards::looks_like_card_number(card_number) {
-        return None;
-    }
-    cards::resolve(card_number).map(|card| (card.payment_method, card.brand, card.last4))
-}
-
-/// The Stripe-shaped document `sql` selects for `id`; `missing` when there is none.
-async fn load_document(
-    conn: &mut SqliteConnection,
-    sql: &'static str,
-    id: &str,
-    missing: ProviderError,
-) -> Result<Value, ProviderError> {
-    let object: Option<String> = sqlx::query_scalar(sql)
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let object = object.ok_or(missing)?;
-    serde_json::from_str(&object)
-        .map_err(|error| ProviderError::Provider(format!("corrupt sandbox record: {error}")))
 }
 
 impl SandboxProvider {
