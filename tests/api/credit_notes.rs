@@ -94,6 +94,12 @@ async fn a_partial_credit_note_reduces_what_is_due_and_is_a_valid_factur_x_credi
 
     let number = note["number"].as_str().unwrap();
     let pdf = note_file(&app, &token, number, "pdf").await;
+    // The note's own link leads to the same document.
+    let linked = app
+        .get(note["pdf_url"].as_str().unwrap(), Some(&token))
+        .await;
+    assert_eq!(linked.status(), StatusCode::OK, "{}", note["pdf_url"]);
+    assert_eq!(linked.bytes().await.unwrap().to_vec(), pdf);
     let report = facturx_check(&pdf);
     assert!(report.is_valid(), "{report:?}");
     let cii = report.xml.unwrap();

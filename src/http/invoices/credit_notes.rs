@@ -81,10 +81,7 @@ pub struct CreditNoteBody {
 impl From<CreditNoteRow> for CreditNoteBody {
     fn from(row: CreditNoteRow) -> Self {
         Self {
-            pdf_url: format!(
-                "/api/invoices/{}/credit-notes/{}/pdf",
-                row.invoice_id, row.number
-            ),
+            pdf_url: format!("/api/credit-notes/{}/pdf", row.number),
             lines: serde_json::from_str(&row.lines).unwrap_or_default(),
             credit_note_id: row.credit_note_id,
             invoice_id: row.invoice_id,
