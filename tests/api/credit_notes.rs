@@ -286,3 +286,39 @@ async fn a_retry_with_the_same_idempotency_key_returns_the_same_note() {
         .await;
     assert_eq!(listed["data"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_line_credited_one_unit_at_a_time_issues_every_note_with_its_legal_document() {
+    let app = spawn_app().await;
+    let token = customer(&app, "unit-by-unit@example.com", "Claire Dubois").await;
+    let response = app
+        .post_json(
+            "/api/invoices/create",
+            &json!({"currency": "eur", "finalize": true, "due_days": 30, "items": [
+                {"description": "Petit article", "quantity": 3, "unit_amount": 10, "tax_rate_bps": 500}
+            ]}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let invoice: Value = response.json().await.unwrap();
+    // 0,30 € at 5 % is 0,015 €: 0,02 € of VAT, which no unit's own rounding divides evenly.
+    assert_eq!(invoice["tax"], 2, "{invoice}");
+    let id = invoice["invoice_id"].as_str().unwrap();
+    let mut credited_tax = 0;
+    for _ in 0..3 {
+        let body = json!({"reason": "Un article rendu", "lines": [{"line": 0, "quantity": 1}]});
+        let (status, note) = credit(&app, &token, id, body).await;
+        assert_eq!(status, StatusCode::CREATED, "{note}");
+        credited_tax += note["tax"].as_i64().unwrap();
+        let pdf = note_file(&app, &token, note["number"].as_str().unwrap(), "pdf").await;
+        let report = facturx_check(&pdf);
+        assert!(report.is_valid(), "{note}: {report:?}");
+    }
+    assert_eq!(credited_tax, 2, "never more VAT than the invoice charged");
+    let after = app
+        .get_json(&format!("/api/invoices/{id}"), Some(&token))
+        .await;
+    assert_eq!(after["status"], "void", "{after}");
+    assert_eq!(after["amount_due"], 0, "{after}");
+}

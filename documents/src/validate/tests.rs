@@ -99,6 +99,31 @@ fn vat_exactly_half_a_cent_rounds_up() {
 }
 
 #[test]
+fn a_credit_note_line_may_carry_the_vat_left_one_unit_off_its_own_rounding() {
+    let mut note = doc_with(false);
+    note.kind = DocumentKind::CreditNote {
+        original_number: "BS-2026-000001".to_owned(),
+        original_issue_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+    };
+    // 10 cents at 5 % is half a cent: 1 cent by rounding, 0 left of the invoice's line.
+    assert!(check(&with(note.clone(), vec![line(1, 10, 500, 0)])).is_ok());
+    assert!(check(&with(note.clone(), vec![line(1, 10, 500, 2)])).is_ok());
+    assert!(matches!(
+        check(&with(note.clone(), vec![line(1, 10, 500, 3)])),
+        Err(DocumentError::LineVatMismatch { expected: 1, .. })
+    ));
+    assert!(matches!(
+        check(&with(note, vec![line(1, 0, 500, -1)])),
+        Err(DocumentError::LineVatMismatch { .. })
+    ));
+    // An invoice's lines stay exact.
+    assert!(matches!(
+        check(&with(doc_with(false), vec![line(1, 10, 500, 0)])),
+        Err(DocumentError::LineVatMismatch { expected: 1, .. })
+    ));
+}
+
+#[test]
 fn the_breakdown_has_one_group_per_rate_highest_first() {
     let doc = with(
         doc_with(false),
