@@ -20,7 +20,9 @@ pub enum DocumentError {
     },
     #[error("a document needs at least one line")]
     NoLines,
-    #[error("line {line}: quantity must be at least 1 (got {quantity})")]
+    #[error(
+        "line {line}: quantity must not be 0 (a credit is a negative quantity) (got {quantity})"
+    )]
     InvalidQuantity { line: usize, quantity: i64 },
     #[error("line {line}: unit price must not be negative (got {unit_price})")]
     NegativeUnitPrice { line: usize, unit_price: i64 },

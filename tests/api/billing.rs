@@ -278,6 +278,22 @@ async fn a_subscription_can_change_plan_cancel_at_period_end_resume_and_cancel_n
         "{renewal}"
     );
     assert!(renewal["total"].as_i64().unwrap() < 990, "{renewal}");
+    // Its legal document shows the unused time as a negative quantity at a positive price
+    // (EN 16931 forbids a negative price), and the validator accepts it.
+    let renewal_id = renewal["invoice_id"].as_str().unwrap();
+    let pdf = app
+        .get(&format!("/api/invoices/{renewal_id}/pdf"), Some(&token))
+        .await;
+    assert_eq!(pdf.status(), StatusCode::OK);
+    let report = crate::support::pdf_tools::facturx_check(&pdf.bytes().await.unwrap());
+    assert!(report.is_valid(), "{report:?}");
+    assert!(
+        report
+            .xml
+            .unwrap()
+            .contains("<ram:BilledQuantity unitCode=\"C62\">-1</ram:BilledQuantity>"),
+        "the unused time is one unit credited"
+    );
 
     let (_, canceled) = post(
         &app,

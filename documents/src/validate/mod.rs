@@ -2,7 +2,8 @@
 //! currency and the VAT breakdown.
 //!
 //! The service computes each line as `subtotal = quantity × unit_price` and
-//! `vat = round_half_up(subtotal × bps / 10 000)`, and the totals as the sums of the lines.
+//! `vat = round_half_up(subtotal × bps / 10 000)` (half away from zero for a credit line's
+//! negative quantity), and the totals as the sums of the lines.
 //! We recompute all of it and refuse any difference (but one minor unit of a credit note
 //! line's VAT, see `check_line`): a legal document must never print a total that the lines do
 //! not add up to.
@@ -241,7 +242,9 @@ fn check_line(doc: &InvoiceDocument, index: usize, line: &Line) -> Result<(), Do
             field: "lines[].description",
         });
     }
-    if line.quantity < 1 {
+    // A credit within an invoice (a plan change's unused time) is a negative quantity at a
+    // non-negative price: EN 16931 forbids a negative item price (BR-27), not a quantity.
+    if line.quantity == 0 {
         return Err(DocumentError::InvalidQuantity {
             line: index,
             quantity: line.quantity,
@@ -274,15 +277,21 @@ fn check_line(doc: &InvoiceDocument, index: usize, line: &Line) -> Result<(), Do
             given: line.subtotal,
         });
     }
-    // Half up on a non-negative numerator: add half the divisor, then truncate.
-    let vat = (i128::from(subtotal) * i128::from(line.vat_rate_bps) + 5_000) / 10_000;
+    // Half away from zero: a credit line's VAT is the opposite of the same charge's.
+    let base = i128::from(subtotal) * i128::from(line.vat_rate_bps);
+    let vat = if base < 0 {
+        -((-base + 5_000) / 10_000)
+    } else {
+        (base + 5_000) / 10_000
+    };
     let vat = i64::try_from(vat).map_err(|_| DocumentError::Overflow)?;
     // A credit note's line that takes the last part of an invoice line credits the VAT that
     // is left of it, which can be one minor unit off its own rounding (3 × 0,10 € at 5 % is
     // 0,02 € of VAT; credited one unit at a time, 0,01 + 0,01 + 0,00). EN 16931 allows it:
     // BR-CO-17 accepts a VAT amount within one unit of its rate applied to the base.
     let tolerance = if doc.is_credit_note() { 1 } else { 0 };
-    if line.vat < 0 || (vat - line.vat).abs() > tolerance {
+    let wrong_sign = (line.vat < 0 && subtotal >= 0) || (line.vat > 0 && subtotal <= 0);
+    if wrong_sign || (vat - line.vat).abs() > tolerance {
         return Err(DocumentError::LineVatMismatch {
             line: index,
             expected: vat,

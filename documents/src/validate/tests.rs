@@ -124,6 +124,28 @@ fn a_credit_note_line_may_carry_the_vat_left_one_unit_off_its_own_rounding() {
 }
 
 #[test]
+fn a_credit_within_an_invoice_is_a_negative_quantity_at_a_positive_price() {
+    // 3 × 10,00 € less 1 × 2,50 € of unused time; at 5.5 % the credit's 0,1375 € is -0,14 €.
+    let doc = with(
+        doc_with(false),
+        vec![line(3, 1_000, 550, 165), line(-1, 250, 550, -14)],
+    );
+    assert!(check(&doc).is_ok());
+    assert!(matches!(
+        check(&with(doc_with(false), vec![line(-1, 250, 550, -13)])),
+        Err(DocumentError::LineVatMismatch { expected: -14, .. })
+    ));
+    assert!(matches!(
+        check(&with(doc_with(false), vec![line(0, 250, 550, 0)])),
+        Err(DocumentError::InvalidQuantity { .. })
+    ));
+    assert!(matches!(
+        check(&with(doc_with(false), vec![line(1, -250, 550, -14)])),
+        Err(DocumentError::NegativeUnitPrice { .. })
+    ));
+}
+
+#[test]
 fn the_breakdown_has_one_group_per_rate_highest_first() {
     let doc = with(
         doc_with(false),

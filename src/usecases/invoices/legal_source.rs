@@ -61,10 +61,17 @@ pub async fn legal_document(
         .iter()
         .map(|line| {
             let amounts = line.amounts();
+            // A provider's credit line (a plan change's unused time) has a negative amount:
+            // EN 16931 wants it as a negative quantity at a positive price (BR-27).
+            let (quantity, unit_price) = if line.unit_amount < 0 {
+                (-line.quantity, -line.unit_amount)
+            } else {
+                (line.quantity, line.unit_amount)
+            };
             Line {
                 description: line.description.clone(),
-                quantity: line.quantity,
-                unit_price: line.unit_amount,
+                quantity,
+                unit_price,
                 vat_rate_bps: u32::try_from(line.tax_rate_bps).unwrap_or(u32::MAX),
                 subtotal: amounts.subtotal,
                 vat: amounts.tax,
