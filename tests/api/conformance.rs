@@ -34,6 +34,11 @@ async fn schemathesis(
     let authorization = format!("Authorization: Bearer {token}");
     let spec = app.url("/api/openapi.json");
     let mut args = vec![
+        // No stateful phase: with the credit notes' and reconciliation's `*_id` fields,
+        // schemathesis 4.32 infers a link it then rejects as invalid (a `credit_note_id`
+        // handed to `GET /api/invoices/{invoice_id}/pdf`) and runs no scenario at all.
+        "--phases",
+        "examples,coverage,fuzzing",
         "--checks",
         checks,
         "--seed",
