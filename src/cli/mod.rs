@@ -1,10 +1,11 @@
-//! The command line: `serve` (default), `migrate`, `replay`, `snapshot`, `events`, `inbox`,
+//! The command line: `serve` (default), `migrate`, `migrate-to`, `replay`, `snapshot`, `events`, `inbox`,
 //! `reconcile`, `mail`, `backup`, `restore`.
 
 mod backup;
 mod events;
 mod inbox;
 mod mail;
+mod migrate_to;
 mod reconcile;
 mod replay;
 mod snapshot;
@@ -30,6 +31,8 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Copy this database's event log into a PostgreSQL database, in order (resumable).
+    MigrateTo(migrate_to::MigrateToArgs),
     /// Rebuild views from the event log beside the live ones and swap them in (or `--verify`).
     Replay(replay::ReplayArgs),
     /// Write every view as it stood at a past time or log position into a new SQLite file.
@@ -60,6 +63,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             db::migrate(&pool).await?;
             eprintln!("migrations applied to {}", config.database_url);
         }
+        Command::MigrateTo(args) => migrate_to::run(&config, args).await?,
         Command::Replay(args) => replay::run(&config, args).await?,
         Command::Snapshot(args) => snapshot::run(&config, args).await?,
         Command::Events(args) => events::run(&config, args).await?,

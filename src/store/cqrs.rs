@@ -1,5 +1,5 @@
 //! The write side: cqrs-es frameworks over the event repository (sqlite-es reads,
-//! group-committed appends and snapshots).
+//! group-committed appends and snapshots), or over PostgreSQL's (`pg_cqrs_for`).
 
 use std::sync::Arc;
 
@@ -14,6 +14,7 @@ use sqlx::SqlitePool;
 
 use crate::store::event_repository::GroupCommitEventRepository;
 use crate::store::group_commit::GroupCommit;
+use crate::store::postgres::PgEventRepository;
 use crate::store::snapshot_store::SnapshotStore;
 
 /// The event store of aggregate `A`.
@@ -21,6 +22,12 @@ pub type EventStore<A> = SnapshotStore<A>;
 
 /// The command framework of aggregate `A`.
 pub type Cqrs<A> = CqrsFramework<A, EventStore<A>>;
+
+/// The event store of aggregate `A` on PostgreSQL.
+pub type PgEventStore<A> = SnapshotStore<A, PgEventRepository>;
+
+/// The command framework of aggregate `A` on PostgreSQL.
+pub type PgCqrs<A> = CqrsFramework<A, PgEventStore<A>>;
 
 /// Commands on invoices.
 pub type InvoiceCqrs = Cqrs<Invoice>;
@@ -54,6 +61,13 @@ pub fn event_store<A: Aggregate>(pool: SqlitePool, writer: &GroupCommit) -> Even
         GroupCommitEventRepository::new(pool, writer.clone()),
         vec![Box::new(Upcaster)],
     )
+}
+
+/// A framework for aggregate `A` on PostgreSQL, with the same upcasters and snapshots as on
+/// SQLite and no read models yet: nodes on PostgreSQL share the write side.
+pub fn pg_cqrs_for<A: Aggregate + 'static>(pool: sqlx::PgPool, services: A::Services) -> PgCqrs<A> {
+    let store = SnapshotStore::new(PgEventRepository::new(pool), vec![Box::new(Upcaster)]);
+    CqrsFramework::new(store, vec![], services)
 }
 
 /// A framework for aggregate `A`, appending through `writer`, whose commits are followed by a

@@ -1,7 +1,8 @@
 //! Persistence: the SQLite pool and migrations, the event repository, the group-commit writer,
 //! the cqrs-es wiring (every `Cqrs` alias), the event store with its snapshots
 //! (`snapshot_store`, `snapshots`), the servers' lock on the database file (`lock`)
-//! and the operators' backups and restores (`backup`). Knows SQL and cqrs-es; knows no HTTP,
+//! and the operators' backups and restores (`backup`); the same event store on PostgreSQL for
+//! several nodes on one database (`postgres`). Knows SQL and cqrs-es; knows no HTTP,
 //! no provider and no use case.
 
 pub mod backup;
@@ -10,6 +11,7 @@ pub mod event_repository;
 pub mod group_commit;
 pub mod lock;
 pub mod pool;
+pub mod postgres;
 pub mod snapshot_store;
 pub mod snapshots;
 

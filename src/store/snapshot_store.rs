@@ -22,22 +22,20 @@ use cqrs_es::{Aggregate, AggregateContext, AggregateError, EventEnvelope, EventS
 use super::event_repository::GroupCommitEventRepository;
 use super::snapshots::snapshot_every;
 
-/// The event store of aggregate `A`.
-pub struct SnapshotStore<A: Aggregate> {
-    repository: GroupCommitEventRepository,
+/// The event store of aggregate `A` over repository `R`: SQLite's group-committed one by
+/// default, or PostgreSQL's (`postgres::PgEventRepository`).
+pub struct SnapshotStore<A: Aggregate, R = GroupCommitEventRepository> {
+    repository: R,
     upcasters: Vec<Box<dyn EventUpcaster>>,
     /// Events between snapshots (`None`: `A` keeps none).
     every: Option<usize>,
     _aggregate: std::marker::PhantomData<A>,
 }
 
-impl<A: Aggregate> SnapshotStore<A> {
+impl<A: Aggregate, R: PersistedEventRepository> SnapshotStore<A, R> {
     /// A store over `repository` whose older event versions are raised by `upcasters` (in
     /// order) as they load, snapshotting `A` as often as [`snapshot_every`] says.
-    pub fn new(
-        repository: GroupCommitEventRepository,
-        upcasters: Vec<Box<dyn EventUpcaster>>,
-    ) -> Self {
+    pub fn new(repository: R, upcasters: Vec<Box<dyn EventUpcaster>>) -> Self {
         Self {
             repository,
             upcasters,
@@ -111,7 +109,9 @@ impl<A: Aggregate> AggregateContext<A> for SnapshotContext<A> {
     }
 }
 
-impl<A: Aggregate + Send + Sync> EventStore<A> for SnapshotStore<A> {
+impl<A: Aggregate + Send + Sync, R: PersistedEventRepository> EventStore<A>
+    for SnapshotStore<A, R>
+{
     type AC = SnapshotContext<A>;
 
     async fn load_events(

@@ -78,27 +78,42 @@ pub async fn find(
     let Some(row) = row else {
         return Ok(None);
     };
-    let last_sequence: i64 = row.try_get("last_sequence")?;
-    let current_snapshot: i64 = row.try_get("current_snapshot")?;
-    let payload: String = row.try_get("payload")?;
-    let read = serde_json::from_str::<Value>(&payload)
+    Ok(decode(
+        aggregate_type,
+        aggregate_id,
+        row.try_get("last_sequence")?,
+        row.try_get("current_snapshot")?,
+        &row.try_get::<String, _>("payload")?,
+    ))
+}
+
+/// A snapshot row as cqrs-es's snapshot; `None` (and a warning) for one whose payload is not
+/// JSON at all or whose numbers are out of range. Shared with PostgreSQL's store.
+pub fn decode(
+    aggregate_type: &str,
+    aggregate_id: &str,
+    last_sequence: i64,
+    current_snapshot: i64,
+    payload: &str,
+) -> Option<SerializedSnapshot> {
+    let read = serde_json::from_str::<Value>(payload)
         .ok()
         .zip(usize::try_from(last_sequence).ok())
         .zip(usize::try_from(current_snapshot).ok());
     match read {
-        Some(((aggregate, current_sequence), current_snapshot)) => Ok(Some(SerializedSnapshot {
+        Some(((aggregate, current_sequence), current_snapshot)) => Some(SerializedSnapshot {
             aggregate_id: aggregate_id.to_owned(),
             aggregate,
             current_sequence,
             current_snapshot,
-        })),
+        }),
         None => {
             tracing::warn!(
                 aggregate_type,
                 aggregate_id,
                 "unreadable snapshot passed over; the aggregate is replayed from its events"
             );
-            Ok(None)
+            None
         }
     }
 }

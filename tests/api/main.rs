@@ -36,6 +36,7 @@ mod payment_history;
 mod payment_refunds;
 mod payments;
 mod portal;
+mod postgres_store;
 mod profile;
 mod projections;
 mod provider_contract;
