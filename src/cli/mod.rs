@@ -1,5 +1,5 @@
-//! The command line: `serve` (default), `migrate`, `migrate-to`, `replay`, `snapshot`, `events`, `inbox`,
-//! `reconcile`, `mail`, `backup`, `restore`.
+//! The command line: `serve` (default), `migrate`, `migrate-to`, `replay`, `snapshot`,
+//! `events`, `inbox`, `reconcile`, `mail`, `backup`, `restore`.
 
 mod backup;
 mod events;

@@ -1,11 +1,12 @@
 //! The event repository on PostgreSQL: cqrs-es's `PersistedEventRepository` over
 //! `migrations/postgres/`'s `events` table.
 //!
-//! An append is one transaction: it moves `event_log_head` forward by its number of events
-//! (which locks that row until the transaction ends), inserts the events at the positions in
-//! between, with the claims their trigger makes, and the snapshot they make due, then commits.
-//! So positions are gap-free and in commit order, and an append that fails anywhere leaves
-//! nothing behind, its positions included.
+//! Appends go through the repository's group-commit writer (`group_commit`): the appends queued
+//! at one moment share one transaction that holds `event_log_head` (locking that row until it
+//! ends), inserts each command's events at the positions after it, with the claims their
+//! trigger makes and the snapshot they make due, each in a savepoint, then commits. So
+//! positions are gap-free and in commit order, and an append that fails leaves nothing behind,
+//! its positions included.
 //!
 //! Errors: the next sequence of the aggregate already taken (`events_pkey`), a claim already
 //! held (an e-mail, an invoice or credit-note number, a plan) and PostgreSQL's own
@@ -22,6 +23,7 @@ use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
 
+use super::group_commit::{Append, GroupCommit, Snapshot};
 use super::snapshots;
 
 /// PostgreSQL's SQLSTATEs for a lost race: a unique violation, a serialization failure, a
@@ -39,12 +41,16 @@ const REPLAY_BUFFER: usize = 256;
 #[derive(Clone)]
 pub struct PgEventRepository {
     pool: PgPool,
+    writer: GroupCommit,
 }
 
 impl PgEventRepository {
-    /// Reads and appends through `pool`.
+    /// Reads through `pool`, and appends through a group-commit writer of its own on it.
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            writer: GroupCommit::start(pool.clone()),
+            pool,
+        }
     }
 
     async fn select(
@@ -119,7 +125,7 @@ fn serialized_event(row: &PgRow) -> Result<SerializedEvent, PersistenceError> {
     read().map_err(|error| PersistenceError::DeserializationError(Box::new(error)))
 }
 
-fn persistence_error(error: sqlx::Error) -> PersistenceError {
+pub(super) fn persistence_error(error: sqlx::Error) -> PersistenceError {
     match &error {
         sqlx::Error::Database(database)
             if database
@@ -141,34 +147,37 @@ fn number(value: usize) -> Result<i64, PersistenceError> {
     i64::try_from(value).map_err(|error| PersistenceError::UnknownError(Box::new(error)))
 }
 
-/// The columns of a commit's events, one array each (one `INSERT … SELECT FROM UNNEST`).
-#[derive(Default)]
-struct EventColumns {
-    aggregate_ids: Vec<String>,
-    sequences: Vec<i64>,
-    event_types: Vec<String>,
-    event_versions: Vec<String>,
-    payloads: Vec<String>,
-    metadata: Vec<String>,
-}
-
-impl EventColumns {
-    fn of(events: &[SerializedEvent]) -> Result<Self, PersistenceError> {
-        let json = |value: &Value| {
-            serde_json::to_string(value)
-                .map_err(|error| PersistenceError::DeserializationError(Box::new(error)))
-        };
-        let mut columns = Self::default();
-        for event in events {
-            columns.aggregate_ids.push(event.aggregate_id.clone());
-            columns.sequences.push(number(event.sequence)?);
-            columns.event_types.push(event.event_type.clone());
-            columns.event_versions.push(event.event_version.clone());
-            columns.payloads.push(json(&event.payload)?);
-            columns.metadata.push(json(&event.metadata)?);
-        }
-        Ok(columns)
+/// A commit's events, one array per column, and the snapshot they make due.
+fn append_of(
+    aggregate_type: &str,
+    events: &[SerializedEvent],
+    snapshot_update: Option<(String, Value, usize)>,
+) -> Result<Append, PersistenceError> {
+    let json = |value: &Value| {
+        serde_json::to_string(value)
+            .map_err(|error| PersistenceError::DeserializationError(Box::new(error)))
+    };
+    let mut append = Append {
+        aggregate_type: aggregate_type.to_owned(),
+        ..Append::default()
+    };
+    for event in events {
+        append.aggregate_ids.push(event.aggregate_id.clone());
+        append.sequences.push(number(event.sequence)?);
+        append.event_types.push(event.event_type.clone());
+        append.event_versions.push(event.event_version.clone());
+        append.payloads.push(json(&event.payload)?);
+        append.metadata.push(json(&event.metadata)?);
     }
+    if let (Some((_, state, current_snapshot)), Some(last)) = (snapshot_update, events.last()) {
+        append.snapshot = Some(Snapshot {
+            aggregate_id: last.aggregate_id.clone(),
+            last_sequence: number(last.sequence)?,
+            current_snapshot: number(current_snapshot)?,
+            payload: json(&state)?,
+        });
+    }
+    Ok(append)
 }
 
 impl PersistedEventRepository for PgEventRepository {
@@ -202,59 +211,12 @@ impl PersistedEventRepository for PgEventRepository {
         events: &[SerializedEvent],
         snapshot_update: Option<(String, Value, usize)>,
     ) -> Result<(), PersistenceError> {
-        let Some(last) = events.last() else {
+        if events.is_empty() {
             return Ok(());
-        };
-        let columns = EventColumns::of(events)?;
-        let count = number(events.len())?;
-        let mut tx = self.pool.begin().await.map_err(persistence_error)?;
-        // The global lock, held to the commit: this transaction's positions follow every
-        // committed one, and no other append takes any until this one has ended.
-        let head: i64 = sqlx::query_scalar(
-            "UPDATE event_log_head SET last_position = last_position + $1 RETURNING last_position",
-        )
-        .bind(count)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(persistence_error)?;
-        sqlx::query(
-            "INSERT INTO events
-               (aggregate_type, aggregate_id, sequence, event_type, event_version, payload,
-                metadata, position)
-             SELECT $1, rows.aggregate_id, rows.sequence, rows.event_type, rows.event_version,
-                    rows.payload::jsonb, rows.metadata::jsonb, $2 + rows.ordinality
-               FROM UNNEST($3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[])
-                    WITH ORDINALITY
-                    AS rows (aggregate_id, sequence, event_type, event_version, payload, metadata,
-                             ordinality)
-              ORDER BY rows.ordinality",
-        )
-        .bind(A::TYPE)
-        .bind(head - count)
-        .bind(&columns.aggregate_ids)
-        .bind(&columns.sequences)
-        .bind(&columns.event_types)
-        .bind(&columns.event_versions)
-        .bind(&columns.payloads)
-        .bind(&columns.metadata)
-        .execute(&mut *tx)
-        .await
-        .map_err(persistence_error)?;
-        if let Some((_, state, current_snapshot)) = snapshot_update {
-            let payload = serde_json::to_string(&state)
-                .map_err(|error| PersistenceError::DeserializationError(Box::new(error)))?;
-            snapshots::upsert(
-                &mut tx,
-                A::TYPE,
-                &last.aggregate_id,
-                number(last.sequence)?,
-                number(current_snapshot)?,
-                &payload,
-            )
-            .await
-            .map_err(persistence_error)?;
         }
-        tx.commit().await.map_err(persistence_error)
+        self.writer
+            .append(append_of(A::TYPE, events, snapshot_update)?)
+            .await
     }
 
     async fn stream_events<A: Aggregate>(

@@ -1,17 +1,19 @@
 //! The event store on PostgreSQL, for several billstream nodes on one database: the pool and
-//! its migrations (`pool`, `migrations/postgres/`), the event repository whose appends take a
-//! gap-free global position in commit order (`event_repository`), snapshots (`snapshots`) and
-//! the reader of the whole log in that order (`log`), and the copy of another log into it
-//! (`import`, for `billstream migrate-to`).
+//! its migrations (`pool`, `migrations/postgres/`); the event repository (`event_repository`),
+//! whose appends are group-committed (`group_commit`) and take gap-free global positions in
+//! commit order; snapshots (`snapshots`); the reader of the whole log in that order (`log`);
+//! and the copy of another log into it (`import`, for `billstream migrate-to`).
 //!
 //! Every invariant is the database's, not a process's: the aggregate's optimistic concurrency
 //! (its next sequence is a primary key) and the claims the appending transaction makes
 //! (`events_claim()` in the migration), so they hold across any number of nodes.
 //!
-//! May import sqlx, cqrs-es, `projections`' event-log rows and `crate::store`'s backend-neutral parts (`snapshot_store`,
-//! `snapshots::snapshot_every`); knows no HTTP, no provider and no use case.
+//! May import sqlx, cqrs-es, `projections`' event-log rows and `crate::store`'s
+//! backend-neutral parts (`snapshot_store`, `snapshots`); knows no HTTP, no provider and no
+//! use case.
 
 pub mod event_repository;
+pub mod group_commit;
 pub mod import;
 pub mod log;
 pub mod pool;
