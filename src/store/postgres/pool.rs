@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::PgPool;
+use sqlx::{ConnectOptions, Connection, PgPool};
 
 /// The PostgreSQL schema: `migrations/postgres/` (the SQLite ones are the folder above).
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -36,11 +36,19 @@ impl Default for PgSettings {
 }
 
 /// A pool on the database at `url`.
+///
+/// One connection is opened first, on its own: a pool retries a refused or unreachable server
+/// until its acquire timeout and then only says it timed out, while the operator needs the
+/// reason (refused, authentication, TLS) at once.
 pub async fn connect(url: &str, settings: &PgSettings) -> Result<PgPool, sqlx::Error> {
     let timeout_ms = settings.statement_timeout.as_millis().to_string();
     let options = PgConnectOptions::from_str(url)?
         .application_name("billstream")
         .options([("statement_timeout", timeout_ms.as_str())]);
+    let first = tokio::time::timeout(settings.acquire_timeout, options.connect())
+        .await
+        .map_err(|_| sqlx::Error::PoolTimedOut)??;
+    first.close().await?;
     PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(settings.acquire_timeout)

@@ -11,6 +11,7 @@ use sqlx::{PgPool, SqlitePool};
 use super::log_rules::register;
 use crate::helpers::{billstream, spawn_quiet_app};
 use crate::support::postgres::fresh_database;
+use crate::support::processes::free_port;
 
 /// One event as both logs can state it: position, aggregate, sequence, type, version, payload,
 /// metadata and commit time (UTC, milliseconds).
@@ -162,4 +163,18 @@ async fn migrate_to_refuses_a_target_that_holds_another_log_and_leaves_it_untouc
     let stderr = String::from_utf8_lossy(&not_postgres.stderr);
     assert!(stderr.contains("PostgreSQL URL"), "{stderr}");
     assert_eq!(postgres_log(&target).await.len(), 1);
+}
+
+#[tokio::test]
+async fn migrate_to_says_why_it_cannot_reach_the_target() {
+    // Given a server, and a PostgreSQL URL on a port where nothing listens
+    let app = spawn_quiet_app().await;
+    let url = format!("postgres://postgres@127.0.0.1:{}/nowhere", free_port());
+    // When its log is to be copied there
+    let output = billstream(&app.db_path, &["migrate-to", "--to", &url]);
+    // Then it fails with the reason, not with a pool's timeout, and without the URL
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.to_lowercase().contains("refused"), "{stderr}");
+    assert!(!stderr.contains(&url), "{stderr}");
 }

@@ -1,13 +1,14 @@
 //! The event store on PostgreSQL, on the private cluster (`support::postgres`): the global
 //! order (`global_order`), the append-only log and snapshots (`log_rules`), and the invariants
 //! held across two nodes on one database (`invariants`); `billstream migrate-to`
-//! (`migrate_to`). A "node" here is what a billstream
+//! (`migrate_to`); TLS as `sslmode` asks (`tls`). A "node" here is what a billstream
 //! process holds: its own pool and its own cqrs-es frameworks.
 
 mod global_order;
 mod invariants;
 mod log_rules;
 mod migrate_to;
+mod tls;
 
 use std::collections::BTreeMap;
 

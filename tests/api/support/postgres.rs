@@ -7,6 +7,10 @@
 //! loopback port with its unix socket in its own directory, so it never meets a system cluster.
 //! A watchdog stops it and removes its directory when the test process ends; clusters left by a
 //! run that was killed together with its watchdog are swept away by the next run.
+//!
+//! It speaks TLS as a managed PostgreSQL does, with a certificate for `127.0.0.1` signed by a
+//! certificate authority that `openssl` makes at start (`certificate()`), so `sslmode=require` and `verify-full` are
+//! tested for real; URLs without `sslmode` get sqlx's default, `prefer`, so TLS as well.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -26,11 +30,14 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 max_connections = 300
+ssl = on
 ";
 
 /// The running cluster.
 struct Cluster {
     port: u16,
+    /// The certificate authority that signed the server's certificate.
+    certificate: PathBuf,
 }
 
 impl Cluster {
@@ -57,6 +64,15 @@ pub async fn fresh_database() -> String {
         .expect("the test database is created");
     let _ = admin.close().await;
     cluster.url(&name)
+}
+
+/// The certificate authority (PEM) that signed the shared cluster's certificate, to pass as
+/// `sslrootcert` with `sslmode=verify-full`; the server's certificate names `127.0.0.1`.
+pub async fn certificate() -> PathBuf {
+    let cluster = tokio::task::spawn_blocking(cluster)
+        .await
+        .expect("the cluster starts");
+    cluster.certificate.clone()
 }
 
 /// The cluster, started by the first caller; every caller panics with the same message when it
@@ -105,6 +121,7 @@ fn start() -> Result<Cluster, String> {
         "--locale=C",
         "--no-sync",
     ]))?;
+    let certificate = make_certificate(&data)?;
     let settings = format!("{SETTINGS}unix_socket_directories = '{}'\n", dir.display());
     append(&data.join("postgresql.conf"), &settings)?;
     // The port was free when picked but another process may take it first: try a few.
@@ -118,7 +135,7 @@ fn start() -> Result<Cluster, String> {
             .output()
             .map_err(|error| format!("pg_ctl: {error}"))?;
         if started.status.success() {
-            return Ok(Cluster { port });
+            return Ok(Cluster { port, certificate });
         }
         let log_text = std::fs::read_to_string(&log).unwrap_or_default();
         if !log_text.contains("could not bind") {
@@ -126,6 +143,49 @@ fn start() -> Result<Cluster, String> {
         }
     }
     Err("the test PostgreSQL found no free port".to_owned())
+}
+
+/// Writes `server.crt` and `server.key` into `data` (PostgreSQL's default names), as a real
+/// deployment has them: P-256 keys, a certificate authority (`ca.crt`, returned: the
+/// `sslrootcert` of `verify-full`) and the server's certificate for the IP `127.0.0.1` signed
+/// by it, valid two days, owned by the cluster's owner with the key readable by it alone.
+fn make_certificate(data: &Path) -> Result<PathBuf, String> {
+    const SCRIPT: &str = "set -e
+        key='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'
+        openssl req -x509 $key -days 2 -subj '/CN=billstream test CA' -keyout ca.key -out ca.crt
+        openssl req $key -subj /CN=127.0.0.1 -keyout server.key -out server.csr
+        printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\n' > server.ext
+        openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+          -extfile server.ext -out server.crt
+        chmod 600 server.key ca.key";
+    let mut shell = if running_as_root() {
+        let mut command = Command::new("runuser");
+        command.args(["-u", "postgres", "--", "sh", "-c", SCRIPT]);
+        command
+    } else {
+        let mut command = Command::new("sh");
+        command.args(["-c", SCRIPT]);
+        command
+    };
+    if Command::new("openssl").arg("version").output().is_err() {
+        return Err(
+            "openssl is not installed: the test PostgreSQL speaks TLS with certificates \
+                    made by it. Install Debian's `openssl` (apt-get install openssl) or run \
+                    scripts/test, which installs it."
+                .to_owned(),
+        );
+    }
+    let output = shell
+        .current_dir(data)
+        .output()
+        .map_err(|error| format!("sh: {error}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "openssl could not make the test certificates:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(data.join("ca.crt"))
 }
 
 /// `PG_BIN_DIR`, else the newest `/usr/lib/postgresql/*/bin` (Debian's layout).
