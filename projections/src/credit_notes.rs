@@ -4,9 +4,10 @@
 
 use aggregates::invoice::{CreditNoteLine, CreditOutcome, InvoiceTotals};
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, SqliteConnection, SqliteExecutor};
+use sqlx::{FromRow, SqliteExecutor};
 
 use crate::customer_profiles::format_timestamp;
+use crate::statement::Statement;
 
 /// A credit note as the API and the portal show it.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
@@ -71,61 +72,56 @@ impl CreditNotes {
         .await
     }
 
-    /// Records a note issued on invoice `invoice_id` at log position `position`.
-    pub(crate) async fn insert(
-        conn: &mut SqliteConnection,
+    /// The statements that record a note issued on invoice `invoice_id` at log position
+    /// `position`.
+    pub(crate) fn insert(
+        out: &mut Vec<Statement>,
         invoice_id: &str,
         position: i64,
         note: IssuedNote<'_>,
-    ) -> Result<(), sqlx::Error> {
+    ) {
         let outcome = serde_json::to_value(note.outcome)
             .ok()
             .and_then(|value| value.as_str().map(str::to_owned))
             .unwrap_or_default();
-        sqlx::query(
-            "INSERT INTO invoice_credit_notes (credit_note_id, invoice_id, customer_id, number,
+        out.push(
+            Statement::new(
+                "INSERT INTO invoice_credit_notes (credit_note_id, invoice_id, customer_id, number,
                 currency, lines, subtotal, tax, total, reason, outcome, issued_at, position)
              SELECT ?1, invoice_id, customer_id, ?2, currency, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
                FROM invoices WHERE invoice_id = ?11",
-        )
-        .bind(note.credit_note_id)
-        .bind(note.number)
-        .bind(serde_json::to_string(note.lines).unwrap_or_else(|_| "[]".into()))
-        .bind(note.totals.subtotal)
-        .bind(note.totals.tax)
-        .bind(note.totals.total)
-        .bind(note.reason)
-        .bind(outcome)
-        .bind(format_timestamp(note.at))
-        .bind(position)
-        .bind(invoice_id)
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query(
-            "UPDATE invoices SET amount_credited = amount_credited + ?2, updated_at = ?3
+            )
+            .bind(note.credit_note_id)
+            .bind(note.number)
+            .bind(serde_json::to_string(note.lines).unwrap_or_else(|_| "[]".into()))
+            .bind(note.totals.subtotal)
+            .bind(note.totals.tax)
+            .bind(note.totals.total)
+            .bind(note.reason)
+            .bind(outcome)
+            .bind(format_timestamp(note.at))
+            .bind(position)
+            .bind(invoice_id),
+        );
+        out.push(
+            Statement::new(
+                "UPDATE invoices SET amount_credited = amount_credited + ?2, updated_at = ?3
               WHERE invoice_id = ?1",
-        )
-        .bind(invoice_id)
-        .bind(note.totals.total)
-        .bind(format_timestamp(note.at))
-        .execute(conn)
-        .await?;
-        Ok(())
+            )
+            .bind(invoice_id)
+            .bind(note.totals.total)
+            .bind(format_timestamp(note.at)),
+        );
     }
 
-    /// Records the SHA-256 of a note's issued document.
-    pub(crate) async fn document_issued(
-        conn: &mut SqliteConnection,
-        credit_note_id: &str,
-        sha256: &str,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE invoice_credit_notes SET document_sha256 = ?2 WHERE credit_note_id = ?1",
-        )
-        .bind(credit_note_id)
-        .bind(sha256)
-        .execute(conn)
-        .await?;
-        Ok(())
+    /// The statement that records the SHA-256 of a note's issued document.
+    pub(crate) fn document_issued(out: &mut Vec<Statement>, credit_note_id: &str, sha256: &str) {
+        out.push(
+            Statement::new(
+                "UPDATE invoice_credit_notes SET document_sha256 = ?2 WHERE credit_note_id = ?1",
+            )
+            .bind(credit_note_id)
+            .bind(sha256),
+        );
     }
 }

@@ -1,12 +1,12 @@
 //! Read model: one row per customer, for the profile API and for login.
 
 use aggregates::customer::{BillingDetails, Customer, CustomerEvent};
-use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use cqrs_es::Aggregate;
-use sqlx::{FromRow, SqliteConnection, SqliteExecutor};
+use sqlx::{FromRow, SqliteExecutor};
 
 use crate::event_log::StoredEvent;
+use crate::statement::{collect, Statement};
 use crate::{Projection, ProjectionError};
 
 /// A customer's public profile.
@@ -136,7 +136,6 @@ pub fn format_timestamp(at: &DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-#[async_trait]
 impl Projection for CustomerProfiles {
     fn name(&self) -> &'static str {
         "customer_profiles"
@@ -146,110 +145,106 @@ impl Projection for CustomerProfiles {
         &["customer_profiles"]
     }
 
-    async fn apply(
-        &self,
-        conn: &mut SqliteConnection,
-        event: &StoredEvent,
-    ) -> Result<(), ProjectionError> {
-        if event.aggregate_type != Customer::TYPE {
-            return Ok(());
-        }
-        match event.decode::<CustomerEvent>()? {
-            CustomerEvent::CustomerRegistered {
-                email,
-                name,
-                phone,
-                password_hash,
-                stripe_customer_id,
-                registered_at,
-            } => {
-                let at = format_timestamp(&registered_at);
-                sqlx::query(
-                    "INSERT INTO customer_profiles
-                       (id, email, name, phone, stripe_customer_id, password_hash, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-                )
-                .bind(&event.aggregate_id)
-                .bind(email)
-                .bind(name)
-                .bind(phone)
-                .bind(stripe_customer_id)
-                .bind(password_hash.as_str())
-                .bind(at)
-                .execute(conn)
-                .await?;
-            }
-            CustomerEvent::ProfileUpdated {
-                name,
-                phone,
-                updated_at,
-            } => {
-                sqlx::query(
-                    "UPDATE customer_profiles SET name = ?2, phone = ?3, updated_at = ?4 WHERE id = ?1",
-                )
-                .bind(&event.aggregate_id)
-                .bind(name)
-                .bind(phone)
-                .bind(format_timestamp(&updated_at))
-                .execute(conn)
-                .await?;
-            }
-            CustomerEvent::PasswordChanged {
-                password_hash,
-                changed_at,
-            } => {
-                sqlx::query(
-                    "UPDATE customer_profiles
-                        SET password_hash = ?2, updated_at = ?3,
-                            credentials_version = credentials_version + 1
-                      WHERE id = ?1",
-                )
-                .bind(&event.aggregate_id)
-                .bind(password_hash.as_str())
-                .bind(format_timestamp(&changed_at))
-                .execute(conn)
-                .await?;
-            }
-            CustomerEvent::StripeCustomerDeleted { .. } => {
-                sqlx::query("UPDATE customer_profiles SET deleted = 1 WHERE id = ?1")
-                    .bind(&event.aggregate_id)
-                    .execute(conn)
-                    .await?;
-            }
-            CustomerEvent::MailPreferencesChanged {
-                language, receipts, ..
-            } => {
-                sqlx::query(
-                    "UPDATE customer_profiles SET mail_language = ?2, mail_receipts = ?3 WHERE id = ?1",
-                )
-                .bind(&event.aggregate_id)
-                .bind(language.map(|language| language.code()))
-                .bind(receipts)
-                .execute(conn)
-                .await?;
-            }
-            CustomerEvent::BillingDetailsChanged { billing, .. } => {
-                let json = billing
-                    .map(|billing| serde_json::to_string(&billing))
-                    .transpose()
-                    .map_err(|source| ProjectionError::Decode {
-                        position: event.position,
-                        event_type: event.event_type.clone(),
-                        source,
-                    })?;
-                sqlx::query("UPDATE customer_profiles SET billing = ?2 WHERE id = ?1")
-                    .bind(&event.aggregate_id)
-                    .bind(json)
-                    .execute(conn)
-                    .await?;
-            }
-            // Bookkeeping of Stripe events, and resets (their password change is its own
-            // event): nothing shown in the profile.
-            CustomerEvent::StripeEventApplied { .. }
-            | CustomerEvent::StaleStripeEventIgnored { .. }
-            | CustomerEvent::PasswordResetRequested { .. }
-            | CustomerEvent::PasswordResetCompleted { .. } => {}
-        }
-        Ok(())
+    fn statements(&self, event: &StoredEvent) -> Option<Result<Vec<Statement>, ProjectionError>> {
+        collect(|out| write(out, event))
     }
+}
+
+/// Appends to `out` the statements that apply `event` to the view (none for events of no
+/// interest).
+fn write(out: &mut Vec<Statement>, event: &StoredEvent) -> Result<(), ProjectionError> {
+    if event.aggregate_type != Customer::TYPE {
+        return Ok(());
+    }
+    match event.decode::<CustomerEvent>()? {
+        CustomerEvent::CustomerRegistered {
+            email,
+            name,
+            phone,
+            password_hash,
+            stripe_customer_id,
+            registered_at,
+        } => {
+            let at = format_timestamp(&registered_at);
+            out.push(Statement::new(
+                "INSERT INTO customer_profiles
+                   (id, email, name, phone, stripe_customer_id, password_hash, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+            )
+            .bind(&event.aggregate_id)
+            .bind(email)
+            .bind(name)
+            .bind(phone)
+            .bind(stripe_customer_id)
+            .bind(password_hash.as_str())
+            .bind(at));
+        }
+        CustomerEvent::ProfileUpdated {
+            name,
+            phone,
+            updated_at,
+        } => {
+            out.push(Statement::new(
+                "UPDATE customer_profiles SET name = ?2, phone = ?3, updated_at = ?4 WHERE id = ?1",
+            )
+            .bind(&event.aggregate_id)
+            .bind(name)
+            .bind(phone)
+            .bind(format_timestamp(&updated_at)));
+        }
+        CustomerEvent::PasswordChanged {
+            password_hash,
+            changed_at,
+        } => {
+            out.push(
+                Statement::new(
+                    "UPDATE customer_profiles
+                    SET password_hash = ?2, updated_at = ?3,
+                        credentials_version = credentials_version + 1
+                  WHERE id = ?1",
+                )
+                .bind(&event.aggregate_id)
+                .bind(password_hash.as_str())
+                .bind(format_timestamp(&changed_at)),
+            );
+        }
+        CustomerEvent::StripeCustomerDeleted { .. } => {
+            out.push(
+                Statement::new("UPDATE customer_profiles SET deleted = 1 WHERE id = ?1")
+                    .bind(&event.aggregate_id),
+            );
+        }
+        CustomerEvent::MailPreferencesChanged {
+            language, receipts, ..
+        } => {
+            out.push(Statement::new(
+                "UPDATE customer_profiles SET mail_language = ?2, mail_receipts = ?3 WHERE id = ?1",
+            )
+            .bind(&event.aggregate_id)
+            .bind(language.map(|language| language.code()))
+            .bind(receipts));
+        }
+        CustomerEvent::BillingDetailsChanged { billing, .. } => {
+            let json = billing
+                .map(|billing| serde_json::to_string(&billing))
+                .transpose()
+                .map_err(|source| ProjectionError::Decode {
+                    position: event.position,
+                    event_type: event.event_type.clone(),
+                    source,
+                })?;
+            out.push(
+                Statement::new("UPDATE customer_profiles SET billing = ?2 WHERE id = ?1")
+                    .bind(&event.aggregate_id)
+                    .bind(json),
+            );
+        }
+        // Bookkeeping of Stripe events, and resets (their password change is its own
+        // event): nothing shown in the profile.
+        CustomerEvent::StripeEventApplied { .. }
+        | CustomerEvent::StaleStripeEventIgnored { .. }
+        | CustomerEvent::PasswordResetRequested { .. }
+        | CustomerEvent::PasswordResetCompleted { .. } => {}
+    }
+    Ok(())
 }

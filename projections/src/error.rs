@@ -6,6 +6,13 @@ pub enum ProjectionError {
     /// The database refused or failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The database refused or failed a statement run on its handle directly (`in_thread`).
+    #[error("database error: {0}")]
+    Direct(#[from] rusqlite::Error),
+    /// A projection that owns tables (a view) did not describe its writes: views must, so
+    /// that they can be applied a batch at a time and rebuilt.
+    #[error("the view {0} does not describe its writes")]
+    NotAView(&'static str),
     /// No view of that name (the names are the projections' own).
     #[error("no view named {0}")]
     UnknownProjection(String),

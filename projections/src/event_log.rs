@@ -45,7 +45,7 @@ impl StoredEvent {
     }
 }
 
-const COLUMNS: &str = "position, aggregate_type, aggregate_id, sequence, event_type, \
+pub(crate) const COLUMNS: &str = "position, aggregate_type, aggregate_id, sequence, event_type, \
                        event_version, payload, metadata, recorded_at";
 
 /// Up to `limit` events after `position`, in commit order.

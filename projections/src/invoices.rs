@@ -1,13 +1,13 @@
 //! Read model: one row per invoice, its customer's list, and the per-currency statistics.
 
 use aggregates::invoice::{Invoice, InvoiceEvent};
-use async_trait::async_trait;
 use cqrs_es::Aggregate;
-use sqlx::{FromRow, SqliteConnection, SqliteExecutor};
+use sqlx::{FromRow, SqliteExecutor};
 
 use crate::credit_notes::{CreditNotes, IssuedNote};
 use crate::customer_profiles::format_timestamp;
 use crate::event_log::StoredEvent;
+use crate::statement::{collect, Statement};
 use crate::{Projection, ProjectionError};
 
 /// An invoice as the API shows it.
@@ -158,23 +158,16 @@ impl Invoices {
     }
 }
 
-async fn set(
-    conn: &mut SqliteConnection,
-    id: &str,
-    assignments: &str,
-    at: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
-        "UPDATE invoices SET {assignments}, updated_at = ?2 WHERE invoice_id = ?1"
-    ))
-    .bind(id)
-    .bind(at)
-    .execute(conn)
-    .await?;
-    Ok(())
+fn set(out: &mut Vec<Statement>, id: &str, assignments: &str, at: &str) {
+    out.push(
+        Statement::new(format!(
+            "UPDATE invoices SET {assignments}, updated_at = ?2 WHERE invoice_id = ?1"
+        ))
+        .bind(id)
+        .bind(at),
+    );
 }
 
-#[async_trait]
 impl Projection for Invoices {
     fn name(&self) -> &'static str {
         "invoices"
@@ -184,158 +177,157 @@ impl Projection for Invoices {
         &["invoices", "invoice_credit_notes"]
     }
 
-    async fn apply(
-        &self,
-        conn: &mut SqliteConnection,
-        event: &StoredEvent,
-    ) -> Result<(), ProjectionError> {
-        if event.aggregate_type != Invoice::TYPE {
-            return Ok(());
+    fn statements(&self, event: &StoredEvent) -> Option<Result<Vec<Statement>, ProjectionError>> {
+        collect(|out| write(out, event))
+    }
+}
+
+/// Appends to `out` the statements that apply `event` to the view (none for events of no
+/// interest).
+fn write(out: &mut Vec<Statement>, event: &StoredEvent) -> Result<(), ProjectionError> {
+    if event.aggregate_type != Invoice::TYPE {
+        return Ok(());
+    }
+    let id = event.aggregate_id.as_str();
+    match event.decode::<InvoiceEvent>()? {
+        InvoiceEvent::InvoiceCreated {
+            customer_id,
+            currency,
+            lines,
+            totals,
+            memo,
+            due_days,
+            collection_method,
+            created_at,
+            stripe_invoice_id,
+            stripe_subscription_id,
+        } => {
+            let at = format_timestamp(&created_at);
+            let method = serde_json::to_value(collection_method)
+                .ok()
+                .and_then(|value| value.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            out.push(Statement::new(
+                "INSERT INTO invoices (invoice_id, customer_id, status, currency, lines, subtotal,
+                    tax, total, memo, collection_method, due_days, created_position, created_at,
+                    updated_at, stripe_invoice_id, stripe_subscription_id)
+                 VALUES (?1, ?2, 'draft', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14)",
+            )
+            .bind(id)
+            .bind(customer_id)
+            .bind(currency)
+            .bind(serde_json::to_string(&lines).unwrap_or_else(|_| "[]".into()))
+            .bind(totals.subtotal)
+            .bind(totals.tax)
+            .bind(totals.total)
+            .bind(memo)
+            .bind(method)
+            .bind(i64::from(due_days))
+            .bind(event.position)
+            .bind(at)
+            .bind(stripe_invoice_id)
+            .bind(stripe_subscription_id));
         }
-        let id = event.aggregate_id.as_str();
-        match event.decode::<InvoiceEvent>()? {
-            InvoiceEvent::InvoiceCreated {
-                customer_id,
-                currency,
-                lines,
-                totals,
-                memo,
-                due_days,
-                collection_method,
-                created_at,
-                stripe_invoice_id,
-                stripe_subscription_id,
-            } => {
-                let at = format_timestamp(&created_at);
-                let method = serde_json::to_value(collection_method)
-                    .ok()
-                    .and_then(|value| value.as_str().map(str::to_owned))
-                    .unwrap_or_default();
-                sqlx::query(
-                    "INSERT INTO invoices (invoice_id, customer_id, status, currency, lines, subtotal,
-                        tax, total, memo, collection_method, due_days, created_position, created_at,
-                        updated_at, stripe_invoice_id, stripe_subscription_id)
-                     VALUES (?1, ?2, 'draft', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14)",
-                )
-                .bind(id)
-                .bind(customer_id)
-                .bind(currency)
-                .bind(serde_json::to_string(&lines).unwrap_or_else(|_| "[]".into()))
-                .bind(totals.subtotal)
-                .bind(totals.tax)
-                .bind(totals.total)
-                .bind(memo)
-                .bind(method)
-                .bind(i64::from(due_days))
-                .bind(event.position)
-                .bind(at)
-                .bind(stripe_invoice_id)
-                .bind(stripe_subscription_id)
-                .execute(conn)
-                .await?;
-            }
-            InvoiceEvent::InvoiceFinalized {
-                number,
-                due_date,
-                at,
-                hosted_invoice_url,
-                pdf_url,
-                ..
-            } => {
-                let at = format_timestamp(&at);
-                sqlx::query(
+        InvoiceEvent::InvoiceFinalized {
+            number,
+            due_date,
+            at,
+            hosted_invoice_url,
+            pdf_url,
+            ..
+        } => {
+            let at = format_timestamp(&at);
+            out.push(
+                Statement::new(
                     "UPDATE invoices SET status = 'open', number = ?2, due_date = ?3,
-                        finalized_at = ?4, updated_at = ?4, hosted_invoice_url = ?5, pdf_url = ?6
-                      WHERE invoice_id = ?1",
+                    finalized_at = ?4, updated_at = ?4, hosted_invoice_url = ?5, pdf_url = ?6
+                  WHERE invoice_id = ?1",
                 )
                 .bind(id)
                 .bind(number)
                 .bind(due_date.to_string())
                 .bind(at)
                 .bind(hosted_invoice_url)
-                .bind(pdf_url)
-                .execute(conn)
-                .await?;
-            }
-            InvoiceEvent::InvoicePaid { amount, at, .. } => {
-                let at = format_timestamp(&at);
-                sqlx::query(
+                .bind(pdf_url),
+            );
+        }
+        InvoiceEvent::InvoicePaid { amount, at, .. } => {
+            let at = format_timestamp(&at);
+            out.push(
+                Statement::new(
                     "UPDATE invoices SET status = 'paid', amount_paid = ?2, paid_at = ?3,
-                        next_payment_attempt = NULL, updated_at = ?3 WHERE invoice_id = ?1",
+                    next_payment_attempt = NULL, updated_at = ?3 WHERE invoice_id = ?1",
                 )
                 .bind(id)
                 .bind(amount)
-                .bind(at)
-                .execute(conn)
-                .await?;
-            }
-            InvoiceEvent::InvoiceVoided { at } => {
-                set(
-                    conn,
-                    id,
-                    "status = 'void', next_payment_attempt = NULL",
-                    &format_timestamp(&at),
-                )
-                .await?;
-            }
-            InvoiceEvent::InvoiceMarkedUncollectible { at } => {
-                set(conn, id, "status = 'uncollectible'", &format_timestamp(&at)).await?;
-            }
-            InvoiceEvent::InvoiceSent { at } => {
-                set(conn, id, "sent_at = ?2", &format_timestamp(&at)).await?;
-            }
-            InvoiceEvent::InvoiceDocumentIssued { sha256, .. } => {
-                sqlx::query("UPDATE invoices SET document_sha256 = ?2 WHERE invoice_id = ?1")
+                .bind(at),
+            );
+        }
+        InvoiceEvent::InvoiceVoided { at } => {
+            set(
+                out,
+                id,
+                "status = 'void', next_payment_attempt = NULL",
+                &format_timestamp(&at),
+            );
+        }
+        InvoiceEvent::InvoiceMarkedUncollectible { at } => {
+            set(out, id, "status = 'uncollectible'", &format_timestamp(&at));
+        }
+        InvoiceEvent::InvoiceSent { at } => {
+            set(out, id, "sent_at = ?2", &format_timestamp(&at));
+        }
+        InvoiceEvent::InvoiceDocumentIssued { sha256, .. } => {
+            out.push(
+                Statement::new("UPDATE invoices SET document_sha256 = ?2 WHERE invoice_id = ?1")
                     .bind(id)
-                    .bind(sha256)
-                    .execute(conn)
-                    .await?;
-            }
-            InvoiceEvent::CreditNoteIssued {
-                credit_note_id,
-                number,
-                lines,
+                    .bind(sha256),
+            );
+        }
+        InvoiceEvent::CreditNoteIssued {
+            credit_note_id,
+            number,
+            lines,
+            totals,
+            reason,
+            outcome,
+            at,
+            ..
+        } => {
+            let note = IssuedNote {
+                credit_note_id: &credit_note_id,
+                number: &number,
+                lines: &lines,
                 totals,
-                reason,
+                reason: &reason,
                 outcome,
-                at,
-                ..
-            } => {
-                let note = IssuedNote {
-                    credit_note_id: &credit_note_id,
-                    number: &number,
-                    lines: &lines,
-                    totals,
-                    reason: &reason,
-                    outcome,
-                    at: &at,
-                };
-                CreditNotes::insert(conn, id, event.position, note).await?;
-            }
-            InvoiceEvent::CreditNoteDocumentIssued {
-                credit_note_id,
-                sha256,
-                ..
-            } => CreditNotes::document_issued(conn, &credit_note_id, &sha256).await?,
-            InvoiceEvent::InvoicePaymentFailed { failure, at } => {
-                let at = format_timestamp(&at);
-                let next = failure
-                    .next_payment_attempt
-                    .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
-                    .map(|t| format_timestamp(&t));
-                sqlx::query(
+                at: &at,
+            };
+            CreditNotes::insert(out, id, event.position, note);
+        }
+        InvoiceEvent::CreditNoteDocumentIssued {
+            credit_note_id,
+            sha256,
+            ..
+        } => CreditNotes::document_issued(out, &credit_note_id, &sha256),
+        InvoiceEvent::InvoicePaymentFailed { failure, at } => {
+            let at = format_timestamp(&at);
+            let next = failure
+                .next_payment_attempt
+                .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+                .map(|t| format_timestamp(&t));
+            out.push(
+                Statement::new(
                     "UPDATE invoices SET attempt_count = ?2, next_payment_attempt = ?3,
-                        last_payment_error = ?4, updated_at = ?5 WHERE invoice_id = ?1",
+                    last_payment_error = ?4, updated_at = ?5 WHERE invoice_id = ?1",
                 )
                 .bind(id)
                 .bind(i64::from(failure.attempt_count))
                 .bind(next)
                 .bind(failure.message)
-                .bind(at)
-                .execute(conn)
-                .await?;
-            }
+                .bind(at),
+            );
         }
-        Ok(())
     }
+    Ok(())
 }

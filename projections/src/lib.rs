@@ -5,6 +5,11 @@
 //! transaction as the rows. Any table can be thrown away and rebuilt with [`Projector::replay`],
 //! or rebuilt beside the live tables and swapped in with [`Projector::rebuild`] while the
 //! service keeps writing.
+//!
+//! A view describes its writes for an event as [`Statement`]s, decided from the event alone;
+//! the projector runs a whole batch of them on the connection's SQLite handle from its own
+//! thread (`in_thread`), one round trip to sqlx's connection thread per batch, not one per
+//! statement. Consumers that read before they write (the mailer) apply through sqlx.
 
 pub mod as_of;
 pub mod billing_stats;
@@ -15,6 +20,7 @@ pub mod drift;
 pub mod error;
 pub mod event_log;
 pub mod health;
+mod in_thread;
 pub mod invoices;
 pub mod payments;
 pub mod pending_requests;
@@ -23,6 +29,7 @@ pub mod rebuild_claim;
 pub mod rebuilds;
 pub mod shadow;
 mod shadow_schema;
+pub mod statement;
 pub mod subscriptions;
 pub mod write_gate;
 
@@ -40,5 +47,6 @@ pub use pending_requests::{PendingRequest, PendingRequests};
 pub use projector::{Projection, Projector, ReplayReport};
 pub use rebuild_claim::RebuildClaim;
 pub use shadow::RebuildReport;
+pub use statement::{Statement, Value};
 pub use subscriptions::{SubscriptionRow, Subscriptions};
 pub use write_gate::{WriteGate, WriteTurn};

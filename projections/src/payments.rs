@@ -1,12 +1,12 @@
 //! Read model: one row per payment, for the payment API and the customer's history.
 
 use aggregates::payment::{Payment, PaymentEvent};
-use async_trait::async_trait;
 use cqrs_es::Aggregate;
-use sqlx::{FromRow, SqliteConnection, SqliteExecutor};
+use sqlx::{FromRow, SqliteExecutor};
 
 use crate::customer_profiles::format_timestamp;
 use crate::event_log::StoredEvent;
+use crate::statement::{collect, Statement};
 use crate::{Projection, ProjectionError};
 
 /// A payment as the API shows it.
@@ -100,7 +100,6 @@ impl Payments {
     }
 }
 
-#[async_trait]
 impl Projection for Payments {
     fn name(&self) -> &'static str {
         "payments"
@@ -110,145 +109,138 @@ impl Projection for Payments {
         &["payments"]
     }
 
-    async fn apply(
-        &self,
-        conn: &mut SqliteConnection,
-        event: &StoredEvent,
-    ) -> Result<(), ProjectionError> {
-        if event.aggregate_type != Payment::TYPE {
-            return Ok(());
-        }
-        let id = event.aggregate_id.as_str();
-        match event.decode::<PaymentEvent>()? {
-            PaymentEvent::PaymentCreated {
-                customer_id,
-                payment_intent_id,
-                client_secret,
-                amount,
-                currency,
-                description,
-                metadata,
-                created_at,
-            } => {
-                let at = format_timestamp(&created_at);
-                sqlx::query(
-                    "INSERT INTO payments
-                       (payment_id, customer_id, payment_intent_id, client_secret, amount, currency,
-                        status, description, metadata, created_position, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'requires_payment_method', ?7, ?8, ?9, ?10, ?10)",
-                )
-                .bind(id)
-                .bind(customer_id)
-                .bind(payment_intent_id)
-                .bind(client_secret)
-                .bind(amount)
-                .bind(currency)
-                .bind(description)
-                .bind(serde_json::to_string(&metadata).unwrap_or_else(|_| "{}".into()))
-                .bind(event.position)
-                .bind(at)
-                .execute(conn)
-                .await?;
-            }
-            PaymentEvent::PaymentSucceeded {
-                attempt,
-                amount_received,
-                at,
-            } => {
-                sqlx::query(
-                    "UPDATE payments SET status = 'succeeded', amount_received = ?2,
-                        failure_code = NULL, failure_message = NULL, next_action = NULL,
-                        confirm_attempts = MAX(confirm_attempts, COALESCE(?3, 0)), updated_at = ?4
-                      WHERE payment_id = ?1",
-                )
-                .bind(id)
-                .bind(amount_received)
-                .bind(attempt)
-                .bind(format_timestamp(&at))
-                .execute(conn)
-                .await?;
-            }
-            PaymentEvent::PaymentFailed {
-                attempt,
-                failure_code,
-                decline_code,
-                failure_message,
-                at,
-            } => {
-                sqlx::query(
-                    "UPDATE payments SET status = 'failed', failure_code = ?2, failure_message = ?3,
-                        next_action = NULL, confirm_attempts = MAX(confirm_attempts, COALESCE(?4, 0)),
-                        updated_at = ?5
-                      WHERE payment_id = ?1",
-                )
-                .bind(id)
-                // The issuer's reason is the more useful code when there is one.
-                .bind(decline_code.unwrap_or(failure_code))
-                .bind(failure_message)
-                .bind(attempt)
-                .bind(format_timestamp(&at))
-                .execute(conn)
-                .await?;
-            }
-            PaymentEvent::PaymentRequiresAction {
-                attempt,
-                next_action,
-                at,
-            } => {
-                set_status(
-                    conn,
-                    id,
-                    "requires_action",
-                    attempt,
-                    Some(next_action.to_string()),
-                    &at,
-                )
-                .await?;
-            }
-            PaymentEvent::PaymentProcessing { attempt, at } => {
-                set_status(conn, id, "processing", attempt, None, &at).await?;
-            }
-            PaymentEvent::PaymentCanceled { attempt, at } => {
-                set_status(conn, id, "canceled", attempt, None, &at).await?;
-            }
-            PaymentEvent::PaymentRefunded { amount, at, .. }
-            | PaymentEvent::RefundReconciled { amount, at, .. } => {
-                sqlx::query(
-                    "UPDATE payments SET refunded_amount = refunded_amount + ?2,
-                        refund_count = refund_count + 1,
-                        status = CASE WHEN refunded_amount + ?2 >= amount_received
-                                      THEN 'refunded' ELSE 'partially_refunded' END,
-                        updated_at = ?3
-                      WHERE payment_id = ?1",
-                )
-                .bind(id)
-                .bind(amount)
-                .bind(format_timestamp(&at))
-                .execute(conn)
-                .await?;
-            }
-            // Bookkeeping of Stripe events: their effects arrive as the events that follow.
-            PaymentEvent::RefundAttributed { .. }
-            // A request and its verdict; the refunded money is counted by `PaymentRefunded`.
-            | PaymentEvent::RefundRequested { .. }
-            | PaymentEvent::RefundSucceeded { .. }
-            | PaymentEvent::RefundFailed { .. }
-            | PaymentEvent::StripeEventApplied { .. }
-            | PaymentEvent::StaleStripeEventIgnored { .. } => {}
-        }
-        Ok(())
+    fn statements(&self, event: &StoredEvent) -> Option<Result<Vec<Statement>, ProjectionError>> {
+        collect(|out| write(out, event))
     }
 }
 
-async fn set_status(
-    conn: &mut SqliteConnection,
+/// Appends to `out` the statements that apply `event` to the view (none for events of no
+/// interest).
+fn write(out: &mut Vec<Statement>, event: &StoredEvent) -> Result<(), ProjectionError> {
+    if event.aggregate_type != Payment::TYPE {
+        return Ok(());
+    }
+    let id = event.aggregate_id.as_str();
+    match event.decode::<PaymentEvent>()? {
+        PaymentEvent::PaymentCreated {
+            customer_id,
+            payment_intent_id,
+            client_secret,
+            amount,
+            currency,
+            description,
+            metadata,
+            created_at,
+        } => {
+            let at = format_timestamp(&created_at);
+            out.push(Statement::new(
+                "INSERT INTO payments
+                   (payment_id, customer_id, payment_intent_id, client_secret, amount, currency,
+                    status, description, metadata, created_position, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'requires_payment_method', ?7, ?8, ?9, ?10, ?10)",
+            )
+            .bind(id)
+            .bind(customer_id)
+            .bind(payment_intent_id)
+            .bind(client_secret)
+            .bind(amount)
+            .bind(currency)
+            .bind(description)
+            .bind(serde_json::to_string(&metadata).unwrap_or_else(|_| "{}".into()))
+            .bind(event.position)
+            .bind(at));
+        }
+        PaymentEvent::PaymentSucceeded {
+            attempt,
+            amount_received,
+            at,
+        } => {
+            out.push(Statement::new(
+                "UPDATE payments SET status = 'succeeded', amount_received = ?2,
+                    failure_code = NULL, failure_message = NULL, next_action = NULL,
+                    confirm_attempts = MAX(confirm_attempts, COALESCE(?3, 0)), updated_at = ?4
+                  WHERE payment_id = ?1",
+            )
+            .bind(id)
+            .bind(amount_received)
+            .bind(attempt)
+            .bind(format_timestamp(&at)));
+        }
+        PaymentEvent::PaymentFailed {
+            attempt,
+            failure_code,
+            decline_code,
+            failure_message,
+            at,
+        } => {
+            out.push(Statement::new(
+                "UPDATE payments SET status = 'failed', failure_code = ?2, failure_message = ?3,
+                    next_action = NULL, confirm_attempts = MAX(confirm_attempts, COALESCE(?4, 0)),
+                    updated_at = ?5
+                  WHERE payment_id = ?1",
+            )
+            .bind(id)
+            // The issuer's reason is the more useful code when there is one.
+            .bind(decline_code.unwrap_or(failure_code))
+            .bind(failure_message)
+            .bind(attempt)
+            .bind(format_timestamp(&at)));
+        }
+        PaymentEvent::PaymentRequiresAction {
+            attempt,
+            next_action,
+            at,
+        } => {
+            set_status(
+                out,
+                id,
+                "requires_action",
+                attempt,
+                Some(next_action.to_string()),
+                &at,
+            );
+        }
+        PaymentEvent::PaymentProcessing { attempt, at } => {
+            set_status(out, id, "processing", attempt, None, &at);
+        }
+        PaymentEvent::PaymentCanceled { attempt, at } => {
+            set_status(out, id, "canceled", attempt, None, &at);
+        }
+        PaymentEvent::PaymentRefunded { amount, at, .. }
+        | PaymentEvent::RefundReconciled { amount, at, .. } => {
+            out.push(Statement::new(
+                "UPDATE payments SET refunded_amount = refunded_amount + ?2,
+                    refund_count = refund_count + 1,
+                    status = CASE WHEN refunded_amount + ?2 >= amount_received
+                                  THEN 'refunded' ELSE 'partially_refunded' END,
+                    updated_at = ?3
+                  WHERE payment_id = ?1",
+            )
+            .bind(id)
+            .bind(amount)
+            .bind(format_timestamp(&at)));
+        }
+        // Bookkeeping of Stripe events: their effects arrive as the events that follow.
+        PaymentEvent::RefundAttributed { .. }
+        // A request and its verdict; the refunded money is counted by `PaymentRefunded`.
+        | PaymentEvent::RefundRequested { .. }
+        | PaymentEvent::RefundSucceeded { .. }
+        | PaymentEvent::RefundFailed { .. }
+        | PaymentEvent::StripeEventApplied { .. }
+        | PaymentEvent::StaleStripeEventIgnored { .. } => {}
+    }
+    Ok(())
+}
+
+fn set_status(
+    out: &mut Vec<Statement>,
     id: &str,
     status: &str,
     attempt: Option<u32>,
     next_action: Option<String>,
     at: &chrono::DateTime<chrono::Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) {
+    out.push(Statement::new(
         "UPDATE payments SET status = ?2, next_action = ?3, failure_code = NULL, failure_message = NULL,
             confirm_attempts = MAX(confirm_attempts, COALESCE(?4, 0)), updated_at = ?5
           WHERE payment_id = ?1",
@@ -257,8 +249,5 @@ async fn set_status(
     .bind(status)
     .bind(next_action)
     .bind(attempt)
-    .bind(format_timestamp(at))
-    .execute(conn)
-    .await?;
-    Ok(())
+    .bind(format_timestamp(at)));
 }

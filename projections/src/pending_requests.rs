@@ -5,13 +5,13 @@
 
 use aggregates::payment::{Payment, PaymentEvent};
 use aggregates::subscription::{Subscription, SubscriptionEvent};
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
-use sqlx::{FromRow, SqliteConnection, SqliteExecutor};
+use sqlx::{FromRow, SqliteExecutor};
 
 use crate::customer_profiles::format_timestamp;
 use crate::event_log::StoredEvent;
+use crate::statement::{collect, Statement};
 use crate::{Projection, ProjectionError};
 
 /// What kind of request awaits an answer.
@@ -51,35 +51,29 @@ impl PendingRequests {
     }
 }
 
-async fn open(
-    conn: &mut SqliteConnection,
+fn open(
+    out: &mut Vec<Statement>,
     request_id: &str,
     kind: &str,
     aggregate_id: &str,
     at: &DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT OR IGNORE INTO pending_requests (request_id, kind, aggregate_id, requested_at)
+) {
+    out.push(
+        Statement::new(
+            "INSERT OR IGNORE INTO pending_requests (request_id, kind, aggregate_id, requested_at)
          VALUES (?, ?, ?, ?)",
-    )
-    .bind(request_id)
-    .bind(kind)
-    .bind(aggregate_id)
-    .bind(format_timestamp(at))
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-async fn close(conn: &mut SqliteConnection, request_id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM pending_requests WHERE request_id = ?")
+        )
         .bind(request_id)
-        .execute(conn)
-        .await?;
-    Ok(())
+        .bind(kind)
+        .bind(aggregate_id)
+        .bind(format_timestamp(at)),
+    );
 }
 
-#[async_trait]
+fn close(out: &mut Vec<Statement>, request_id: &str) {
+    out.push(Statement::new("DELETE FROM pending_requests WHERE request_id = ?").bind(request_id));
+}
+
 impl Projection for PendingRequests {
     fn name(&self) -> &'static str {
         "pending_requests"
@@ -89,39 +83,41 @@ impl Projection for PendingRequests {
         &["pending_requests"]
     }
 
-    async fn apply(
-        &self,
-        conn: &mut SqliteConnection,
-        event: &StoredEvent,
-    ) -> Result<(), ProjectionError> {
-        let id = event.aggregate_id.as_str();
-        if event.aggregate_type == Payment::TYPE {
-            match event.event_type.as_str() {
-                "RefundRequested" | "RefundSucceeded" | "RefundFailed" => {}
-                _ => return Ok(()),
-            }
-            match event.decode::<PaymentEvent>()? {
-                PaymentEvent::RefundRequested { refund_id, at, .. } => {
-                    open(conn, &refund_id, REFUND, id, &at).await?;
-                }
-                PaymentEvent::RefundSucceeded { refund_id, .. }
-                | PaymentEvent::RefundFailed { refund_id, .. } => close(conn, &refund_id).await?,
-                _ => {}
-            }
-        } else if event.aggregate_type == Subscription::TYPE {
-            match event.event_type.as_str() {
-                "SubscriptionRequested" | "SubscriptionRecorded" | "SubscriptionRequestFailed" => {}
-                _ => return Ok(()),
-            }
-            match event.decode::<SubscriptionEvent>()? {
-                SubscriptionEvent::SubscriptionRequested { at, .. } => {
-                    open(conn, id, SUBSCRIPTION, id, &at).await?;
-                }
-                SubscriptionEvent::SubscriptionRecorded { .. }
-                | SubscriptionEvent::SubscriptionRequestFailed { .. } => close(conn, id).await?,
-                _ => {}
-            }
-        }
-        Ok(())
+    fn statements(&self, event: &StoredEvent) -> Option<Result<Vec<Statement>, ProjectionError>> {
+        collect(|out| write(out, event))
     }
+}
+
+/// Appends to `out` the statements that apply `event` to the view (none for events of no
+/// interest).
+fn write(out: &mut Vec<Statement>, event: &StoredEvent) -> Result<(), ProjectionError> {
+    let id = event.aggregate_id.as_str();
+    if event.aggregate_type == Payment::TYPE {
+        match event.event_type.as_str() {
+            "RefundRequested" | "RefundSucceeded" | "RefundFailed" => {}
+            _ => return Ok(()),
+        }
+        match event.decode::<PaymentEvent>()? {
+            PaymentEvent::RefundRequested { refund_id, at, .. } => {
+                open(out, &refund_id, REFUND, id, &at);
+            }
+            PaymentEvent::RefundSucceeded { refund_id, .. }
+            | PaymentEvent::RefundFailed { refund_id, .. } => close(out, &refund_id),
+            _ => {}
+        }
+    } else if event.aggregate_type == Subscription::TYPE {
+        match event.event_type.as_str() {
+            "SubscriptionRequested" | "SubscriptionRecorded" | "SubscriptionRequestFailed" => {}
+            _ => return Ok(()),
+        }
+        match event.decode::<SubscriptionEvent>()? {
+            SubscriptionEvent::SubscriptionRequested { at, .. } => {
+                open(out, id, SUBSCRIPTION, id, &at);
+            }
+            SubscriptionEvent::SubscriptionRecorded { .. }
+            | SubscriptionEvent::SubscriptionRequestFailed { .. } => close(out, id),
+            _ => {}
+        }
+    }
+    Ok(())
 }

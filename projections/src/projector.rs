@@ -9,21 +9,45 @@ use tokio::sync::Mutex;
 
 use crate::event_log::{self, StoredEvent};
 use crate::health::{self, ProjectionHealth};
+use crate::in_thread;
+use crate::statement::Statement;
 use crate::{ProjectionError, WriteGate};
 
-/// A read model fed by the log.
+/// A consumer of the log: a view, which owns tables and whose rows follow from the events
+/// alone, or a consumer such as the mailer, which owns none and may read before it writes.
 #[async_trait]
 pub trait Projection: Send + Sync {
     /// Stable name; keys the projection's checkpoint.
     fn name(&self) -> &'static str;
     /// The tables this projection owns; a replay empties them before rebuilding.
     fn tables(&self) -> &'static [&'static str];
-    /// Applies one event inside the projector's transaction (events of no interest are ignored).
+    /// A view's writes for one event (none for events of no interest), decided from the event
+    /// alone, so the projector can run a batch of them on SQLite's handle in one round trip
+    /// (`in_thread`). Every view gives `Some`; a consumer that reads first gives `None` and
+    /// implements `apply`.
+    fn statements(&self, _event: &StoredEvent) -> Option<Result<Vec<Statement>, ProjectionError>> {
+        None
+    }
+    /// Applies one event inside the projector's transaction, through sqlx: a view's
+    /// `statements`, unless the projection says otherwise.
     async fn apply(
         &self,
         conn: &mut SqliteConnection,
         event: &StoredEvent,
-    ) -> Result<(), ProjectionError>;
+    ) -> Result<(), ProjectionError> {
+        let Some(statements) = self.statements(event) else {
+            return Ok(());
+        };
+        for statement in statements? {
+            statement.execute(conn).await?;
+        }
+        Ok(())
+    }
+}
+
+/// True for a view: it owns tables and describes its writes (`Projection::statements`).
+pub(crate) fn is_view(projection: &Arc<dyn Projection>) -> bool {
+    !projection.tables().is_empty()
 }
 
 /// What a replay did.
@@ -124,14 +148,21 @@ impl Projector {
             let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
             let checkpoints = self.load_checkpoints(&mut tx).await?;
             let from = checkpoints.iter().copied().min().unwrap_or(0);
-            let events = event_log::read_after(&mut tx, from, self.batch_size).await?;
+            // The views' statements run on SQLite's handle, a batch in one round trip; the
+            // consumers (the mailer) read the views they wrote, so they come after, through sqlx.
+            let (views, consumers): (Vec<_>, Vec<_>) = self
+                .projections
+                .iter()
+                .zip(checkpoints)
+                .partition(|(projection, _)| is_view(projection));
+            let events = in_thread::apply_batch(&mut tx, &views, from, self.batch_size).await?;
             let Some(last) = events.last().map(|event| event.position) else {
                 tx.commit().await?;
                 break;
             };
-            for (projection, checkpoint) in self.projections.iter().zip(checkpoints) {
+            for (consumer, checkpoint) in consumers {
                 for event in events.iter().filter(|event| event.position > checkpoint) {
-                    projection.apply(&mut tx, event).await?;
+                    consumer.apply(&mut tx, event).await?;
                 }
             }
             self.save_checkpoints(&mut tx, last).await?;
@@ -173,14 +204,19 @@ impl Projector {
         }
         let mut position = 0;
         let mut events_applied = 0;
+        let (views, consumers): (Vec<_>, Vec<_>) = self
+            .projections
+            .iter()
+            .partition(|projection| is_view(projection));
+        let views: Vec<_> = views.into_iter().map(|view| (view, 0)).collect();
         loop {
-            let events = event_log::read_after(&mut tx, position, self.batch_size).await?;
+            let events = in_thread::apply_batch(&mut tx, &views, position, self.batch_size).await?;
             let Some(last) = events.last().map(|event| event.position) else {
                 break;
             };
             for event in &events {
-                for projection in &self.projections {
-                    projection.apply(&mut tx, event).await?;
+                for consumer in &consumers {
+                    consumer.apply(&mut tx, event).await?;
                 }
             }
             events_applied += events.len() as u64;

@@ -19,6 +19,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 
 use crate::event_log;
+use crate::in_thread;
 use crate::projector::Projection;
 use crate::shadow_schema::{shadow_name, TableSchema};
 use crate::{ProjectionError, WriteGate};
@@ -100,14 +101,11 @@ impl<'a> Shadow<'a> {
         loop {
             // A deferred transaction: it reads the log and writes TEMP, so it never holds the
             // main database's write lock.
+            let views = at_position(self.projections, self.position);
             let mut tx = sqlx::Connection::begin(&mut self.conn).await?;
             let head = event_log::head_position(&mut tx).await?;
-            let events = event_log::read_after(&mut tx, self.position, self.batch_size).await?;
-            for event in &events {
-                for projection in self.projections {
-                    projection.apply(&mut tx, event).await?;
-                }
-            }
+            let events =
+                in_thread::apply_batch(&mut tx, &views, self.position, self.batch_size).await?;
             tx.commit().await?;
             if let Some(last) = events.last() {
                 self.position = last.position;
@@ -126,15 +124,12 @@ impl<'a> Shadow<'a> {
         let mut applied = 0;
         while self.position < until {
             let limit = self.batch_size.min(until - self.position);
-            let events = event_log::read_after(&mut self.conn, self.position, limit).await?;
+            let views = at_position(self.projections, self.position);
+            let events =
+                in_thread::apply_batch(&mut self.conn, &views, self.position, limit).await?;
             let Some(last) = events.last().map(|event| event.position) else {
                 break;
             };
-            for event in &events {
-                for projection in self.projections {
-                    projection.apply(&mut self.conn, event).await?;
-                }
-            }
             applied += events.len() as u64;
             self.position = last;
         }
@@ -152,6 +147,11 @@ impl<'a> Shadow<'a> {
         sqlx::Connection::close(self.conn).await?;
         Ok(())
     }
+}
+
+/// `views`, each to be applied after `position`.
+fn at_position(views: &[Arc<dyn Projection>], position: i64) -> Vec<(&Arc<dyn Projection>, i64)> {
+    views.iter().map(|view| (view, position)).collect()
 }
 
 /// Rebuilds `projections` beside the live views and swaps them in; see the module header.

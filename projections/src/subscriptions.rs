@@ -1,13 +1,13 @@
 //! Read model: one row per subscription.
 
 use aggregates::subscription::{Subscription, SubscriptionEvent, SubscriptionState};
-use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
 use cqrs_es::Aggregate;
-use sqlx::{FromRow, SqliteConnection, SqliteExecutor};
+use sqlx::{FromRow, SqliteExecutor};
 
 use crate::customer_profiles::format_timestamp;
 use crate::event_log::StoredEvent;
+use crate::statement::{collect, Statement};
 use crate::{Projection, ProjectionError};
 
 /// A subscription as the API shows it.
@@ -88,13 +88,8 @@ fn unix_timestamp(seconds: Option<i64>) -> Option<String> {
 /// Statuses after which a subscription is over (its `ended_at` is set once).
 const ENDED: &[&str] = &["canceled", "incomplete_expired"];
 
-async fn write_state(
-    conn: &mut SqliteConnection,
-    id: &str,
-    state: &SubscriptionState,
-    updated_at: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+fn write_state(out: &mut Vec<Statement>, id: &str, state: &SubscriptionState, updated_at: &str) {
+    out.push(Statement::new(
         "UPDATE subscriptions SET plan = COALESCE(?2, plan), status = ?3, current_period_start = ?4,
             current_period_end = ?5, trial_end = ?6, cancel_at_period_end = ?7, updated_at = ?8,
             price = ?9, amount = COALESCE(?10, amount), currency = COALESCE(?11, currency),
@@ -118,13 +113,9 @@ async fn write_state(
     .bind(unix_timestamp(state.canceled_at))
     .bind(ENDED.contains(&state.status.as_str()))
     .bind(unix_timestamp(state.ended_at))
-    .bind(state.interval_count)
-    .execute(conn)
-    .await?;
-    Ok(())
+    .bind(state.interval_count));
 }
 
-#[async_trait]
 impl Projection for Subscriptions {
     fn name(&self) -> &'static str {
         "subscriptions"
@@ -134,60 +125,60 @@ impl Projection for Subscriptions {
         &["subscriptions"]
     }
 
-    async fn apply(
-        &self,
-        conn: &mut SqliteConnection,
-        event: &StoredEvent,
-    ) -> Result<(), ProjectionError> {
-        if event.aggregate_type != Subscription::TYPE {
-            return Ok(());
+    fn statements(&self, event: &StoredEvent) -> Option<Result<Vec<Statement>, ProjectionError>> {
+        collect(|out| write(out, event))
+    }
+}
+
+/// Appends to `out` the statements that apply `event` to the view (none for events of no
+/// interest).
+fn write(out: &mut Vec<Statement>, event: &StoredEvent) -> Result<(), ProjectionError> {
+    if event.aggregate_type != Subscription::TYPE {
+        return Ok(());
+    }
+    let id = event.aggregate_id.as_str();
+    match event.decode::<SubscriptionEvent>()? {
+        SubscriptionEvent::SubscriptionRecorded {
+            customer_id,
+            stripe_subscription_id,
+            state,
+            at,
+        } => {
+            let at = format_timestamp(&at);
+            out.push(Statement::new(
+                "INSERT INTO subscriptions (subscription_id, customer_id, stripe_subscription_id,
+                    status, cancel_at_period_end, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?5)",
+            )
+            .bind(id)
+            .bind(customer_id)
+            .bind(stripe_subscription_id)
+            .bind(&state.status)
+            .bind(&at));
+            write_state(out, id, &state, &at);
         }
-        let id = event.aggregate_id.as_str();
-        match event.decode::<SubscriptionEvent>()? {
-            SubscriptionEvent::SubscriptionRecorded {
-                customer_id,
-                stripe_subscription_id,
-                state,
-                at,
-            } => {
-                let at = format_timestamp(&at);
-                sqlx::query(
-                    "INSERT INTO subscriptions (subscription_id, customer_id, stripe_subscription_id,
-                        status, cancel_at_period_end, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, 0, ?5, ?5)",
-                )
-                .bind(id)
-                .bind(customer_id)
-                .bind(stripe_subscription_id)
-                .bind(&state.status)
-                .bind(&at)
-                .execute(&mut *conn)
-                .await?;
-                write_state(conn, id, &state, &at).await?;
-            }
-            SubscriptionEvent::SubscriptionStateChanged { state, at } => {
-                write_state(conn, id, &state, &format_timestamp(&at)).await?;
-            }
-            // Requests and their claims: the row appears with the provider's first answer.
-            SubscriptionEvent::SubscriptionRequested { .. }
-            | SubscriptionEvent::SubscriptionRequestFailed { .. }
-            | SubscriptionEvent::PlanChangeRequested { .. }
-            | SubscriptionEvent::PlanChangeFailed { .. }
-            | SubscriptionEvent::SubscriptionEnded { .. }
-            | SubscriptionEvent::StripeEventApplied { .. }
-            | SubscriptionEvent::StaleStripeEventIgnored { .. } => {}
-            // The mailer sends the message; the row remembers which trial end was reminded,
-            // so the reminder loop does not ask again.
-            SubscriptionEvent::TrialEndingSoon { trial_end, .. } => {
-                sqlx::query(
+        SubscriptionEvent::SubscriptionStateChanged { state, at } => {
+            write_state(out, id, &state, &format_timestamp(&at));
+        }
+        // Requests and their claims: the row appears with the provider's first answer.
+        SubscriptionEvent::SubscriptionRequested { .. }
+        | SubscriptionEvent::SubscriptionRequestFailed { .. }
+        | SubscriptionEvent::PlanChangeRequested { .. }
+        | SubscriptionEvent::PlanChangeFailed { .. }
+        | SubscriptionEvent::SubscriptionEnded { .. }
+        | SubscriptionEvent::StripeEventApplied { .. }
+        | SubscriptionEvent::StaleStripeEventIgnored { .. } => {}
+        // The mailer sends the message; the row remembers which trial end was reminded,
+        // so the reminder loop does not ask again.
+        SubscriptionEvent::TrialEndingSoon { trial_end, .. } => {
+            out.push(
+                Statement::new(
                     "UPDATE subscriptions SET trial_reminded_for = ?2 WHERE subscription_id = ?1",
                 )
                 .bind(id)
-                .bind(unix_timestamp(Some(trial_end.timestamp())))
-                .execute(&mut *conn)
-                .await?;
-            }
+                .bind(unix_timestamp(Some(trial_end.timestamp()))),
+            );
         }
-        Ok(())
     }
+    Ok(())
 }

@@ -1,0 +1,84 @@
+//! A batch of the log applied to the views from the calling thread, on the connection's own
+//! SQLite handle.
+//!
+//! sqlx runs each SQLite connection on a thread of its own, and every statement is a round trip
+//! to it and back: with a statement or two per event, a replay paid a round trip per event and
+//! spent its time in context switches, not in SQLite (BENCHMARKS.md's profiles). Here the
+//! handle is locked once, one round trip, and the whole batch runs from the calling thread:
+//! reading the events, then every view's statements, each prepared once and cached. It runs
+//! inside the transaction the caller opened through sqlx on the same connection, so commit,
+//! rollback and durability are sqlx's as before.
+
+use std::sync::Arc;
+
+use sqlx::SqliteConnection;
+
+use crate::event_log::{StoredEvent, COLUMNS};
+use crate::projector::Projection;
+use crate::ProjectionError;
+
+/// Reads up to `limit` events after position `after` and applies each to every view of
+/// `views` whose checkpoint (the number beside it) is below the event's position; returns the
+/// events read, for the consumers that apply them through sqlx. Every view must own tables and
+/// describe its writes (`Projection::statements`).
+pub(crate) async fn apply_batch(
+    conn: &mut SqliteConnection,
+    views: &[(&Arc<dyn Projection>, i64)],
+    after: i64,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, ProjectionError> {
+    let mut locked = conn.lock_handle().await?;
+    // SAFETY: `locked` keeps sqlx's worker off this handle until it drops; `db` borrows the
+    // handle without owning it (it never closes it), and is dropped, with its cached
+    // statements finalized, before `locked` is.
+    let db = unsafe { rusqlite::Connection::from_handle(locked.as_raw_handle().as_ptr()) }?;
+    let applied = apply_on(&db, views, after, limit);
+    drop(db);
+    drop(locked);
+    applied
+}
+
+fn apply_on(
+    db: &rusqlite::Connection,
+    views: &[(&Arc<dyn Projection>, i64)],
+    after: i64,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, ProjectionError> {
+    let events = read_after(db, after, limit)?;
+    for (view, checkpoint) in views {
+        for event in events.iter().filter(|event| event.position > *checkpoint) {
+            let statements = view
+                .statements(event)
+                .ok_or(ProjectionError::NotAView(view.name()))??;
+            for statement in &statements {
+                statement.execute_direct(db)?;
+            }
+        }
+    }
+    Ok(events)
+}
+
+/// Up to `limit` events after `position`, in commit order (as `event_log::read_after`).
+fn read_after(
+    db: &rusqlite::Connection,
+    position: i64,
+    limit: i64,
+) -> rusqlite::Result<Vec<StoredEvent>> {
+    let mut statement = db.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM events WHERE position > ?1 ORDER BY position LIMIT ?2"
+    ))?;
+    let rows = statement.query_map([position, limit], |row| {
+        Ok(StoredEvent {
+            position: row.get(0)?,
+            aggregate_type: row.get(1)?,
+            aggregate_id: row.get(2)?,
+            sequence: row.get(3)?,
+            event_type: row.get(4)?,
+            event_version: row.get(5)?,
+            payload: row.get(6)?,
+            metadata: row.get(7)?,
+            recorded_at: row.get(8)?,
+        })
+    })?;
+    rows.collect()
+}
