@@ -189,6 +189,13 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
+impl From<projections::ProjectionError> for AppError {
+    /// A read model that cannot be read is the service's failure, never the caller's.
+    fn from(error: projections::ProjectionError) -> Self {
+        Self::internal(error)
+    }
+}
+
 impl From<crate::inbox::InboxError> for AppError {
     fn from(error: crate::inbox::InboxError) -> Self {
         Self::internal(error)

@@ -8,14 +8,34 @@
 //! reading the events, then every view's statements, each prepared once and cached. It runs
 //! inside the transaction the caller opened through sqlx on the same connection, so commit,
 //! rollback and durability are sqlx's as before.
+//!
+//! Hot reads use the same door (`read`): a pooled connection's handle, locked once, runs the
+//! query and hands its rows over directly instead of one message per row.
 
 use std::sync::Arc;
 
-use sqlx::SqliteConnection;
+use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::event_log::{StoredEvent, COLUMNS};
 use crate::projector::Projection;
 use crate::ProjectionError;
+
+/// Runs `query` on a pooled connection's SQLite handle from this thread: one round trip to take
+/// the handle, none per row. For short reads: the calling thread runs the whole query.
+pub async fn read<T>(
+    pool: &SqlitePool,
+    query: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+) -> Result<T, ProjectionError> {
+    let mut conn = pool.acquire().await?;
+    let mut locked = conn.lock_handle().await?;
+    // SAFETY: as in `apply_batch`: the handle is ours until `locked` drops, `db` never closes it
+    // and is dropped first.
+    let db = unsafe { rusqlite::Connection::from_handle(locked.as_raw_handle().as_ptr()) }?;
+    let rows = query(&db);
+    drop(db);
+    drop(locked);
+    Ok(rows?)
+}
 
 /// Reads up to `limit` events after position `after` and applies each to every view of
 /// `views` whose checkpoint (the number beside it) is below the event's position; returns the

@@ -20,7 +20,7 @@ pub mod drift;
 pub mod error;
 pub mod event_log;
 pub mod health;
-mod in_thread;
+pub mod in_thread;
 pub mod invoices;
 pub mod payments;
 pub mod pending_requests;

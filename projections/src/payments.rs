@@ -2,10 +2,11 @@
 
 use aggregates::payment::{Payment, PaymentEvent};
 use cqrs_es::Aggregate;
-use sqlx::{FromRow, SqliteExecutor};
+use sqlx::{FromRow, SqliteExecutor, SqlitePool};
 
 use crate::customer_profiles::format_timestamp;
 use crate::event_log::StoredEvent;
+use crate::in_thread;
 use crate::statement::{collect, Statement};
 use crate::{Projection, ProjectionError};
 
@@ -33,6 +34,34 @@ pub struct PaymentRow {
     pub created_position: i64,
     pub created_at: String,
     pub updated_at: String,
+}
+
+impl PaymentRow {
+    /// A row read on SQLite's handle directly (`in_thread::read`), by column name as sqlx's
+    /// `FromRow` reads it.
+    fn from_direct(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            payment_id: row.get("payment_id")?,
+            customer_id: row.get("customer_id")?,
+            payment_intent_id: row.get("payment_intent_id")?,
+            client_secret: row.get("client_secret")?,
+            amount: row.get("amount")?,
+            currency: row.get("currency")?,
+            status: row.get("status")?,
+            description: row.get("description")?,
+            metadata: row.get("metadata")?,
+            failure_code: row.get("failure_code")?,
+            failure_message: row.get("failure_message")?,
+            next_action: row.get("next_action")?,
+            amount_received: row.get("amount_received")?,
+            refunded_amount: row.get("refunded_amount")?,
+            confirm_attempts: row.get("confirm_attempts")?,
+            refund_count: row.get("refund_count")?,
+            created_position: row.get("created_position")?,
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+        })
+    }
 }
 
 /// A page of a customer's history query.
@@ -70,25 +99,34 @@ impl Payments {
             .await
     }
 
-    /// A customer's payments, newest first.
+    /// A customer's payments, newest first. The busiest read of the portal and the API: it
+    /// runs on the connection's SQLite handle from this thread (`in_thread::read`), the rows
+    /// read straight into [`PaymentRow`]s.
     pub async fn history(
-        db: impl SqliteExecutor<'_>,
+        pool: &SqlitePool,
         customer_id: &str,
         query: &HistoryQuery<'_>,
-    ) -> Result<Vec<PaymentRow>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT * FROM payments
-              WHERE customer_id = ?1
-                AND (?2 IS NULL OR status = ?2)
-                AND (?3 IS NULL OR created_position < ?3)
-              ORDER BY created_position DESC
-              LIMIT ?4",
-        )
-        .bind(customer_id)
-        .bind(query.status)
-        .bind(query.before_position)
-        .bind(query.limit)
-        .fetch_all(db)
+    ) -> Result<Vec<PaymentRow>, ProjectionError> {
+        in_thread::read(pool, |db| {
+            let mut statement = db.prepare_cached(
+                "SELECT * FROM payments
+                  WHERE customer_id = ?1
+                    AND (?2 IS NULL OR status = ?2)
+                    AND (?3 IS NULL OR created_position < ?3)
+                  ORDER BY created_position DESC
+                  LIMIT ?4",
+            )?;
+            let rows = statement.query_map(
+                rusqlite::params![
+                    customer_id,
+                    query.status,
+                    query.before_position,
+                    query.limit
+                ],
+                PaymentRow::from_direct,
+            )?;
+            rows.collect()
+        })
         .await
     }
 
