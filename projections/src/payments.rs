@@ -37,29 +37,35 @@ pub struct PaymentRow {
 }
 
 impl PaymentRow {
-    /// A row read on SQLite's handle directly (`in_thread::read`), by column name as sqlx's
-    /// `FromRow` reads it.
+    /// Its columns in the order `from_direct` reads them.
+    const COLUMNS: &'static str = "payment_id, customer_id, payment_intent_id, client_secret, \
+        amount, currency, status, description, metadata, failure_code, failure_message, \
+        next_action, amount_received, refunded_amount, confirm_attempts, refund_count, \
+        created_position, created_at, updated_at";
+
+    /// A row of `SELECT {COLUMNS}` read on SQLite's handle directly (`in_thread::read`), by
+    /// index: a lookup by name compares every column's name for every value.
     fn from_direct(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
-            payment_id: row.get("payment_id")?,
-            customer_id: row.get("customer_id")?,
-            payment_intent_id: row.get("payment_intent_id")?,
-            client_secret: row.get("client_secret")?,
-            amount: row.get("amount")?,
-            currency: row.get("currency")?,
-            status: row.get("status")?,
-            description: row.get("description")?,
-            metadata: row.get("metadata")?,
-            failure_code: row.get("failure_code")?,
-            failure_message: row.get("failure_message")?,
-            next_action: row.get("next_action")?,
-            amount_received: row.get("amount_received")?,
-            refunded_amount: row.get("refunded_amount")?,
-            confirm_attempts: row.get("confirm_attempts")?,
-            refund_count: row.get("refund_count")?,
-            created_position: row.get("created_position")?,
-            created_at: row.get("created_at")?,
-            updated_at: row.get("updated_at")?,
+            payment_id: row.get(0)?,
+            customer_id: row.get(1)?,
+            payment_intent_id: row.get(2)?,
+            client_secret: row.get(3)?,
+            amount: row.get(4)?,
+            currency: row.get(5)?,
+            status: row.get(6)?,
+            description: row.get(7)?,
+            metadata: row.get(8)?,
+            failure_code: row.get(9)?,
+            failure_message: row.get(10)?,
+            next_action: row.get(11)?,
+            amount_received: row.get(12)?,
+            refunded_amount: row.get(13)?,
+            confirm_attempts: row.get(14)?,
+            refund_count: row.get(15)?,
+            created_position: row.get(16)?,
+            created_at: row.get(17)?,
+            updated_at: row.get(18)?,
         })
     }
 }
@@ -108,14 +114,15 @@ impl Payments {
         query: &HistoryQuery<'_>,
     ) -> Result<Vec<PaymentRow>, ProjectionError> {
         in_thread::read(pool, |db| {
-            let mut statement = db.prepare_cached(
-                "SELECT * FROM payments
+            let mut statement = db.prepare_cached(&format!(
+                "SELECT {} FROM payments
                   WHERE customer_id = ?1
                     AND (?2 IS NULL OR status = ?2)
                     AND (?3 IS NULL OR created_position < ?3)
                   ORDER BY created_position DESC
                   LIMIT ?4",
-            )?;
+                PaymentRow::COLUMNS
+            ))?;
             let rows = statement.query_map(
                 rusqlite::params![
                     customer_id,
