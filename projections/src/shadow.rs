@@ -72,14 +72,8 @@ impl<'a> Shadow<'a> {
     ) -> Result<Shadow<'a>, ProjectionError> {
         // Detached: its TEMP tables must not outlive the rebuild in a pooled connection.
         let mut conn = PoolConnection::<Sqlite>::detach(pool.acquire().await?);
-        // On disk, not in memory: the views of a long log can be large. With a page cache of
-        // 64 MiB for them, though: their indexes are looked up for nearly every event, and
-        // SQLite's default of 2,000 pages made a long replay re-read pages from the OS
-        // instead. (The replay's resident memory stays well under its 200 MiB bound.)
+        // On disk, not in memory: the views of a long log can be large.
         sqlx::query("PRAGMA temp_store = FILE")
-            .execute(&mut conn)
-            .await?;
-        sqlx::query("PRAGMA temp.cache_size = -65536")
             .execute(&mut conn)
             .await?;
         let mut schemas = Vec::new();
