@@ -27,14 +27,23 @@ pub async fn read<T>(
     query: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
 ) -> Result<T, ProjectionError> {
     let mut conn = pool.acquire().await?;
+    on_handle(&mut conn, |db| Ok(query(db)?)).await
+}
+
+/// Runs `work` with rusqlite on `conn`'s SQLite handle, from this thread.
+async fn on_handle<T>(
+    conn: &mut SqliteConnection,
+    work: impl FnOnce(&rusqlite::Connection) -> Result<T, ProjectionError>,
+) -> Result<T, ProjectionError> {
     let mut locked = conn.lock_handle().await?;
-    // SAFETY: as in `apply_batch`: the handle is ours until `locked` drops, `db` never closes it
-    // and is dropped first.
+    // SAFETY: `locked` keeps sqlx's worker off this handle until it drops; `db` borrows the
+    // handle without owning it (it never closes it), and is dropped, with its cached
+    // statements finalized, before `locked` is.
     let db = unsafe { rusqlite::Connection::from_handle(locked.as_raw_handle().as_ptr()) }?;
-    let rows = query(&db);
+    let result = work(&db);
     drop(db);
     drop(locked);
-    Ok(rows?)
+    result
 }
 
 /// Reads up to `limit` events after position `after` and applies each to every view of
@@ -47,15 +56,7 @@ pub(crate) async fn apply_batch(
     after: i64,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, ProjectionError> {
-    let mut locked = conn.lock_handle().await?;
-    // SAFETY: `locked` keeps sqlx's worker off this handle until it drops; `db` borrows the
-    // handle without owning it (it never closes it), and is dropped, with its cached
-    // statements finalized, before `locked` is.
-    let db = unsafe { rusqlite::Connection::from_handle(locked.as_raw_handle().as_ptr()) }?;
-    let applied = apply_on(&db, views, after, limit);
-    drop(db);
-    drop(locked);
-    applied
+    on_handle(conn, |db| apply_on(db, views, after, limit)).await
 }
 
 fn apply_on(
