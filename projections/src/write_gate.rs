@@ -27,4 +27,10 @@ impl WriteGate {
     pub async fn turn(&self) -> WriteTurn<'_> {
         self.0.lock().await
     }
+
+    /// Waits for this writer's turn on a thread of its own (the group-commit writer's). Never
+    /// from async code: it blocks the thread.
+    pub fn turn_blocking(&self) -> WriteTurn<'_> {
+        self.0.blocking_lock()
+    }
 }

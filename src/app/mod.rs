@@ -75,6 +75,8 @@ pub enum StartupError {
     Mail(#[from] MailError),
     #[error(transparent)]
     Lock(#[from] crate::store::lock::LockError),
+    #[error("cannot start the database writer: {0}")]
+    Writer(#[from] crate::store::group_commit::GroupCommitError),
 }
 
 /// A built, bound, not yet running service.

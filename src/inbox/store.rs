@@ -150,29 +150,25 @@ impl Inbox {
         );
         let inserted = self
             .writer
-            .run_statement(Box::new(move |conn| {
-                Box::pin(async move {
-                    let (id, kind, object_id, object_type, created, livemode, payload, received) =
-                        row;
-                    sqlx::query(
-                        "INSERT INTO stripe_inbox
-                           (event_id, type, object_id, object_type, created, livemode, payload,
-                            received_at)
-                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                         ON CONFLICT (event_id) DO NOTHING",
-                    )
-                    .bind(id)
-                    .bind(kind)
-                    .bind(object_id)
-                    .bind(object_type)
-                    .bind(created)
-                    .bind(livemode)
-                    .bind(payload)
-                    .bind(received)
-                    .execute(conn)
-                    .await
-                    .map(|done| done.rows_affected())
-                })
+            .run_statement(Box::new(move |db| {
+                let (id, kind, object_id, object_type, created, livemode, payload, received) = row;
+                db.prepare_cached(
+                    "INSERT INTO stripe_inbox
+                       (event_id, type, object_id, object_type, created, livemode, payload,
+                        received_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                     ON CONFLICT (event_id) DO NOTHING",
+                )?
+                .execute(rusqlite::params![
+                    id,
+                    kind,
+                    object_id,
+                    object_type,
+                    created,
+                    livemode,
+                    payload,
+                    received
+                ])
             }))
             .await?;
         Ok(if inserted == 1 {
@@ -203,19 +199,13 @@ impl Inbox {
     pub async fn finish(&self, seq: i64, status: InboxStatus) -> Result<(), InboxError> {
         let processed_at = chrono::Utc::now().to_rfc3339();
         self.writer
-            .run_statement(Box::new(move |conn| {
-                Box::pin(async move {
-                    sqlx::query(
-                        "UPDATE stripe_inbox SET status = ?, attempts = attempts + 1,
-                                last_error = NULL, processed_at = ? WHERE seq = ?",
-                    )
-                    .bind(status.as_str())
-                    .bind(processed_at)
-                    .bind(seq)
-                    .execute(conn)
-                    .await
-                    .map(|_| ())
-                })
+            .run_statement(Box::new(move |db| {
+                db.prepare_cached(
+                    "UPDATE stripe_inbox SET status = ?, attempts = attempts + 1,
+                            last_error = NULL, processed_at = ? WHERE seq = ?",
+                )?
+                .execute(rusqlite::params![status.as_str(), processed_at, seq])
+                .map(|_| ())
             }))
             .await?;
         Ok(())
@@ -232,21 +222,19 @@ impl Inbox {
         let (seq, error) = (entry.seq, error.to_owned());
         let next_attempt_at = unix_millis() + backoff(attempts).as_millis() as i64;
         self.writer
-            .run_statement(Box::new(move |conn| {
-                Box::pin(async move {
-                    sqlx::query(
-                        "UPDATE stripe_inbox SET status = ?, attempts = ?, last_error = ?,
-                                next_attempt_at = ? WHERE seq = ?",
-                    )
-                    .bind(status.as_str())
-                    .bind(attempts)
-                    .bind(error)
-                    .bind(next_attempt_at)
-                    .bind(seq)
-                    .execute(conn)
-                    .await
-                    .map(|_| ())
-                })
+            .run_statement(Box::new(move |db| {
+                db.prepare_cached(
+                    "UPDATE stripe_inbox SET status = ?, attempts = ?, last_error = ?,
+                            next_attempt_at = ? WHERE seq = ?",
+                )?
+                .execute(rusqlite::params![
+                    status.as_str(),
+                    attempts,
+                    error,
+                    next_attempt_at,
+                    seq
+                ])
+                .map(|_| ())
             }))
             .await?;
         Ok(status)
@@ -322,18 +310,13 @@ impl Inbox {
         let id = event_id.to_owned();
         let queued = self
             .writer
-            .run_statement(Box::new(move |conn| {
-                Box::pin(async move {
-                    sqlx::query(
-                        "UPDATE stripe_inbox SET status = 'pending', attempts = 0,
-                                next_attempt_at = 0
-                          WHERE event_id = ? AND status <> 'applied'",
-                    )
-                    .bind(id)
-                    .execute(conn)
-                    .await
-                    .map(|done| done.rows_affected())
-                })
+            .run_statement(Box::new(move |db| {
+                db.prepare_cached(
+                    "UPDATE stripe_inbox SET status = 'pending', attempts = 0,
+                            next_attempt_at = 0
+                      WHERE event_id = ? AND status <> 'applied'",
+                )?
+                .execute([id])
             }))
             .await?;
         if queued == 1 {

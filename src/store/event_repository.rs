@@ -21,7 +21,7 @@ use super::group_commit::{GroupCommit, GroupCommitError, JobWork};
 use super::snapshots;
 
 /// SQLite's extended result code for a primary-key violation.
-const PRIMARY_KEY_VIOLATION: &str = "1555";
+const PRIMARY_KEY_VIOLATION: i32 = 1555;
 
 /// sqlite-es's append statement, column for column.
 const INSERT_EVENT: &str = "INSERT INTO events
@@ -105,9 +105,7 @@ impl SnapshotRow {
 
 fn persistence_error(error: GroupCommitError) -> PersistenceError {
     match error {
-        GroupCommitError::Rejected(sqlx::Error::Database(database))
-            if database.code().as_deref() == Some(PRIMARY_KEY_VIOLATION) =>
-        {
+        error if error.sqlite_code() == Some(PRIMARY_KEY_VIOLATION) => {
             PersistenceError::OptimisticLockError
         }
         GroupCommitError::Rejected(error) => PersistenceError::UnknownError(Box::new(error)),
@@ -159,33 +157,30 @@ impl PersistedEventRepository for GroupCommitEventRepository {
             .collect::<Result<Vec<_>, _>>()?;
         // One event is one statement (its triggers included), which fails or commits whole.
         let single = rows.len() == 1 && snapshot.is_none();
-        let work: JobWork<()> = Box::new(move |conn| {
-            Box::pin(async move {
-                for row in &rows {
-                    sqlx::query(INSERT_EVENT)
-                        .bind(A::TYPE)
-                        .bind(&row.aggregate_id)
-                        .bind(row.sequence)
-                        .bind(&row.event_type)
-                        .bind(&row.event_version)
-                        .bind(&row.payload)
-                        .bind(&row.metadata)
-                        .execute(&mut *conn)
-                        .await?;
-                }
-                if let Some(snapshot) = &snapshot {
-                    snapshots::upsert(
-                        conn,
-                        A::TYPE,
-                        &aggregate_id,
-                        snapshot.last_sequence,
-                        snapshot.current_snapshot,
-                        &snapshot.payload,
-                    )
-                    .await?;
-                }
-                Ok(())
-            })
+        let work: JobWork<()> = Box::new(move |db| {
+            let mut insert = db.prepare_cached(INSERT_EVENT)?;
+            for row in &rows {
+                insert.execute(rusqlite::params![
+                    A::TYPE,
+                    row.aggregate_id,
+                    row.sequence,
+                    row.event_type,
+                    row.event_version,
+                    row.payload,
+                    row.metadata,
+                ])?;
+            }
+            if let Some(snapshot) = &snapshot {
+                snapshots::upsert(
+                    db,
+                    A::TYPE,
+                    &aggregate_id,
+                    snapshot.last_sequence,
+                    snapshot.current_snapshot,
+                    &snapshot.payload,
+                )?;
+            }
+            Ok(())
         });
         let appended = if single {
             self.writer.run_statement(work).await

@@ -1,44 +1,69 @@
 //! Group commit: concurrent writes share one SQLite transaction, hence one fsync.
 //!
 //! At `synchronous=FULL` every commit waits for the disk, so a transaction per request caps
-//! the service at the disk's fsync rate. Here one writer task owns a connection; requests hand
-//! it their statements as a job and wait. The writer takes whatever jobs arrived while the
+//! the service at the disk's fsync rate. Here one writer owns a connection; requests hand it
+//! their statements as a job and wait. The writer takes whatever jobs arrived while the
 //! previous batch was committing (and, when several are arriving, what comes within a short
 //! window), runs each inside its own SAVEPOINT (a single statement needs none: SQLite undoes a
-//! failed statement by itself), and commits them together. Each caller hears
-//! back only after that commit: nothing is acknowledged before it is durable. A job whose
-//! statements fail (an optimistic-lock conflict, a uniqueness claim) is rolled back to its
-//! savepoint and fails alone; the rest of the batch commits.
+//! failed statement by itself), and commits them together. Each caller hears back only after
+//! that commit: nothing is acknowledged before it is durable. A job whose statements fail (an
+//! optimistic-lock conflict, a uniqueness claim) is rolled back to its savepoint and fails
+//! alone; the rest of the batch commits.
+//!
+//! The writer is a thread of its own with its own SQLite connection (rusqlite, on the file the
+//! pool opened, with the pool's durability and busy handler), not a pooled sqlx connection:
+//! through sqlx every statement of a batch was a round trip to sqlx's connection thread and
+//! back, so a batch of webhooks cost as many thread switches as it had rows (BENCHMARKS.md's
+//! ingest profile). Here a batch is SQLite's work alone, with statements prepared once for the
+//! writer's life, and no async worker thread is ever blocked by a commit's fsync.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use futures::future::BoxFuture;
 use projections::WriteGate;
-use sqlx::pool::PoolConnection;
-use sqlx::{Sqlite, SqliteConnection, SqlitePool};
-use tokio::sync::{mpsc, oneshot};
-use tokio::time::Instant;
+use sqlx::SqlitePool;
+use tokio::sync::oneshot;
+
+use super::pool::keep_trying;
 
 /// Why a job did not commit.
 #[derive(Debug, thiserror::Error)]
 pub enum GroupCommitError {
     /// The job's own statements failed; they were rolled back, the batch went on.
     #[error(transparent)]
-    Rejected(#[from] sqlx::Error),
+    Rejected(#[from] rusqlite::Error),
     /// The batch's transaction could not begin or commit: nothing of the job was kept.
     #[error("the write transaction failed: {0}")]
     TransactionFailed(String),
     /// The writer has stopped (the service is shutting down).
     #[error("the database writer has stopped")]
     Stopped,
+    /// The job panicked (behind its savepoint, what it did was rolled back); the batch went on.
+    #[error("the write job failed unexpectedly")]
+    Panicked,
+    /// The writer could not open its connection.
+    #[error("cannot open the writer's connection: {0}")]
+    Open(String),
+}
+
+impl GroupCommitError {
+    /// SQLite's extended result code of a rejected job's failure (e.g. 1555, a primary key).
+    pub fn sqlite_code(&self) -> Option<i32> {
+        match self {
+            Self::Rejected(rusqlite::Error::SqliteFailure(failure, _)) => {
+                Some(failure.extended_code)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// The statements of one job, run on the writer's connection inside the batch's transaction.
-pub type JobWork<T> = Box<
-    dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, sqlx::Error>> + Send,
->;
+/// Prepare them with `prepare_cached`: the writer's connection lives as long as the service.
+pub type JobWork<T> = Box<dyn FnOnce(&rusqlite::Connection) -> Result<T, rusqlite::Error> + Send>;
 
 /// Tuning of the writer.
 #[derive(Debug, Clone, Copy)]
@@ -58,7 +83,7 @@ impl Default for GroupCommitSettings {
     }
 }
 
-/// A handle on the writer task. Cloning shares the writer.
+/// A handle on the writer. Cloning shares the writer.
 #[derive(Clone)]
 pub struct GroupCommit {
     jobs: mpsc::Sender<Box<dyn Job>>,
@@ -80,24 +105,67 @@ struct Counters {
     jobs: AtomicU64,
 }
 
+/// How the writer's connection is opened: the pool's file and durability.
+struct WriterConnection {
+    path: PathBuf,
+    synchronous: i64,
+    foreign_keys: bool,
+}
+
+impl WriterConnection {
+    /// Reads the file and the pragmas the pool's connections run with, so the writer's
+    /// commits are exactly as durable as theirs.
+    async fn of(pool: &SqlitePool) -> Result<Self, GroupCommitError> {
+        let path = pool.connect_options().get_filename().to_path_buf();
+        if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" {
+            return Err(GroupCommitError::Open(
+                "the writer needs a database file, not an in-memory database".into(),
+            ));
+        }
+        let open = |error: sqlx::Error| GroupCommitError::Open(error.to_string());
+        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(pool)
+            .await
+            .map_err(open)?;
+        let foreign_keys: bool = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(pool)
+            .await
+            .map_err(open)?;
+        Ok(Self {
+            path,
+            synchronous,
+            foreign_keys,
+        })
+    }
+
+    fn open(&self) -> Result<rusqlite::Connection, rusqlite::Error> {
+        let db = rusqlite::Connection::open(&self.path)?;
+        db.pragma_update(None, "synchronous", self.synchronous)?;
+        db.pragma_update(None, "foreign_keys", self.foreign_keys)?;
+        // Other processes (the CLI, an operator's `sqlite3`) may hold the write lock a moment.
+        db.busy_handler(Some(keep_trying))?;
+        db.set_prepared_statement_cache_capacity(64);
+        Ok(db)
+    }
+}
+
 impl GroupCommit {
-    /// Starts the writer on a connection of its own, taken out of `pool`. It stops when the
-    /// last handle is dropped.
+    /// Starts the writer on a thread and a connection of its own, on the file `pool` opened.
+    /// It stops when the last handle is dropped.
     pub async fn start(
         pool: &SqlitePool,
         gate: WriteGate,
         settings: GroupCommitSettings,
-    ) -> Result<Self, sqlx::Error> {
-        let conn: PoolConnection<Sqlite> = pool.acquire().await?;
-        let (jobs, queue) = mpsc::channel(settings.max_batch.max(1) * 4);
+    ) -> Result<Self, GroupCommitError> {
+        let connection = WriterConnection::of(pool).await?;
+        let db = connection.open()?;
+        let (jobs, queue) = mpsc::channel();
         let stats = Arc::new(Counters::default());
-        tokio::spawn(run_writer(
-            conn.detach(),
-            queue,
-            gate,
-            settings,
-            stats.clone(),
-        ));
+        let counters = stats.clone();
+        std::thread::Builder::new()
+            .name("billstream-writer".into())
+            .spawn(move || run_writer(db, queue, gate, settings, counters))
+            .map_err(|error| GroupCommitError::Open(error.to_string()))?;
         Ok(Self { jobs, stats })
     }
 
@@ -116,9 +184,7 @@ impl GroupCommit {
     }
 
     /// Like [`GroupCommit::run`] for work that is one SQL statement (its triggers included).
-    /// SQLite undoes a failed statement by itself, so no savepoint is needed: on this
-    /// connection, where every statement is a round trip to SQLite's thread, that saves two
-    /// of the job's three.
+    /// SQLite undoes a failed statement by itself, so no savepoint is needed.
     pub async fn run_statement<T: Send + 'static>(
         &self,
         work: JobWork<T>,
@@ -138,10 +204,7 @@ impl GroupCommit {
             reply,
             savepoint,
         });
-        self.jobs
-            .send(job)
-            .await
-            .map_err(|_| GroupCommitError::Stopped)?;
+        self.jobs.send(job).map_err(|_| GroupCommitError::Stopped)?;
         answer.await.map_err(|_| GroupCommitError::Stopped)?
     }
 }
@@ -149,7 +212,7 @@ impl GroupCommit {
 /// A job with its result type erased, so one queue carries every kind of write.
 trait Job: Send {
     /// Runs the statements; true when they succeeded.
-    fn run<'c>(&'c mut self, conn: &'c mut SqliteConnection) -> BoxFuture<'c, bool>;
+    fn run(&mut self, db: &rusqlite::Connection) -> bool;
     /// Tells the caller how it ended, once the batch is over.
     fn reply(self: Box<Self>, batch: Result<(), String>);
     /// Whether it must run behind a savepoint (more than one statement).
@@ -158,22 +221,24 @@ trait Job: Send {
 
 struct TypedJob<T> {
     work: Option<JobWork<T>>,
-    outcome: Option<Result<T, sqlx::Error>>,
+    outcome: Option<Result<T, GroupCommitError>>,
     reply: oneshot::Sender<Result<T, GroupCommitError>>,
     savepoint: bool,
 }
 
 impl<T: Send + 'static> Job for TypedJob<T> {
-    fn run<'c>(&'c mut self, conn: &'c mut SqliteConnection) -> BoxFuture<'c, bool> {
-        Box::pin(async move {
-            let Some(work) = self.work.take() else {
-                return false;
-            };
-            let outcome = work(conn).await;
-            let succeeded = outcome.is_ok();
-            self.outcome = Some(outcome);
-            succeeded
-        })
+    fn run(&mut self, db: &rusqlite::Connection) -> bool {
+        let Some(work) = self.work.take() else {
+            return false;
+        };
+        // A job that panics fails alone (its savepoint is rolled back); the writer goes on.
+        let outcome = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(db))) {
+            Ok(outcome) => outcome.map_err(GroupCommitError::Rejected),
+            Err(_) => Err(GroupCommitError::Panicked),
+        };
+        let succeeded = outcome.is_ok();
+        self.outcome = Some(outcome);
+        succeeded
     }
 
     fn needs_savepoint(&self) -> bool {
@@ -183,7 +248,7 @@ impl<T: Send + 'static> Job for TypedJob<T> {
     fn reply(self: Box<Self>, batch: Result<(), String>) {
         let answer = match (self.outcome, batch) {
             // Its own failure first: it was rolled back whatever became of the batch.
-            (Some(Err(error)), _) => Err(GroupCommitError::Rejected(error)),
+            (Some(Err(error)), _) => Err(error),
             (Some(Ok(value)), Ok(())) => Ok(value),
             (_, Err(reason)) => Err(GroupCommitError::TransactionFailed(reason)),
             (None, Ok(())) => Err(GroupCommitError::TransactionFailed(
@@ -195,20 +260,21 @@ impl<T: Send + 'static> Job for TypedJob<T> {
     }
 }
 
-async fn run_writer(
-    mut conn: SqliteConnection,
-    mut queue: mpsc::Receiver<Box<dyn Job>>,
+/// The writer thread: batches until every handle is dropped.
+fn run_writer(
+    db: rusqlite::Connection,
+    queue: mpsc::Receiver<Box<dyn Job>>,
     gate: WriteGate,
     settings: GroupCommitSettings,
     stats: Arc<Counters>,
 ) {
     let mut previous_batch = 0;
-    while let Some(first) = queue.recv().await {
+    while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
-        gather(&mut queue, &mut batch, previous_batch, settings).await;
+        gather(&queue, &mut batch, previous_batch, settings);
         previous_batch = batch.len();
-        let turn = gate.turn().await;
-        let outcome = commit_batch(&mut conn, &mut batch).await;
+        let turn = gate.turn_blocking();
+        let outcome = commit_batch(&db, &mut batch);
         drop(turn);
         stats.batches.fetch_add(1, Ordering::Relaxed);
         stats.jobs.fetch_add(batch.len() as u64, Ordering::Relaxed);
@@ -224,8 +290,8 @@ async fn run_writer(
 /// Adds the jobs already queued; when writes are arriving concurrently (this batch or the
 /// last had more than one), also waits up to the window for more. A lone request is never
 /// delayed.
-async fn gather(
-    queue: &mut mpsc::Receiver<Box<dyn Job>>,
+fn gather(
+    queue: &mpsc::Receiver<Box<dyn Job>>,
     batch: &mut Vec<Box<dyn Job>>,
     previous_batch: usize,
     settings: GroupCommitSettings,
@@ -241,65 +307,54 @@ async fn gather(
     }
     let deadline = Instant::now() + settings.window;
     while batch.len() < settings.max_batch {
-        match tokio::time::timeout_at(deadline, queue.recv()).await {
-            Ok(Some(job)) => batch.push(job),
-            Ok(None) | Err(_) => return,
+        let left = deadline.saturating_duration_since(Instant::now());
+        match queue.recv_timeout(left) {
+            Ok(job) => batch.push(job),
+            Err(_) => return,
         }
     }
 }
 
 /// Runs every job of the batch in one transaction, each behind its own savepoint.
-// Boxed futures: they keep the writer's future provably `Send` for `tokio::spawn`.
-fn commit_batch<'a>(
-    conn: &'a mut SqliteConnection,
-    batch: &'a mut [Box<dyn Job>],
-) -> BoxFuture<'a, Result<(), String>> {
-    Box::pin(async move {
-        execute(conn, "BEGIN IMMEDIATE").await?;
-        match run_jobs(conn, batch).await {
-            Ok(()) => match execute(conn, "COMMIT").await {
-                Ok(()) => Ok(()),
-                Err(reason) => {
-                    let _ = execute(conn, "ROLLBACK").await;
-                    Err(reason)
-                }
-            },
-            Err(reason) => {
-                let _ = execute(conn, "ROLLBACK").await;
-                Err(reason)
-            }
-        }
-    })
+fn commit_batch(db: &rusqlite::Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String> {
+    execute(db, "BEGIN IMMEDIATE")?;
+    let outcome = run_jobs(db, batch).and_then(|()| execute(db, "COMMIT"));
+    if outcome.is_err() && !db.is_autocommit() {
+        let _ = execute(db, "ROLLBACK");
+    }
+    outcome
 }
 
-fn run_jobs<'a>(
-    conn: &'a mut SqliteConnection,
-    batch: &'a mut [Box<dyn Job>],
-) -> BoxFuture<'a, Result<(), String>> {
-    Box::pin(async move {
-        for job in batch.iter_mut() {
-            if !job.needs_savepoint() {
-                job.run(conn).await;
-                continue;
-            }
-            execute(conn, "SAVEPOINT job").await?;
-            if !job.run(conn).await {
-                execute(conn, "ROLLBACK TO job").await?;
-            }
-            execute(conn, "RELEASE job").await?;
+fn run_jobs(db: &rusqlite::Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String> {
+    for job in batch.iter_mut() {
+        if !job.needs_savepoint() {
+            job.run(db);
+            still_in_transaction(db)?;
+            continue;
         }
-        Ok(())
-    })
+        execute(db, "SAVEPOINT job")?;
+        if !job.run(db) {
+            execute(db, "ROLLBACK TO job")?;
+        }
+        execute(db, "RELEASE job")?;
+        still_in_transaction(db)?;
+    }
+    Ok(())
 }
 
-fn execute<'a>(
-    conn: &'a mut SqliteConnection,
-    statement: &'static str,
-) -> BoxFuture<'a, Result<(), String>> {
-    Box::pin(async move {
-        sqlx::Executor::execute(conn, statement)
-            .await
-            .map(|_| ())
-            .map_err(|error| error.to_string())
-    })
+/// Some failures (a full disk, an I/O error) make SQLite roll back the whole transaction, not
+/// only the statement: the jobs after it would then commit one by one, outside the batch, so
+/// the batch stops there and every job of it hears that it failed.
+fn still_in_transaction(db: &rusqlite::Connection) -> Result<(), String> {
+    if db.is_autocommit() {
+        return Err("SQLite rolled the transaction back".to_owned());
+    }
+    Ok(())
+}
+
+fn execute(db: &rusqlite::Connection, statement: &'static str) -> Result<(), String> {
+    db.prepare_cached(statement)
+        .and_then(|mut prepared| prepared.execute([]))
+        .map(|_| ())
+        .map_err(|error| error.to_string())
 }

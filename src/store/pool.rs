@@ -55,6 +55,13 @@ const BUSY_PATIENCE: Duration = Duration::from_secs(15);
 /// for a fraction of a millisecond, so retry soon: 50 µs doubling to 1 ms, then every
 /// millisecond, for `BUSY_PATIENCE` in all.
 extern "C" fn retry_soon(_: *mut std::ffi::c_void, attempts: std::ffi::c_int) -> std::ffi::c_int {
+    std::ffi::c_int::from(keep_trying(attempts))
+}
+
+/// The busy handler's decision, shared by the pool's connections and the group-commit
+/// writer's: sleeps before the next attempt and answers true, or answers false once
+/// `BUSY_PATIENCE` has passed.
+pub(crate) fn keep_trying(attempts: i32) -> bool {
     const RAMP: i32 = 5;
     let attempts = attempts.max(0);
     let waited_ms = if attempts < RAMP {
@@ -63,7 +70,7 @@ extern "C" fn retry_soon(_: *mut std::ffi::c_void, attempts: std::ffi::c_int) ->
         i64::from(attempts - RAMP) + 2
     };
     if waited_ms >= BUSY_PATIENCE.as_millis() as i64 {
-        return 0;
+        return false;
     }
     let delay = if attempts < RAMP {
         Duration::from_micros(50 << attempts)
@@ -71,7 +78,7 @@ extern "C" fn retry_soon(_: *mut std::ffi::c_void, attempts: std::ffi::c_int) ->
         Duration::from_millis(1)
     };
     std::thread::sleep(delay);
-    1
+    true
 }
 
 /// Applies every pending migration.

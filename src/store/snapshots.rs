@@ -10,7 +10,7 @@
 
 use cqrs_es::persist::SerializedSnapshot;
 use serde_json::Value;
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{Row, SqlitePool};
 
 /// Events between snapshots. A command then reads its snapshot and fewer than this many events
 /// after it — rows that cost microseconds each next to the command's own round trips and
@@ -33,29 +33,29 @@ pub fn snapshot_every(aggregate_type: &str) -> Option<usize> {
 /// that appends the events it follows, after them: those appends succeeded, so this state is
 /// newer than whatever row was there, which it overwrites (a row that no longer reads
 /// included).
-pub async fn upsert(
-    conn: &mut SqliteConnection,
+pub fn upsert(
+    db: &rusqlite::Connection,
     aggregate_type: &str,
     aggregate_id: &str,
     last_sequence: i64,
     current_snapshot: i64,
     payload: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<(), rusqlite::Error> {
+    db.prepare_cached(
         "INSERT INTO snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload)
          VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE
             SET last_sequence = excluded.last_sequence,
                 current_snapshot = excluded.current_snapshot,
                 payload = excluded.payload",
-    )
-    .bind(aggregate_type)
-    .bind(aggregate_id)
-    .bind(last_sequence)
-    .bind(current_snapshot)
-    .bind(payload)
-    .execute(conn)
-    .await?;
+    )?
+    .execute(rusqlite::params![
+        aggregate_type,
+        aggregate_id,
+        last_sequence,
+        current_snapshot,
+        payload
+    ])?;
     Ok(())
 }
 
