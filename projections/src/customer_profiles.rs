@@ -62,7 +62,7 @@ impl std::fmt::Debug for Credentials {
 /// The customer-profile projection and its queries.
 pub struct CustomerProfiles;
 
-const PROFILE_COLUMNS: &str =
+pub(crate) const PROFILE_COLUMNS: &str =
     "id, email, name, phone, stripe_customer_id, created_at, updated_at, \
      credentials_version, deleted, mail_language, mail_receipts, billing";
 

@@ -46,34 +46,48 @@ async fn on_handle<T>(
     result
 }
 
-/// Reads up to `limit` events after position `after` and applies each to every view of
-/// `views` whose checkpoint (the number beside it) is below the event's position; returns the
-/// events read, for the consumers that apply them through sqlx. Every view must own tables and
-/// describe its writes (`Projection::statements`).
+/// What one batch applies: every event after `after` (at most `limit`) to each view, then to
+/// each consumer, in order; a projection skips the events at or below the checkpoint beside it.
+pub(crate) struct Batch<'a> {
+    pub(crate) views: &'a [(&'a Arc<dyn Projection>, i64)],
+    pub(crate) consumers: &'a [(&'a Arc<dyn Projection>, i64)],
+    pub(crate) after: i64,
+    pub(crate) limit: i64,
+}
+
+/// Reads the batch's events and applies them to its views (their `statements`) and then to
+/// its consumers (`apply_direct`, which read what the views just wrote); returns the events
+/// read, for the consumers that apply them through sqlx.
 pub(crate) async fn apply_batch(
     conn: &mut SqliteConnection,
-    views: &[(&Arc<dyn Projection>, i64)],
-    after: i64,
-    limit: i64,
+    batch: Batch<'_>,
 ) -> Result<Vec<StoredEvent>, ProjectionError> {
-    on_handle(conn, |db| apply_on(db, views, after, limit)).await
+    on_handle(conn, |db| apply_on(db, &batch)).await
 }
 
 fn apply_on(
     db: &rusqlite::Connection,
-    views: &[(&Arc<dyn Projection>, i64)],
-    after: i64,
-    limit: i64,
+    batch: &Batch<'_>,
 ) -> Result<Vec<StoredEvent>, ProjectionError> {
-    let events = read_after(db, after, limit)?;
-    for (view, checkpoint) in views {
-        for event in events.iter().filter(|event| event.position > *checkpoint) {
+    let events = read_after(db, batch.after, batch.limit)?;
+    let after = |checkpoint: i64| {
+        events
+            .iter()
+            .filter(move |event| event.position > checkpoint)
+    };
+    for (view, checkpoint) in batch.views {
+        for event in after(*checkpoint) {
             let statements = view
                 .statements(event)
                 .ok_or(ProjectionError::NotAView(view.name()))??;
             for statement in &statements {
                 statement.execute_direct(db)?;
             }
+        }
+    }
+    for (consumer, checkpoint) in batch.consumers {
+        for event in after(*checkpoint) {
+            consumer.apply_direct(db, event)?;
         }
     }
     Ok(events)

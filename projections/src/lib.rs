@@ -9,13 +9,15 @@
 //! A view describes its writes for an event as [`Statement`]s, decided from the event alone;
 //! the projector runs a whole batch of them on the connection's SQLite handle from its own
 //! thread (`in_thread`), one round trip to sqlx's connection thread per batch, not one per
-//! statement. Consumers that read before they write (the mailer) apply through sqlx.
+//! statement. Consumers that read before they write (the mailer) run in the same batch after
+//! the views, reading the views' rows on the same handle (`direct_rows`).
 
 pub mod as_of;
 pub mod billing_stats;
 pub mod credit_notes;
 pub mod customer_log;
 pub mod customer_profiles;
+pub mod direct_rows;
 pub mod drift;
 pub mod error;
 pub mod event_log;

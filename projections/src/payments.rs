@@ -38,14 +38,15 @@ pub struct PaymentRow {
 
 impl PaymentRow {
     /// Its columns in the order `from_direct` reads them.
-    const COLUMNS: &'static str = "payment_id, customer_id, payment_intent_id, client_secret, \
+    pub(crate) const COLUMNS: &'static str =
+        "payment_id, customer_id, payment_intent_id, client_secret, \
         amount, currency, status, description, metadata, failure_code, failure_message, \
         next_action, amount_received, refunded_amount, confirm_attempts, refund_count, \
         created_position, created_at, updated_at";
 
     /// A row of `SELECT {COLUMNS}` read on SQLite's handle directly (`in_thread::read`), by
     /// index: a lookup by name compares every column's name for every value.
-    fn from_direct(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+    pub(crate) fn from_direct(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
             payment_id: row.get(0)?,
             customer_id: row.get(1)?,

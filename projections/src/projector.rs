@@ -15,6 +15,8 @@ use crate::{ProjectionError, WriteGate};
 
 /// A consumer of the log: a view, which owns tables and whose rows follow from the events
 /// alone, or a consumer such as the mailer, which owns none and may read before it writes.
+/// Views run on SQLite's handle through `statements`; a consumer runs there too when it says
+/// so (`consumes_in_thread`, then `apply_direct`), else through sqlx (`apply`).
 #[async_trait]
 pub trait Projection: Send + Sync {
     /// Stable name; keys the projection's checkpoint.
@@ -27,6 +29,20 @@ pub trait Projection: Send + Sync {
     /// implements `apply`.
     fn statements(&self, _event: &StoredEvent) -> Option<Result<Vec<Statement>, ProjectionError>> {
         None
+    }
+    /// True for a consumer whose work for an event is `apply_direct`, run in the projector's
+    /// batch on SQLite's handle after every view has applied the batch.
+    fn consumes_in_thread(&self) -> bool {
+        false
+    }
+    /// A consumer's reads and writes for one event on SQLite's handle, inside the projector's
+    /// transaction (`consumes_in_thread`): no round trip to sqlx's thread per statement.
+    fn apply_direct(
+        &self,
+        _db: &rusqlite::Connection,
+        _event: &StoredEvent,
+    ) -> Result<(), ProjectionError> {
+        Ok(())
     }
     /// Applies one event inside the projector's transaction, through sqlx: a view's
     /// `statements`, unless the projection says otherwise.
@@ -48,6 +64,12 @@ pub trait Projection: Send + Sync {
 /// True for a view: it owns tables and describes its writes (`Projection::statements`).
 pub(crate) fn is_view(projection: &Arc<dyn Projection>) -> bool {
     !projection.tables().is_empty()
+}
+
+/// True for what runs in the projector's batch on SQLite's handle: views, and the consumers
+/// that say they can.
+fn runs_in_thread(projection: &Arc<dyn Projection>) -> bool {
+    is_view(projection) || projection.consumes_in_thread()
 }
 
 /// What a replay did.
@@ -148,14 +170,27 @@ impl Projector {
             let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
             let checkpoints = self.load_checkpoints(&mut tx).await?;
             let from = checkpoints.iter().copied().min().unwrap_or(0);
-            // The views' statements run on SQLite's handle, a batch in one round trip; the
-            // consumers (the mailer) read the views they wrote, so they come after, through sqlx.
-            let (views, consumers): (Vec<_>, Vec<_>) = self
+            // The views' statements, then the consumers that can (the mailer), run on SQLite's
+            // handle, a batch in one round trip; other consumers read the views the batch wrote,
+            // so they come after, through sqlx.
+            let (in_thread, consumers): (Vec<_>, Vec<_>) = self
                 .projections
                 .iter()
                 .zip(checkpoints)
+                .partition(|(projection, _)| runs_in_thread(projection));
+            let (views, direct): (Vec<_>, Vec<_>) = in_thread
+                .into_iter()
                 .partition(|(projection, _)| is_view(projection));
-            let events = in_thread::apply_batch(&mut tx, &views, from, self.batch_size).await?;
+            let events = in_thread::apply_batch(
+                &mut tx,
+                in_thread::Batch {
+                    views: &views,
+                    consumers: &direct,
+                    after: from,
+                    limit: self.batch_size,
+                },
+            )
+            .await?;
             let Some(last) = events.last().map(|event| event.position) else {
                 tx.commit().await?;
                 break;
@@ -204,13 +239,25 @@ impl Projector {
         }
         let mut position = 0;
         let mut events_applied = 0;
-        let (views, consumers): (Vec<_>, Vec<_>) = self
+        let (in_thread, consumers): (Vec<_>, Vec<_>) = self
             .projections
             .iter()
-            .partition(|projection| is_view(projection));
-        let views: Vec<_> = views.into_iter().map(|view| (view, 0)).collect();
+            .partition(|projection| runs_in_thread(projection));
+        let (views, direct): (Vec<_>, Vec<_>) = in_thread
+            .into_iter()
+            .map(|projection| (projection, 0))
+            .partition(|(projection, _)| is_view(projection));
         loop {
-            let events = in_thread::apply_batch(&mut tx, &views, position, self.batch_size).await?;
+            let events = in_thread::apply_batch(
+                &mut tx,
+                in_thread::Batch {
+                    views: &views,
+                    consumers: &direct,
+                    after: position,
+                    limit: self.batch_size,
+                },
+            )
+            .await?;
             let Some(last) = events.last().map(|event| event.position) else {
                 break;
             };

@@ -104,8 +104,16 @@ impl<'a> Shadow<'a> {
             let views = at_position(self.projections, self.position);
             let mut tx = sqlx::Connection::begin(&mut self.conn).await?;
             let head = event_log::head_position(&mut tx).await?;
-            let events =
-                in_thread::apply_batch(&mut tx, &views, self.position, self.batch_size).await?;
+            let events = in_thread::apply_batch(
+                &mut tx,
+                in_thread::Batch {
+                    views: &views,
+                    consumers: &[],
+                    after: self.position,
+                    limit: self.batch_size,
+                },
+            )
+            .await?;
             tx.commit().await?;
             if let Some(last) = events.last() {
                 self.position = last.position;
@@ -125,8 +133,16 @@ impl<'a> Shadow<'a> {
         while self.position < until {
             let limit = self.batch_size.min(until - self.position);
             let views = at_position(self.projections, self.position);
-            let events =
-                in_thread::apply_batch(&mut self.conn, &views, self.position, limit).await?;
+            let events = in_thread::apply_batch(
+                &mut self.conn,
+                in_thread::Batch {
+                    views: &views,
+                    consumers: &[],
+                    after: self.position,
+                    limit,
+                },
+            )
+            .await?;
             let Some(last) = events.last().map(|event| event.position) else {
                 break;
             };

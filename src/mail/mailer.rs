@@ -3,6 +3,8 @@
 //! It runs inside the projector's transaction, last of the read models, so the rows it reads
 //! (payments, invoices, customer profiles) already hold every event of the batch, and its
 //! checkpoint (`mailer`) commits with the rows it queues: no event is mailed twice or skipped.
+//! It runs on SQLite's handle in the projector's batch (`apply_direct`): its reads and its
+//! outbox rows cost no round trip each to sqlx's thread while the batch holds the write lock.
 //! It owns no table a replay should empty (`tables()` is empty): the outbox records what was
 //! sent, which a rebuild of the read models must not forget.
 
@@ -14,10 +16,11 @@ use aggregates::subscription::{Subscription, SubscriptionEvent};
 use async_trait::async_trait;
 use chrono::Utc;
 use cqrs_es::Aggregate;
+use projections::direct_rows::find;
 use projections::{
-    CustomerProfiles, Invoices, Payments, Projection, ProjectionError, StoredEvent, Subscriptions,
+    CustomerProfile, InvoiceRow, PaymentRow, Projection, ProjectionError, StoredEvent,
+    SubscriptionRow,
 };
-use sqlx::SqliteConnection;
 
 use super::compose::{compose, Facts, MailKind};
 use super::outbox::{self, NewMessage};
@@ -72,9 +75,9 @@ impl Mailer {
     }
 
     /// The message `event` calls for, if any, from the read models.
-    async fn draft(
+    fn draft(
         &self,
-        conn: &mut SqliteConnection,
+        db: &rusqlite::Connection,
         event: &StoredEvent,
     ) -> Result<Option<Draft>, ProjectionError> {
         if event.aggregate_type == Payment::TYPE {
@@ -95,7 +98,7 @@ impl Mailer {
                 }
                 _ => return Ok(None),
             };
-            let Some(payment) = Payments::find(&mut *conn, &event.aggregate_id).await? else {
+            let Some(payment) = find::<PaymentRow>(db, "payment_id", &event.aggregate_id)? else {
                 return Ok(None);
             };
             return Ok(Some(Draft {
@@ -131,7 +134,7 @@ impl Mailer {
                 },
                 _ => return Ok(None),
             };
-            let Some(invoice) = Invoices::find(&mut *conn, &event.aggregate_id).await? else {
+            let Some(invoice) = find::<InvoiceRow>(db, "invoice_id", &event.aggregate_id)? else {
                 return Ok(None);
             };
             let issued = kind == MailKind::InvoiceIssued;
@@ -167,7 +170,8 @@ impl Mailer {
             else {
                 return Ok(None);
             };
-            let Some(subscription) = Subscriptions::find(&mut *conn, &event.aggregate_id).await?
+            let Some(subscription) =
+                find::<SubscriptionRow>(db, "subscription_id", &event.aggregate_id)?
             else {
                 return Ok(None);
             };
@@ -205,13 +209,17 @@ impl Projection for Mailer {
         &[]
     }
 
-    async fn apply(
+    fn consumes_in_thread(&self) -> bool {
+        true
+    }
+
+    fn apply_direct(
         &self,
-        conn: &mut SqliteConnection,
+        db: &rusqlite::Connection,
         event: &StoredEvent,
     ) -> Result<(), ProjectionError> {
-        reset_mail::queue(conn, event, &self.settings).await?;
-        let Some(mut draft) = self.draft(conn, event).await? else {
+        reset_mail::queue(db, event, &self.settings)?;
+        let Some(mut draft) = self.draft(db, event)? else {
             return Ok(());
         };
         if self.settings.customer_emails == CustomerEmails::Stripe
@@ -220,8 +228,7 @@ impl Projection for Mailer {
             // Stripe sends this one: the customer must not get it twice.
             return Ok(());
         }
-        let Some(customer) = CustomerProfiles::find_by_id(&mut *conn, &draft.customer_id).await?
-        else {
+        let Some(customer) = find::<CustomerProfile>(db, "id", &draft.customer_id)? else {
             // A payment or invoice always belongs to a registered customer; a row without one
             // would be a broken read model, which must not stop every projection.
             tracing::error!(position = event.position, customer_id = %draft.customer_id,
@@ -248,7 +255,7 @@ impl Projection for Mailer {
             self.settings.message_id_domain(),
         );
         outbox::queue(
-            conn,
+            db,
             &NewMessage {
                 message_id: &message_id,
                 position: event.position,
@@ -260,8 +267,7 @@ impl Projection for Mailer {
                 invoice_id: draft.invoice_id.as_deref(),
                 at: Utc::now(),
             },
-        )
-        .await?;
+        )?;
         Ok(())
     }
 }

@@ -2,7 +2,7 @@
 //! the listings `billstream mail` prints.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, SqliteConnection, SqliteExecutor};
+use sqlx::{FromRow, SqliteExecutor};
 
 use super::compose::{Composed, MailKind};
 
@@ -53,32 +53,29 @@ pub fn message_id(position: i64, kind: MailKind, domain: &str) -> String {
 }
 
 /// Queues a message, due now; one already queued under its Message-ID is left as it is.
-pub async fn queue(
-    conn: &mut SqliteConnection,
-    message: &NewMessage<'_>,
-) -> Result<(), sqlx::Error> {
+pub fn queue(db: &rusqlite::Connection, message: &NewMessage<'_>) -> rusqlite::Result<()> {
     let now = timestamp(message.at);
-    sqlx::query(
+    db.prepare_cached(
         "INSERT INTO mail_outbox (message_id, position, kind, customer_id, recipient, language,
                                   subject, text_body, html_body, invoice_id, next_attempt_at,
                                   created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (message_id) DO NOTHING",
-    )
-    .bind(message.message_id)
-    .bind(message.position)
-    .bind(message.kind.code())
-    .bind(message.customer_id)
-    .bind(message.recipient)
-    .bind(message.language)
-    .bind(&message.composed.subject)
-    .bind(&message.composed.text)
-    .bind(&message.composed.html)
-    .bind(message.invoice_id)
-    .bind(&now)
-    .bind(&now)
-    .execute(conn)
-    .await?;
+    )?
+    .execute(rusqlite::params![
+        message.message_id,
+        message.position,
+        message.kind.code(),
+        message.customer_id,
+        message.recipient,
+        message.language,
+        message.composed.subject,
+        message.composed.text,
+        message.composed.html,
+        message.invoice_id,
+        now,
+        now,
+    ])?;
     Ok(())
 }
 

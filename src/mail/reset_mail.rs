@@ -7,8 +7,9 @@ use aggregates::customer::{Customer, CustomerEvent};
 use askama::Template;
 use chrono::Utc;
 use cqrs_es::Aggregate;
-use projections::{CustomerProfiles, ProjectionError, StoredEvent};
-use sqlx::{SqliteConnection, SqlitePool};
+use projections::direct_rows::find;
+use projections::{CustomerProfile, ProjectionError, StoredEvent};
+use sqlx::SqlitePool;
 
 use super::compose::{Composed, MailKind};
 use super::outbox::{self, NewMessage, OutboxRow};
@@ -98,8 +99,8 @@ pub fn compose(customer_name: &str, minutes: i64, lang: Lang) -> Result<Composed
 
 /// Queues the message a `PasswordResetRequested` calls for (other customer events: none), in
 /// the customer's language, else `settings`'.
-pub async fn queue(
-    conn: &mut SqliteConnection,
+pub fn queue(
+    db: &rusqlite::Connection,
     event: &StoredEvent,
     settings: &MailSettings,
 ) -> Result<(), ProjectionError> {
@@ -114,8 +115,7 @@ pub async fn queue(
     else {
         return Ok(());
     };
-    let Some(customer) = CustomerProfiles::find_by_id(&mut *conn, &event.aggregate_id).await?
-    else {
+    let Some(customer) = find::<CustomerProfile>(db, "id", &event.aggregate_id)? else {
         tracing::error!(
             position = event.position,
             "no customer profile for a password reset"
@@ -134,7 +134,7 @@ pub async fn queue(
     let kind = MailKind::PasswordReset;
     let message_id = outbox::message_id(event.position, kind, settings.message_id_domain());
     outbox::queue(
-        conn,
+        db,
         &NewMessage {
             message_id: &message_id,
             position: event.position,
@@ -146,8 +146,7 @@ pub async fn queue(
             invoice_id: None,
             at: Utc::now(),
         },
-    )
-    .await?;
+    )?;
     Ok(())
 }
 
