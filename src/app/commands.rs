@@ -25,7 +25,15 @@ impl CommandsFactory<'_> {
         Commands::new(self.pool.clone(), self.writer, self.projector.clone(), ())
     }
 
-    /// A bare framework whose commits are followed by a catch-up (for the webhook applier).
+    /// A bare framework whose commits are not followed by a catch-up: for the webhook applier,
+    /// whose worker catches the read models up once per round of events (`InboxWorker`).
+    pub(super) fn cqrs_without_catch_up<A: cqrs_es::Aggregate<Services = ()> + 'static>(
+        &self,
+    ) -> store::Cqrs<A> {
+        store::cqrs_for(self.pool.clone(), self.writer, None, ())
+    }
+
+    /// A bare framework whose commits are followed by a catch-up (for the reconciliation).
     pub(super) fn cqrs<A: cqrs_es::Aggregate<Services = ()> + 'static>(&self) -> store::Cqrs<A> {
         store::cqrs_for(
             self.pool.clone(),

@@ -239,12 +239,13 @@ impl Application {
             inbox.clone(),
             Arc::new(EventApplier::new(
                 pool.clone(),
-                Arc::new(commands.cqrs()),
-                Arc::new(commands.cqrs()),
-                Arc::new(commands.cqrs()),
+                Arc::new(commands.cqrs_without_catch_up()),
+                Arc::new(commands.cqrs_without_catch_up()),
+                Arc::new(commands.cqrs_without_catch_up()),
                 invoices.clone(),
                 prices.clone(),
             )),
+            projector.clone(),
             inbox_wake.clone(),
         );
         let reconcile = config.reconcile.interval.map(|interval| {

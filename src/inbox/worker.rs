@@ -1,11 +1,19 @@
 //! Drains the inbox: decodes each due event once, applies it, records what became of it,
 //! retries failures.
+//!
+//! Events are applied in rounds: the first due event of every object at once, then the read
+//! models catch up once, then every object's second event, and so on. A command's own catch-up
+//! (read-your-writes, which a webhook does not need) would be one more write transaction per
+//! event, each waiting its turn behind the others; a round needs one. An object's next event
+//! still finds what its previous one recorded (a refund finds its payment), and an event is
+//! marked applied after the catch-up that brings it into the read models.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use projections::Projector;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -23,15 +31,24 @@ const LANES: usize = 32;
 /// The inbox worker.
 pub struct InboxWorker {
     inbox: Inbox,
+    /// Applies events through commands that do not catch the read models up themselves.
     applier: Arc<EventApplier>,
+    /// Caught up after each round.
+    projector: Arc<Projector>,
     wake: Arc<Notify>,
 }
 
 impl InboxWorker {
-    pub fn new(inbox: Inbox, applier: Arc<EventApplier>, wake: Arc<Notify>) -> Self {
+    pub fn new(
+        inbox: Inbox,
+        applier: Arc<EventApplier>,
+        projector: Arc<Projector>,
+        wake: Arc<Notify>,
+    ) -> Self {
         Self {
             inbox,
             applier,
+            projector,
             wake,
         }
     }
@@ -53,8 +70,8 @@ impl InboxWorker {
 
     /// Applies every due event; returns how many were processed. The events of one object
     /// (a PaymentIntent with its charges and refunds, a subscription, an invoice) are applied
-    /// one after the other in Stripe's order; different objects go concurrently, so their
-    /// commits are grouped into shared transactions.
+    /// one after the other in Stripe's order, a round each; different objects go concurrently,
+    /// so their commits are grouped into shared transactions.
     pub async fn drain(&self) -> Result<usize, InboxError> {
         let mut processed = 0;
         loop {
@@ -63,35 +80,61 @@ impl InboxWorker {
                 return Ok(processed);
             }
             processed += due.len();
-            let outcomes: Vec<Result<(), InboxError>> = futures::stream::iter(lanes(due))
-                .map(|lane| async move {
-                    for (entry, event) in &lane {
-                        self.process(entry, event.as_ref()).await?;
-                    }
-                    Ok(())
-                })
-                .buffer_unordered(LANES)
-                .collect()
-                .await;
-            outcomes.into_iter().collect::<Result<(), _>>()?;
+            let mut lanes: Vec<_> = lanes(due).into_iter().map(Vec::into_iter).collect();
+            loop {
+                let round: Vec<Due> = lanes.iter_mut().filter_map(Iterator::next).collect();
+                if round.is_empty() {
+                    break;
+                }
+                self.apply_round(round).await?;
+            }
         }
     }
 
-    async fn process(
-        &self,
-        entry: &InboxEntry,
-        event: Option<&IncomingEvent>,
-    ) -> Result<(), InboxError> {
-        let Some(event) = event else {
-            self.inbox
-                .fail(entry, "the stored body is not a Stripe event")
-                .await?;
-            return Ok(());
+    /// Applies one event of each lane, catches the read models up, then records each outcome.
+    async fn apply_round(&self, events: Vec<Due>) -> Result<(), InboxError> {
+        let outcomes: Vec<(InboxEntry, Result<InboxStatus, String>)> =
+            futures::stream::iter(events.into_iter().map(|due| self.apply_one(due)))
+                .buffer_unordered(LANES)
+                .collect()
+                .await;
+        // A failure loses nothing: the events are committed, and the next catch-up (this
+        // worker's next round, a command's, the projector's loop) applies them.
+        if let Err(error) = self.projector.catch_up().await {
+            tracing::warn!(%error, "projector catch-up after a round of Stripe events failed; will retry");
+        }
+        let recorded: Vec<Result<(), InboxError>> = futures::stream::iter(
+            outcomes
+                .into_iter()
+                .map(|(entry, outcome)| self.record(entry, outcome)),
+        )
+        .buffer_unordered(LANES)
+        .collect()
+        .await;
+        recorded.into_iter().collect()
+    }
+
+    async fn apply_one(&self, (entry, event): Due) -> (InboxEntry, Result<InboxStatus, String>) {
+        let outcome = match &event {
+            Some(event) => self
+                .applier
+                .apply(event)
+                .await
+                .map_err(|error| error.to_string()),
+            None => Err("the stored body is not a Stripe event".to_owned()),
         };
-        match self.applier.apply(event).await {
+        (entry, outcome)
+    }
+
+    async fn record(
+        &self,
+        entry: InboxEntry,
+        outcome: Result<InboxStatus, String>,
+    ) -> Result<(), InboxError> {
+        match outcome {
             Ok(status) => self.inbox.finish(entry.seq, status).await,
             Err(error) => {
-                let status = self.inbox.fail(entry, &error.to_string()).await?;
+                let status = self.inbox.fail(&entry, &error).await?;
                 if status == InboxStatus::Parked {
                     tracing::error!(event = %entry.event_id, kind = %entry.kind, %error, "Stripe event parked after repeated failures");
                 } else {
