@@ -212,10 +212,27 @@ impl Projector {
 
     /// True when every projection has applied the whole log.
     pub async fn is_caught_up(&self) -> Result<bool, ProjectionError> {
-        let mut conn = self.pool.acquire().await?;
-        let head = event_log::head_position(&mut conn).await?;
-        let checkpoints = self.load_checkpoints(&mut conn).await?;
-        Ok(checkpoints.into_iter().all(|checkpoint| checkpoint >= head))
+        // Every command asks this after its commit: read on SQLite's handle, in one round trip.
+        let names: Vec<&'static str> = self.projections.iter().map(|p| p.name()).collect();
+        in_thread::read(&self.pool, move |db| {
+            let head: i64 = db
+                .prepare_cached("SELECT COALESCE(MAX(position), 0) FROM events")?
+                .query_row([], |row| row.get(0))?;
+            let mut statement =
+                db.prepare_cached("SELECT projection, position FROM projection_checkpoints")?;
+            let checkpoints = statement
+                .query_map([], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(names.iter().all(|name| {
+                checkpoints
+                    .iter()
+                    .find(|(projection, _)| projection == name)
+                    .is_some_and(|(_, position)| *position >= head)
+            } || head == 0))
+        })
+        .await
     }
 
     /// Rebuilds every projection from the first event, in one transaction: readers keep

@@ -15,7 +15,8 @@ use aggregates::payment::{
 use aggregates::subscription::{SubscriptionCommand, SubscriptionStripeFact};
 use chrono::{DateTime, TimeZone, Utc};
 use cqrs_es::{Aggregate, AggregateError};
-use projections::{CustomerProfiles, Payments, Subscriptions};
+use projections::direct_rows::{find, DirectRow};
+use projections::{in_thread, CustomerProfile, PaymentRow, ProjectionError, Subscriptions};
 use sqlx::SqlitePool;
 
 use super::store::InboxStatus;
@@ -41,6 +42,8 @@ pub enum ApplyError {
     NotYetRecorded,
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Read(#[from] ProjectionError),
     #[error("the aggregate refused the event: {0}")]
     Aggregate(String),
     #[error("recording the event failed: {0}")]
@@ -154,6 +157,22 @@ impl EventApplier {
         }
     }
 
+    /// The row of `R`'s view whose `key` is `value`, read on SQLite's handle: every event
+    /// looks up its object and its customer, so these reads are the worker's busiest.
+    async fn row<R: DirectRow + Send + 'static>(
+        &self,
+        key: &'static str,
+        value: &str,
+    ) -> Result<Option<R>, ApplyError> {
+        let value = value.to_owned();
+        Ok(in_thread::read(&self.pool, move |db| find::<R>(db, key, &value)).await?)
+    }
+
+    /// The payment of PaymentIntent `intent`, if billstream records it.
+    async fn payment_by_intent(&self, intent: &str) -> Result<Option<PaymentRow>, ApplyError> {
+        self.row::<PaymentRow>("payment_intent_id", intent).await
+    }
+
     /// billstream's customer for a provider customer id, if billstream knows it.
     async fn customer_id_for(
         &self,
@@ -162,11 +181,10 @@ impl EventApplier {
         let Some(stripe_customer) = stripe_customer else {
             return Ok(None);
         };
-        Ok(
-            CustomerProfiles::find_by_stripe_id(&self.pool, stripe_customer)
-                .await?
-                .map(|profile| profile.id),
-        )
+        Ok(self
+            .row::<CustomerProfile>("stripe_customer_id", stripe_customer)
+            .await?
+            .map(|profile| profile.id))
     }
 
     async fn payment_intent(
@@ -181,7 +199,7 @@ impl EventApplier {
             outcome: snapshot.intent.outcome(),
             charge: None,
         };
-        let payment_id = match Payments::find_by_intent(&self.pool, &snapshot.intent.id).await? {
+        let payment_id = match self.payment_by_intent(&snapshot.intent.id).await? {
             Some(payment) => payment.payment_id,
             // An invoice's payment: the invoice's own events account for the money.
             None if snapshot.invoice.is_some() => return Ok(InboxStatus::Ignored),
@@ -238,8 +256,7 @@ impl EventApplier {
         envelope: &EventEnvelope,
         charge: &ChargeRefund,
     ) -> Result<InboxStatus, ApplyError> {
-        let Some(payment) = Payments::find_by_intent(&self.pool, &charge.payment_intent).await?
-        else {
+        let Some(payment) = self.payment_by_intent(&charge.payment_intent).await? else {
             // An invoice's charge refunded by a credit note: the note accounts for the money.
             if charge.invoice.is_some() {
                 return Ok(InboxStatus::Ignored);

@@ -1,5 +1,5 @@
-//! The event store's repository: sqlite-es for event reads, the group-commit writer for appends
-//! and snapshots.
+//! The event store's repository: sqlite-es's rows, read on SQLite's handle (`event_reads`) and
+//! streamed by sqlite-es for replays, appended with snapshots by the group-commit writer.
 //!
 //! Appends are the same rows sqlite-es writes (its schema, its statement), so sqlite-es reads
 //! them back unchanged; they merely share a transaction with other concurrent writes. A
@@ -17,6 +17,7 @@ use serde_json::Value;
 use sqlite_es::SqliteEventRepository;
 use sqlx::SqlitePool;
 
+use super::event_reads;
 use super::group_commit::{GroupCommit, GroupCommitError, JobWork};
 use super::snapshots;
 
@@ -118,7 +119,7 @@ impl PersistedEventRepository for GroupCommitEventRepository {
         &self,
         aggregate_id: &str,
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
-        self.reads.get_events::<A>(aggregate_id).await
+        event_reads::select_events(&self.pool, A::TYPE, aggregate_id, None).await
     }
 
     async fn get_last_events<A: Aggregate>(
@@ -126,9 +127,7 @@ impl PersistedEventRepository for GroupCommitEventRepository {
         aggregate_id: &str,
         last_sequence: usize,
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
-        self.reads
-            .get_last_events::<A>(aggregate_id, last_sequence)
-            .await
+        event_reads::select_events(&self.pool, A::TYPE, aggregate_id, Some(last_sequence)).await
     }
 
     async fn get_snapshot<A: Aggregate>(

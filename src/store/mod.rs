@@ -1,4 +1,5 @@
-//! Persistence: the SQLite pool and migrations, the event repository, the group-commit writer,
+//! Persistence: the SQLite pool and migrations, the event repository (its reads on SQLite's
+//! handle: `event_reads`), the group-commit writer,
 //! the cqrs-es wiring (every `Cqrs` alias), the event store with its snapshots
 //! (`snapshot_store`, `snapshots`), the servers' lock on the database file (`lock`)
 //! and the operators' backups and restores (`backup`); the same event store on PostgreSQL for
@@ -7,6 +8,7 @@
 
 pub mod backup;
 pub mod cqrs;
+pub mod event_reads;
 pub mod event_repository;
 pub mod group_commit;
 pub mod lock;

@@ -9,8 +9,10 @@
 //! overwritten by the next command (`snapshot_store`).
 
 use cqrs_es::persist::SerializedSnapshot;
+use projections::{in_thread, ProjectionError};
+use rusqlite::OptionalExtension;
 use serde_json::Value;
-use sqlx::{Row, SqlitePool};
+use sqlx::SqlitePool;
 
 /// Events between snapshots. A command then reads its snapshot and fewer than this many events
 /// after it — rows that cost microseconds each next to the command's own round trips and
@@ -66,25 +68,33 @@ pub async fn find(
     pool: &SqlitePool,
     aggregate_type: &str,
     aggregate_id: &str,
-) -> Result<Option<SerializedSnapshot>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT last_sequence, current_snapshot, payload FROM snapshots
-          WHERE aggregate_type = ? AND aggregate_id = ?",
-    )
-    .bind(aggregate_type)
-    .bind(aggregate_id)
-    .fetch_optional(pool)
+) -> Result<Option<SerializedSnapshot>, ProjectionError> {
+    let key = (aggregate_type.to_owned(), aggregate_id.to_owned());
+    // Read on SQLite's handle (`in_thread`): a command's load is this and its events after it.
+    let row = in_thread::read(pool, move |db| {
+        db.prepare_cached(
+            "SELECT last_sequence, current_snapshot, payload FROM snapshots
+              WHERE aggregate_type = ?1 AND aggregate_id = ?2",
+        )?
+        .query_row(rusqlite::params![key.0, key.1], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })
+        .optional()
+    })
     .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    Ok(decode(
-        aggregate_type,
-        aggregate_id,
-        row.try_get("last_sequence")?,
-        row.try_get("current_snapshot")?,
-        &row.try_get::<String, _>("payload")?,
-    ))
+    Ok(row.and_then(|(last_sequence, current_snapshot, payload)| {
+        decode(
+            aggregate_type,
+            aggregate_id,
+            last_sequence,
+            current_snapshot,
+            &payload,
+        )
+    }))
 }
 
 /// A snapshot row as cqrs-es's snapshot; `None` (and a warning) for one whose payload is not
