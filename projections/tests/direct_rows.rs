@@ -2,6 +2,8 @@
 //! reads by column name: a row whose every column holds a value of its own is read the same
 //! both ways, so a column out of order in a fixed list cannot go unnoticed.
 
+// Shared by the projection tests; this one needs only its migrated pool.
+#[allow(dead_code)]
 mod common;
 
 use common::fresh_pool;
