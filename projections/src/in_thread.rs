@@ -65,7 +65,7 @@ pub(crate) async fn apply_batch(
     on_handle(conn, |db| apply_on(db, &batch)).await
 }
 
-fn apply_on(
+pub(crate) fn apply_on(
     db: &rusqlite::Connection,
     batch: &Batch<'_>,
 ) -> Result<Vec<StoredEvent>, ProjectionError> {

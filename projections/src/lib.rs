@@ -23,6 +23,7 @@ pub mod error;
 pub mod event_log;
 pub mod health;
 pub mod in_thread;
+pub mod in_transaction;
 pub mod invoices;
 pub mod payments;
 pub mod pending_requests;

@@ -68,7 +68,7 @@ pub(crate) fn is_view(projection: &Arc<dyn Projection>) -> bool {
 
 /// True for what runs in the projector's batch on SQLite's handle: views, and the consumers
 /// that say they can.
-fn runs_in_thread(projection: &Arc<dyn Projection>) -> bool {
+pub(crate) fn runs_in_thread(projection: &Arc<dyn Projection>) -> bool {
     is_view(projection) || projection.consumes_in_thread()
 }
 
@@ -233,6 +233,13 @@ impl Projector {
             } || head == 0))
         })
         .await
+    }
+
+    /// Brings the views and in-thread consumers up to the log on `db`, inside the transaction
+    /// a writer holds there with SQLite's write lock (`in_transaction`); returns how many events
+    /// were read. For the group-commit writer, after its appends and before its commit.
+    pub fn catch_up_in(&self, db: &rusqlite::Connection) -> Result<u64, ProjectionError> {
+        crate::in_transaction::catch_up_on(db, &self.projections, self.batch_size)
     }
 
     /// Rebuilds every projection from the first event, in one transaction: readers keep

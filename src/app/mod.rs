@@ -118,15 +118,6 @@ impl Application {
         let pool = db::connect(&config).await?;
         db::migrate(&pool).await?;
         let gate = WriteGate::new();
-        let writer = GroupCommit::start(
-            &pool,
-            gate.clone(),
-            GroupCommitSettings {
-                window: config.database_commit_window,
-                ..GroupCommitSettings::default()
-            },
-        )
-        .await?;
         let secret = jwt_secret(&config);
         let invoice_links = Arc::new(InvoiceLinks::new(secret.as_bytes()));
         // The mailer comes last, so the read models it reads already hold the batch it applies.
@@ -141,6 +132,17 @@ impl Application {
                 .with_projection(Arc::new(mailer))
                 .with_write_gate(gate.clone()),
         );
+        // Each batch of appends brings the views up to date in its own transaction.
+        let writer = GroupCommit::start_with_views(
+            &pool,
+            gate.clone(),
+            GroupCommitSettings {
+                window: config.database_commit_window,
+                ..GroupCommitSettings::default()
+            },
+            projector.clone(),
+        )
+        .await?;
         let listener = TcpListener::bind(config.bind_addr)
             .await
             .map_err(|source| StartupError::Bind {

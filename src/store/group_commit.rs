@@ -17,17 +17,16 @@
 //! ingest profile). Here a batch is SQLite's work alone, with statements prepared once for the
 //! writer's life, and no async worker thread is ever blocked by a commit's fsync.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use projections::WriteGate;
+use projections::{Projector, WriteGate};
 use sqlx::SqlitePool;
 use tokio::sync::oneshot;
 
-use super::pool::keep_trying;
+use super::writer_connection::WriterConnection;
 
 /// Why a job did not commit.
 #[derive(Debug, thiserror::Error)]
@@ -105,50 +104,6 @@ struct Counters {
     jobs: AtomicU64,
 }
 
-/// How the writer's connection is opened: the pool's file and durability.
-struct WriterConnection {
-    path: PathBuf,
-    synchronous: i64,
-    foreign_keys: bool,
-}
-
-impl WriterConnection {
-    /// Reads the file and the pragmas the pool's connections run with, so the writer's
-    /// commits are exactly as durable as theirs.
-    async fn of(pool: &SqlitePool) -> Result<Self, GroupCommitError> {
-        let path = pool.connect_options().get_filename().to_path_buf();
-        if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" {
-            return Err(GroupCommitError::Open(
-                "the writer needs a database file, not an in-memory database".into(),
-            ));
-        }
-        let open = |error: sqlx::Error| GroupCommitError::Open(error.to_string());
-        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
-            .fetch_one(pool)
-            .await
-            .map_err(open)?;
-        let foreign_keys: bool = sqlx::query_scalar("PRAGMA foreign_keys")
-            .fetch_one(pool)
-            .await
-            .map_err(open)?;
-        Ok(Self {
-            path,
-            synchronous,
-            foreign_keys,
-        })
-    }
-
-    fn open(&self) -> Result<rusqlite::Connection, rusqlite::Error> {
-        let db = rusqlite::Connection::open(&self.path)?;
-        db.pragma_update(None, "synchronous", self.synchronous)?;
-        db.pragma_update(None, "foreign_keys", self.foreign_keys)?;
-        // Other processes (the CLI, an operator's `sqlite3`) may hold the write lock a moment.
-        db.busy_handler(Some(keep_trying))?;
-        db.set_prepared_statement_cache_capacity(64);
-        Ok(db)
-    }
-}
-
 impl GroupCommit {
     /// Starts the writer on a thread and a connection of its own, on the file `pool` opened.
     /// It stops when the last handle is dropped.
@@ -157,6 +112,27 @@ impl GroupCommit {
         gate: WriteGate,
         settings: GroupCommitSettings,
     ) -> Result<Self, GroupCommitError> {
+        Self::launch(pool, gate, settings, None).await
+    }
+
+    /// Like [`GroupCommit::start`], and each batch also brings `projector`'s views (and its
+    /// in-thread consumers) up to the log before it commits, in the same transaction: an append
+    /// is acknowledged with the read models already showing it.
+    pub async fn start_with_views(
+        pool: &SqlitePool,
+        gate: WriteGate,
+        settings: GroupCommitSettings,
+        projector: Arc<Projector>,
+    ) -> Result<Self, GroupCommitError> {
+        Self::launch(pool, gate, settings, Some(projector)).await
+    }
+
+    async fn launch(
+        pool: &SqlitePool,
+        gate: WriteGate,
+        settings: GroupCommitSettings,
+        views: Option<Arc<Projector>>,
+    ) -> Result<Self, GroupCommitError> {
         let connection = WriterConnection::of(pool).await?;
         let db = connection.open()?;
         let (jobs, queue) = mpsc::channel();
@@ -164,7 +140,16 @@ impl GroupCommit {
         let counters = stats.clone();
         std::thread::Builder::new()
             .name("billstream-writer".into())
-            .spawn(move || run_writer(db, queue, gate, settings, counters))
+            .spawn(move || {
+                let writer = Writer {
+                    db,
+                    gate,
+                    settings,
+                    stats: counters,
+                    views,
+                };
+                writer.run(queue)
+            })
             .map_err(|error| GroupCommitError::Open(error.to_string()))?;
         Ok(Self { jobs, stats })
     }
@@ -260,30 +245,69 @@ impl<T: Send + 'static> Job for TypedJob<T> {
     }
 }
 
-/// The writer thread: batches until every handle is dropped.
-fn run_writer(
+/// The writer thread's state.
+struct Writer {
     db: rusqlite::Connection,
-    queue: mpsc::Receiver<Box<dyn Job>>,
     gate: WriteGate,
     settings: GroupCommitSettings,
     stats: Arc<Counters>,
-) {
-    let mut previous_batch = 0;
-    while let Ok(first) = queue.recv() {
-        let mut batch = vec![first];
-        gather(&queue, &mut batch, previous_batch, settings);
-        previous_batch = batch.len();
-        let turn = gate.turn_blocking();
-        let outcome = commit_batch(&db, &mut batch);
-        drop(turn);
-        stats.batches.fetch_add(1, Ordering::Relaxed);
-        stats.jobs.fetch_add(batch.len() as u64, Ordering::Relaxed);
-        if let Err(reason) = &outcome {
-            tracing::error!(error = %reason, jobs = batch.len(), "group commit failed");
+    /// Caught up inside each batch's transaction, when given.
+    views: Option<Arc<Projector>>,
+}
+
+impl Writer {
+    /// Batches until every handle is dropped.
+    fn run(self, queue: mpsc::Receiver<Box<dyn Job>>) {
+        let mut previous_batch = 0;
+        while let Ok(first) = queue.recv() {
+            let mut batch = vec![first];
+            gather(&queue, &mut batch, previous_batch, self.settings);
+            previous_batch = batch.len();
+            let turn = self.gate.turn_blocking();
+            let outcome = self.commit_batch(&mut batch);
+            drop(turn);
+            self.stats.batches.fetch_add(1, Ordering::Relaxed);
+            self.stats
+                .jobs
+                .fetch_add(batch.len() as u64, Ordering::Relaxed);
+            if let Err(reason) = &outcome {
+                tracing::error!(error = %reason, jobs = batch.len(), "group commit failed");
+            }
+            for job in batch {
+                job.reply(outcome.clone());
+            }
         }
-        for job in batch {
-            job.reply(outcome.clone());
+    }
+
+    /// Runs every job of the batch in one transaction, each behind its own savepoint, then
+    /// the views' catch-up, then commits.
+    fn commit_batch(&self, batch: &mut [Box<dyn Job>]) -> Result<(), String> {
+        let db = &self.db;
+        execute(db, "BEGIN IMMEDIATE")?;
+        let outcome = run_jobs(db, batch)
+            .and_then(|()| self.catch_up_views())
+            .and_then(|()| execute(db, "COMMIT"));
+        if outcome.is_err() && !db.is_autocommit() {
+            let _ = execute(db, "ROLLBACK");
         }
+        outcome
+    }
+
+    /// Applies the batch's events to the views behind a savepoint: a projection that fails is
+    /// rolled back alone, the appends still commit, and the projector's own catch-up meets the
+    /// failure again (and reports it) as it always has.
+    fn catch_up_views(&self) -> Result<(), String> {
+        let Some(projector) = &self.views else {
+            return Ok(());
+        };
+        let db = &self.db;
+        execute(db, "SAVEPOINT views")?;
+        if let Err(error) = projector.catch_up_in(db) {
+            tracing::warn!(%error, "views not caught up in the writer's transaction; the projector will retry");
+            execute(db, "ROLLBACK TO views")?;
+        }
+        execute(db, "RELEASE views")?;
+        still_in_transaction(db)
     }
 }
 
@@ -313,16 +337,6 @@ fn gather(
             Err(_) => return,
         }
     }
-}
-
-/// Runs every job of the batch in one transaction, each behind its own savepoint.
-fn commit_batch(db: &rusqlite::Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String> {
-    execute(db, "BEGIN IMMEDIATE")?;
-    let outcome = run_jobs(db, batch).and_then(|()| execute(db, "COMMIT"));
-    if outcome.is_err() && !db.is_autocommit() {
-        let _ = execute(db, "ROLLBACK");
-    }
-    outcome
 }
 
 fn run_jobs(db: &rusqlite::Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String> {

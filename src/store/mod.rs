@@ -16,5 +16,6 @@ pub mod pool;
 pub mod postgres;
 pub mod snapshot_store;
 pub mod snapshots;
+mod writer_connection;
 
 pub use cqrs::*;

@@ -1,5 +1,7 @@
 //! The group-commit writer: concurrent appends share transactions, each is answered only after
-//! its own commit, and a conflict fails only the append that caused it.
+//! its own commit, and a conflict fails only the append that caused it. The server's writer
+//! also brings the views up to date in each batch's transaction, and a view that fails there
+//! does not fail the appends.
 
 use std::sync::Arc;
 
@@ -93,4 +95,81 @@ async fn a_conflict_fails_only_its_own_append_and_the_batch_commits() {
     );
     // The aggregate that lost still works.
     cqrs.execute("n10", rename("Renamed")).await.unwrap();
+}
+
+/// A writer whose batches bring every view up to date before they commit, as the server runs.
+async fn writer_with_views(
+    pool: &sqlx::SqlitePool,
+) -> billstream::store::group_commit::GroupCommit {
+    let gate = projections::WriteGate::new();
+    let projector = Arc::new(
+        projections::Projector::with_all_projections(pool.clone()).with_write_gate(gate.clone()),
+    );
+    billstream::store::group_commit::GroupCommit::start_with_views(
+        pool,
+        gate,
+        billstream::store::group_commit::GroupCommitSettings::default(),
+        projector,
+    )
+    .await
+    .unwrap()
+}
+
+async fn checkpoint(pool: &sqlx::SqlitePool, projection: &str) -> Option<i64> {
+    sqlx::query_scalar("SELECT position FROM projection_checkpoints WHERE projection = ?")
+        .bind(projection)
+        .fetch_optional(pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_append_is_acknowledged_with_the_views_already_showing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = open_pool(&dir.path().join("db.sqlite")).await;
+    let writer = writer_with_views(&pool).await;
+    // No projector catch-up after the command: only the writer's own transaction applies it.
+    let cqrs = store::cqrs_for::<Customer>(pool.clone(), &writer, None, ());
+
+    cqrs.execute("c1", register("ana@example.com"))
+        .await
+        .unwrap();
+    cqrs.execute("c1", rename("Ana Lopez")).await.unwrap();
+
+    let name: String = sqlx::query_scalar("SELECT name FROM customer_profiles WHERE id = 'c1'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(name, "Ana Lopez");
+    for view in ["customer_profiles", "payments", "subscriptions", "invoices"] {
+        assert_eq!(checkpoint(&pool, view).await, Some(2), "{view}");
+    }
+}
+
+#[tokio::test]
+async fn a_view_that_fails_leaves_the_append_committed_and_the_checkpoints_where_they_were() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = open_pool(&dir.path().join("db.sqlite")).await;
+    let writer = writer_with_views(&pool).await;
+    let cqrs = store::cqrs_for::<Customer>(pool.clone(), &writer, None, ());
+    // Given a view whose table is gone, so applying a registration fails.
+    sqlx::query("DROP TABLE customer_profiles")
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    cqrs.execute("c1", register("ana@example.com"))
+        .await
+        .unwrap();
+
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1, "the append committed");
+    // Every view's work in that transaction was rolled back together, checkpoints included:
+    // the projector's own catch-up meets the failure again and reports it.
+    for view in ["customer_profiles", "payments"] {
+        assert_eq!(checkpoint(&pool, view).await, None, "{view}");
+    }
 }

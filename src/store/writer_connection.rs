@@ -1,0 +1,54 @@
+//! The group-commit writer's own SQLite connection (`group_commit`): the pool's file, opened
+//! with rusqlite, with the pool's durability and busy handler, so the writer's commits are
+//! exactly as durable as the pool's would be.
+
+use std::path::PathBuf;
+
+use sqlx::SqlitePool;
+
+use super::group_commit::GroupCommitError;
+use super::pool::keep_trying;
+
+/// How the writer's connection is opened: the pool's file and durability.
+pub(super) struct WriterConnection {
+    path: PathBuf,
+    synchronous: i64,
+    foreign_keys: bool,
+}
+
+impl WriterConnection {
+    /// Reads the file and the pragmas the pool's connections run with, so the writer's
+    /// commits are exactly as durable as theirs.
+    pub(super) async fn of(pool: &SqlitePool) -> Result<Self, GroupCommitError> {
+        let path = pool.connect_options().get_filename().to_path_buf();
+        if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" {
+            return Err(GroupCommitError::Open(
+                "the writer needs a database file, not an in-memory database".into(),
+            ));
+        }
+        let open = |error: sqlx::Error| GroupCommitError::Open(error.to_string());
+        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(pool)
+            .await
+            .map_err(open)?;
+        let foreign_keys: bool = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(pool)
+            .await
+            .map_err(open)?;
+        Ok(Self {
+            path,
+            synchronous,
+            foreign_keys,
+        })
+    }
+
+    pub(super) fn open(&self) -> Result<rusqlite::Connection, rusqlite::Error> {
+        let db = rusqlite::Connection::open(&self.path)?;
+        db.pragma_update(None, "synchronous", self.synchronous)?;
+        db.pragma_update(None, "foreign_keys", self.foreign_keys)?;
+        // Other processes (the CLI, an operator's `sqlite3`) may hold the write lock a moment.
+        db.busy_handler(Some(keep_trying))?;
+        db.set_prepared_statement_cache_capacity(64);
+        Ok(db)
+    }
+}
