@@ -31,6 +31,21 @@ async fn ready_is_503_while_projections_lag() {
     let app = spawn_app().await;
     app.register("ada@example.com", "correct horse", "Ada")
         .await;
+    // Let the sandbox's webhooks for the registration land first: every write the service
+    // commits brings the views up to date in its own transaction, and would end the lag early.
+    for _ in 0..100 {
+        let (undelivered, pending): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM sandbox_webhook_outbox WHERE delivered_at IS NULL),
+                    (SELECT COUNT(*) FROM stripe_inbox WHERE status = 'pending')",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        if undelivered == 0 && pending == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     // Pretend the projection's transaction never committed (a crash between the append and
     // the projection update): rows and checkpoint are both behind.
     let mut tx = app.pool.begin().await.unwrap();
