@@ -15,9 +15,13 @@ use crate::in_thread::{apply_on, Batch};
 use crate::projector::{is_view, runs_in_thread, Projection};
 use crate::ProjectionError;
 
-/// Applies every event after each in-thread projection's checkpoint, on `db`, inside the
-/// transaction its caller holds (which must hold SQLite's write lock, as `BEGIN IMMEDIATE`
-/// does, so no other projector applies the same events); returns how many events were read.
+/// Applies the events after each in-thread projection's checkpoint, at most `batch_size` of
+/// them, on `db`, inside the transaction its caller holds (which must hold SQLite's write lock,
+/// as `BEGIN IMMEDIATE` does, so no other projector applies the same events); returns how many
+/// events were read. One batch at most: a long backlog (views reset by a migration, a log
+/// imported by another process) must not hold the writer's transaction, and every write waiting
+/// behind it, for as long as it takes to apply; the projector's own catch-up takes the rest in
+/// transactions of its own, as before.
 pub fn catch_up_on(
     db: &rusqlite::Connection,
     projections: &[Arc<dyn Projection>],
@@ -30,33 +34,27 @@ pub fn catch_up_on(
     if in_thread.is_empty() {
         return Ok(0);
     }
-    let mut applied = 0;
-    loop {
-        let checkpoints = load_checkpoints(db, &in_thread)?;
-        let from = checkpoints.iter().copied().min().unwrap_or(0);
-        let (views, consumers): (Vec<_>, Vec<_>) = in_thread
-            .iter()
-            .copied()
-            .zip(checkpoints)
-            .partition(|(projection, _)| is_view(projection));
-        let events = apply_on(
-            db,
-            &Batch {
-                views: &views,
-                consumers: &consumers,
-                after: from,
-                limit: batch_size,
-            },
-        )?;
-        let Some(last) = events.last().map(|event| event.position) else {
-            return Ok(applied);
-        };
-        save_checkpoints(db, &in_thread, last)?;
-        applied += events.len() as u64;
-        if (events.len() as i64) < batch_size {
-            return Ok(applied);
-        }
-    }
+    let checkpoints = load_checkpoints(db, &in_thread)?;
+    let from = checkpoints.iter().copied().min().unwrap_or(0);
+    let (views, consumers): (Vec<_>, Vec<_>) = in_thread
+        .iter()
+        .copied()
+        .zip(checkpoints)
+        .partition(|(projection, _)| is_view(projection));
+    let events = apply_on(
+        db,
+        &Batch {
+            views: &views,
+            consumers: &consumers,
+            after: from,
+            limit: batch_size,
+        },
+    )?;
+    let Some(last) = events.last().map(|event| event.position) else {
+        return Ok(0);
+    };
+    save_checkpoints(db, &in_thread, last)?;
+    Ok(events.len() as u64)
 }
 
 /// Each projection's checkpoint, in the order given (0 when it has none).

@@ -235,9 +235,10 @@ impl Projector {
         .await
     }
 
-    /// Brings the views and in-thread consumers up to the log on `db`, inside the transaction
-    /// a writer holds there with SQLite's write lock (`in_transaction`); returns how many events
-    /// were read. For the group-commit writer, after its appends and before its commit.
+    /// Applies up to one batch of the log to the views and in-thread consumers on `db`, inside
+    /// the transaction a writer holds there with SQLite's write lock (`in_transaction`); returns
+    /// how many events were read. For the group-commit writer, after its appends and before its
+    /// commit.
     pub fn catch_up_in(&self, db: &rusqlite::Connection) -> Result<u64, ProjectionError> {
         crate::in_transaction::catch_up_on(db, &self.projections, self.batch_size)
     }

@@ -173,3 +173,34 @@ async fn a_view_that_fails_leaves_the_append_committed_and_the_checkpoints_where
         assert_eq!(checkpoint(&pool, view).await, None, "{view}");
     }
 }
+
+#[tokio::test]
+async fn a_long_backlog_is_caught_up_one_batch_per_write_and_the_rest_left_to_the_projector() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = open_pool(&dir.path().join("db.sqlite")).await;
+    // Given 1,100 events that no view has seen (appended by a writer without views).
+    let plain = writer(&pool).await;
+    let cqrs = Arc::new(store::cqrs_for::<Customer>(pool.clone(), &plain, None, ()));
+    let outcomes = join_all((0..1_100).map(|i| {
+        let cqrs = cqrs.clone();
+        async move {
+            cqrs.execute(&format!("b{i}"), register(&format!("b{i}@example.com")))
+                .await
+        }
+    }))
+    .await;
+    assert!(outcomes.iter().all(Result::is_ok));
+
+    // When the server's writer appends one more event.
+    let with_views = writer_with_views(&pool).await;
+    store::cqrs_for::<Customer>(pool.clone(), &with_views, None, ())
+        .execute("last", register("last@example.com"))
+        .await
+        .unwrap();
+
+    // Then its transaction applied one batch of the backlog, not all of it.
+    assert_eq!(
+        checkpoint(&pool, "customer_profiles").await,
+        Some(projections::Projector::DEFAULT_BATCH_SIZE)
+    );
+}
