@@ -1,11 +1,14 @@
-//! Typed configuration, read from the environment (`main` loads `.env` first). The abuse
-//! limits are read in `limits`, the scheduled reconciliation in `reconcile`.
+//! Typed configuration, read from the environment (`main` loads `.env` first). The database
+//! (SQLite, or PostgreSQL's shared log) is read in `database`, the abuse limits in `limits`,
+//! the scheduled reconciliation in `reconcile`.
 
+mod database;
 mod limits;
 mod password_reset;
 mod reconcile;
 pub mod seller;
 
+pub use database::SharedLogSettings;
 pub use limits::{Limits, Rate, RateLimits, RatePair};
 pub use password_reset::PasswordResetSettings;
 pub use reconcile::{parse_span, ReconcileSettings};
@@ -68,7 +71,10 @@ pub enum Mode {
 /// Everything the service reads from its environment.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The node's SQLite file: everything, or — with `shared_log` — all but the log itself.
     pub database_url: String,
+    /// The event log on PostgreSQL, shared by every node (`DATABASE_URL=postgres://…`).
+    pub shared_log: Option<SharedLogSettings>,
     pub database_synchronous: Synchronous,
     /// How long the group-commit writer waits for more concurrent writes before committing.
     pub database_commit_window: Duration,
@@ -207,8 +213,10 @@ impl Config {
             ));
         }
         let seller = seller::from_lookup(&get)?;
+        let (database_url, shared_log) = database::from_lookup(&get)?;
         let config = Self {
-            database_url: get("DATABASE_URL").unwrap_or_else(|| "sqlite://billstream.db".into()),
+            database_url,
+            shared_log,
             database_synchronous,
             database_commit_window,
             bind_addr,

@@ -19,6 +19,9 @@ pub enum ProjectionError {
     /// `verify` never found the live views at one position (they kept being written apart).
     #[error("the live views did not settle at one position; run the verify again")]
     Unsettled,
+    /// The shared log (PostgreSQL) could not be copied into the node's file.
+    #[error(transparent)]
+    Upstream(#[from] crate::UpstreamError),
     /// Another rebuild of this view is running, in this process or another.
     #[error("a rebuild of {0} is running already; wait for it to finish")]
     RebuildRunning(&'static str),

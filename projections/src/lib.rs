@@ -34,6 +34,7 @@ pub mod shadow;
 mod shadow_schema;
 pub mod statement;
 pub mod subscriptions;
+pub mod upstream;
 pub mod write_gate;
 
 pub use as_of::AsOf;
@@ -52,4 +53,5 @@ pub use rebuild_claim::RebuildClaim;
 pub use shadow::RebuildReport;
 pub use statement::{Statement, Value};
 pub use subscriptions::{SubscriptionRow, Subscriptions};
+pub use upstream::{Upstream, UpstreamError};
 pub use write_gate::{WriteGate, WriteTurn};

@@ -11,7 +11,7 @@ use crate::event_log::{self, StoredEvent};
 use crate::health::{self, ProjectionHealth};
 use crate::in_thread;
 use crate::statement::Statement;
-use crate::{ProjectionError, WriteGate};
+use crate::{ProjectionError, Upstream, WriteGate};
 
 /// A consumer of the log: a view, which owns tables and whose rows follow from the events
 /// alone, or a consumer such as the mailer, which owns none and may read before it writes.
@@ -97,6 +97,9 @@ pub struct Projector {
     pub(crate) batch_size: i64,
     /// Shared with the process's other writers, so a catch-up queues for its turn.
     pub(crate) gate: WriteGate,
+    /// The shared log this node copies before each catch-up (PostgreSQL), if any. Weak: the
+    /// copier appends through the writer, which holds this projector.
+    upstream: std::sync::OnceLock<std::sync::Weak<dyn Upstream>>,
 }
 
 impl Projector {
@@ -111,6 +114,7 @@ impl Projector {
             running: Mutex::new(()),
             batch_size: Self::DEFAULT_BATCH_SIZE,
             gate: WriteGate::new(),
+            upstream: std::sync::OnceLock::new(),
         }
     }
 
@@ -118,6 +122,12 @@ impl Projector {
     pub fn with_write_gate(mut self, gate: WriteGate) -> Self {
         self.gate = gate;
         self
+    }
+
+    /// Pulls `upstream`'s new events into this node's copy of the log before each catch-up.
+    /// Set once; later calls are ignored.
+    pub fn set_upstream(&self, upstream: std::sync::Weak<dyn Upstream>) {
+        let _ = self.upstream.set(upstream);
     }
 
     /// Adds `projection` after the others: it applies each batch once they have.
@@ -156,6 +166,9 @@ impl Projector {
     /// events were read. A run that starts after a commit sees that commit, so calling this
     /// after a command gives the caller its own writes.
     pub async fn catch_up(&self) -> Result<u64, ProjectionError> {
+        if let Some(upstream) = self.upstream.get().and_then(std::sync::Weak::upgrade) {
+            upstream.pull().await?;
+        }
         let _running = self.running.lock().await;
         let mut applied = 0;
         loop {

@@ -4,6 +4,7 @@
 mod commands;
 mod loops;
 mod providers;
+mod shared_log;
 
 pub use loops::shutdown_signal;
 
@@ -32,6 +33,7 @@ use crate::config::Config;
 use crate::http::limits::RateLimiters;
 use crate::http::{router, AppState, WebhookIntake};
 use crate::inbox::{EventApplier, Inbox, InboxWorker};
+use crate::mail::shared_claims::SharedClaims;
 use crate::mail::{Delivery, MailError, Mailer};
 use crate::portal::links::InvoiceLinks;
 use crate::provider::sandbox::outbox::WebhookDelivery;
@@ -77,6 +79,8 @@ pub enum StartupError {
     Lock(#[from] crate::store::lock::LockError),
     #[error("cannot start the database writer: {0}")]
     Writer(#[from] crate::store::group_commit::GroupCommitError),
+    #[error("cannot open the shared log on PostgreSQL: {0}")]
+    SharedLog(String),
 }
 
 /// A built, bound, not yet running service.
@@ -106,6 +110,8 @@ pub struct Application {
     database_lock: Option<DatabaseLock>,
     /// The scheduled reconciliation with the provider and its interval (`RECONCILE_INTERVAL`).
     reconcile: Option<(Arc<Reconciler>, std::time::Duration)>,
+    /// On PostgreSQL, the shared log and this node's copy of it (the projector holds it weakly).
+    shared_log: Option<crate::store::log_repository::SharedLog>,
 }
 
 impl Application {
@@ -143,6 +149,16 @@ impl Application {
             projector.clone(),
         )
         .await?;
+        if config.shared_log.is_some() && config.mode() == crate::config::Mode::Sandbox {
+            tracing::warn!("the offline sandbox keeps its payments in this node's own file: with several nodes, give them a Stripe key (or keep each customer on one node)");
+        }
+        let (writer, shared_log) = match &config.shared_log {
+            None => (writer, None),
+            Some(settings) => {
+                let shared = shared_log::open(settings, &pool, &writer, &projector).await?;
+                (writer.with_shared_log(shared.clone()), Some(shared))
+            }
+        };
         let listener = TcpListener::bind(config.bind_addr)
             .await
             .map_err(|source| StartupError::Bind {
@@ -213,16 +229,20 @@ impl Application {
             },
         ));
         let issuing = invoices.clone();
-        let mail_delivery = Arc::new(
-            Delivery::new(
-                pool.clone(),
-                gate.clone(),
-                config.mail.clone(),
-                invoices.clone(),
-                commands.make(),
-            )?
-            .with_reset_tokens(reset_tokens),
-        );
+        let mut delivery = Delivery::new(
+            pool.clone(),
+            gate.clone(),
+            config.mail.clone(),
+            invoices.clone(),
+            commands.make(),
+        )?
+        .with_reset_tokens(reset_tokens);
+        if let Some(shared) = &shared_log {
+            // Unique per process: two hosts may both listen on 0.0.0.0:8080.
+            let node = format!("{local_addr}/{}", uuid::Uuid::new_v4());
+            delivery = delivery.with_shared_claims(SharedClaims::new(shared.pool.clone(), node));
+        }
+        let mail_delivery = Arc::new(delivery);
         let repair = Arc::new(PendingRequestRepair::new(
             pool.clone(),
             payments.clone(),
@@ -319,6 +339,7 @@ impl Application {
             trial_reminder_poll: config.mail.trial_reminder_poll,
             database_lock,
             reconcile,
+            shared_log,
         })
     }
 
@@ -338,6 +359,9 @@ impl Application {
         // Held until the pool is closed, at the end of this function.
         let _database_lock = self.database_lock;
         let projector_loop = spawn_projector_loop(self.projector.clone());
+        let follow_loop = self.shared_log.as_ref().map(|shared| {
+            shared_log::spawn_follow_loop(self.projector.clone(), shared.pool.clone())
+        });
         let delivery_loop = self.webhook_delivery.map(WebhookDelivery::spawn);
         let inbox_loop = self.inbox_worker.spawn();
         let clock_loop = self.sandbox.map(spawn_sandbox_clock_loop);
@@ -362,7 +386,10 @@ impl Application {
         if let Some(delivery_loop) = delivery_loop {
             delivery_loop.abort();
         }
-        for optional_loop in [clock_loop, reconcile_loop].into_iter().flatten() {
+        for optional_loop in [clock_loop, reconcile_loop, follow_loop]
+            .into_iter()
+            .flatten()
+        {
             optional_loop.abort();
         }
         self.pool.close().await;

@@ -68,7 +68,12 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Snapshot(args) => snapshot::run(&config, args).await?,
         Command::Events(args) => events::run(&config, args).await?,
         Command::Inbox(args) => inbox::run(&config, args).await?,
-        Command::Reconcile(args) => reconcile::run(&config, args).await?,
+        Command::Reconcile(args) => {
+            if config.shared_log.is_some() {
+                anyhow::bail!("billstream reconcile appends to this node's own log; on PostgreSQL set RECONCILE_INTERVAL on the nodes instead");
+            }
+            reconcile::run(&config, args).await?
+        }
         Command::Mail(args) => mail::run(&config, args).await?,
         Command::Backup(args) => backup::run_backup(&config, args).await?,
         Command::Restore(args) => backup::run_restore(&config, args).await?,

@@ -23,6 +23,7 @@ use tokio::task::JoinHandle;
 
 use super::outbox::{self, OutboxRow};
 use super::reset_mail;
+use super::shared_claims::{SharedClaim, SharedClaims};
 use super::transport::{build_message, Transport};
 use super::{MailError, MailSettings};
 use crate::auth::ResetTokens;
@@ -49,6 +50,8 @@ pub struct Delivery {
     sent: Commands<MailMessage>,
     /// Writes the links into password reset messages ([`Delivery::with_reset_tokens`]).
     reset_tokens: Option<Arc<ResetTokens>>,
+    /// With several nodes on PostgreSQL: the claims that keep a message to one node.
+    shared: Option<SharedClaims>,
 }
 
 impl Delivery {
@@ -69,7 +72,14 @@ impl Delivery {
             invoices,
             sent,
             reset_tokens: None,
+            shared: None,
         })
+    }
+
+    /// Sends a message only once this node holds it in `claims` (nodes on PostgreSQL).
+    pub fn with_shared_claims(mut self, claims: SharedClaims) -> Self {
+        self.shared = Some(claims);
+        self
     }
 
     /// Sends password reset messages with links made by `tokens` (without, they wait).
@@ -101,6 +111,18 @@ impl Delivery {
                 outbox::claim(&self.pool, &message_id, now, now + LEASE).await?
             };
             let Some(row) = claimed else { continue };
+            if let Some(shared) = &self.shared {
+                match shared.claim(&row.message_id, LEASE).await? {
+                    SharedClaim::Held => {}
+                    // This node's copy stays leased and is looked at again after the lease.
+                    SharedClaim::HeldElsewhere => continue,
+                    SharedClaim::SentAlready => {
+                        let _turn = self.gate.turn().await;
+                        outbox::mark_sent(&self.pool, &row.message_id, Utc::now()).await?;
+                        continue;
+                    }
+                }
+            }
             match self.attempt(&row).await {
                 Ok(()) => {
                     let at = Utc::now();
@@ -108,6 +130,9 @@ impl Delivery {
                     // which the aggregate turns into nothing. On failure the row stays claimed
                     // and is sent and recorded again after the lease.
                     self.record_sent(&row, at).await?;
+                    if let Some(shared) = &self.shared {
+                        shared.sent(&row.message_id).await?;
+                    }
                     let _turn = self.gate.turn().await;
                     outbox::mark_sent(&self.pool, &row.message_id, at).await?;
                     sent += 1;

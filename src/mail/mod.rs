@@ -25,6 +25,7 @@
 //! - `reset_mail.rs`: the password reset message, whose link is written in only at sending
 //! - `transport.rs`: building the MIME message and handing it to SMTP or the mailbox
 //! - `delivery.rs`: the delivery loop
+//! - `shared_claims.rs`: with several nodes on PostgreSQL, one node sends each message
 
 mod compose;
 mod delivery;
@@ -32,6 +33,7 @@ mod mailer;
 pub mod outbox;
 mod reset_mail;
 mod settings;
+pub mod shared_claims;
 mod transport;
 
 pub use compose::{Composed, MailKind};

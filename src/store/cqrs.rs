@@ -14,6 +14,7 @@ use sqlx::SqlitePool;
 
 use crate::store::event_repository::GroupCommitEventRepository;
 use crate::store::group_commit::GroupCommit;
+use crate::store::log_repository::LogRepository;
 use crate::store::postgres::PgEventRepository;
 use crate::store::snapshot_store::SnapshotStore;
 
@@ -52,15 +53,17 @@ impl<A: Aggregate> Query<A> for CatchUpProjections {
     }
 }
 
-/// The event store of aggregate `A` over `pool`, appending through `writer`; payloads of older
+/// The event store of aggregate `A` over `pool`, appending through `writer` (or to the shared
+/// log on PostgreSQL when the node's writer has one, `GroupCommit::with_shared_log`); payloads of older
 /// event versions are upcast as they load (`aggregates::versions`). Aggregates whose streams
 /// grow without bound load from a snapshot and the events after it (`snapshot_store`): a
 /// snapshot holds state, taken from upcast events, so old versions need no care there.
 pub fn event_store<A: Aggregate>(pool: SqlitePool, writer: &GroupCommit) -> EventStore<A> {
-    SnapshotStore::new(
-        GroupCommitEventRepository::new(pool, writer.clone()),
-        vec![Box::new(Upcaster)],
-    )
+    let repository = match writer.shared_log() {
+        Some(shared) => LogRepository::Shared(shared.clone()),
+        None => LogRepository::Node(GroupCommitEventRepository::new(pool, writer.clone())),
+    };
+    SnapshotStore::new(repository, vec![Box::new(Upcaster)])
 }
 
 /// A framework for aggregate `A` on PostgreSQL, with the same upcasters and snapshots as on

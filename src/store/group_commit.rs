@@ -26,6 +26,7 @@ use projections::{Projector, WriteGate};
 use sqlx::SqlitePool;
 use tokio::sync::oneshot;
 
+use super::log_repository::SharedLog;
 use super::writer_connection::WriterConnection;
 
 /// Why a job did not commit.
@@ -87,6 +88,9 @@ impl Default for GroupCommitSettings {
 pub struct GroupCommit {
     jobs: mpsc::Sender<Box<dyn Job>>,
     stats: Arc<Counters>,
+    /// On PostgreSQL, where commands append their events instead (`log_repository`); the
+    /// node's file still takes every other write, and the copy of that log.
+    shared_log: Option<SharedLog>,
 }
 
 /// What the writer has done since it started.
@@ -151,7 +155,22 @@ impl GroupCommit {
                 writer.run(queue)
             })
             .map_err(|error| GroupCommitError::Open(error.to_string()))?;
-        Ok(Self { jobs, stats })
+        Ok(Self {
+            jobs,
+            stats,
+            shared_log: None,
+        })
+    }
+
+    /// This writer, with commands appending their events to `shared_log` (PostgreSQL).
+    pub fn with_shared_log(mut self, shared_log: SharedLog) -> Self {
+        self.shared_log = Some(shared_log);
+        self
+    }
+
+    /// The shared log commands append to, when the node runs on PostgreSQL.
+    pub fn shared_log(&self) -> Option<&SharedLog> {
+        self.shared_log.as_ref()
     }
 
     /// Transactions and jobs so far: their ratio is the mean batch size.

@@ -19,12 +19,12 @@ use cqrs_es::persist::{
 };
 use cqrs_es::{Aggregate, AggregateContext, AggregateError, EventEnvelope, EventStore};
 
-use super::event_repository::GroupCommitEventRepository;
+use super::log_repository::LogRepository;
 use super::snapshots::snapshot_every;
 
-/// The event store of aggregate `A` over repository `R`: SQLite's group-committed one by
-/// default, or PostgreSQL's (`postgres::PgEventRepository`).
-pub struct SnapshotStore<A: Aggregate, R = GroupCommitEventRepository> {
+/// The event store of aggregate `A` over repository `R`: the node's log or the shared one
+/// (`log_repository`) by default, or PostgreSQL's alone (`postgres::PgEventRepository`).
+pub struct SnapshotStore<A: Aggregate, R = LogRepository> {
     repository: R,
     upcasters: Vec<Box<dyn EventUpcaster>>,
     /// Events between snapshots (`None`: `A` keeps none).

@@ -36,7 +36,7 @@ async fn start_node(db_path: &Path, client: &reqwest::Client) -> Node {
     start_node_with(db_path, client, &[]).await
 }
 
-/// A node with more environment variables (`vars`).
+/// A node with more environment variables (`vars`), which win over the defaults.
 pub(crate) async fn start_node_with(
     db_path: &Path,
     client: &reqwest::Client,
@@ -45,8 +45,9 @@ pub(crate) async fn start_node_with(
     let port = free_port();
     let process = Command::new(env!("CARGO_BIN_EXE_billstream"))
         .arg("serve")
-        .envs(vars.iter().map(|(name, value)| (name, value)))
         .env("DATABASE_URL", format!("sqlite://{}", db_path.display()))
+        // After the file: a node on PostgreSQL names its shared log here.
+        .envs(vars.iter().map(|(name, value)| (name, value)))
         .env("BIND_ADDR", format!("127.0.0.1:{port}"))
         .env("JWT_SECRET", TEST_JWT_SECRET)
         .env("BCRYPT_COST", "4")

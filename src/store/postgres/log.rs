@@ -23,6 +23,9 @@ pub struct LoggedEvent {
     pub event_version: String,
     pub payload: Value,
     pub metadata: Value,
+    /// When its appending transaction recorded it, in UTC as SQLite's log writes it
+    /// (`2026-12-01T11:34:47.123Z`).
+    pub recorded_at: String,
 }
 
 /// Up to `limit` events after position `after`, in order.
@@ -32,9 +35,10 @@ pub async fn read_after(
     limit: i64,
 ) -> Result<Vec<LoggedEvent>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT position, aggregate_type, aggregate_id, sequence, event_type, event_version,
-                payload, metadata
-           FROM events WHERE position > $1 ORDER BY position LIMIT $2",
+        r#"SELECT position, aggregate_type, aggregate_id, sequence, event_type, event_version,
+                payload, metadata,
+                to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS recorded_at
+           FROM events WHERE position > $1 ORDER BY position LIMIT $2"#,
     )
     .bind(after)
     .bind(limit)
@@ -51,6 +55,7 @@ pub async fn read_after(
                 event_version: row.try_get("event_version")?,
                 payload: row.try_get("payload")?,
                 metadata: row.try_get("metadata")?,
+                recorded_at: row.try_get("recorded_at")?,
             })
         })
         .collect()

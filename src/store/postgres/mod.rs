@@ -2,6 +2,7 @@
 //! its migrations (`pool`, `migrations/postgres/`); the event repository (`event_repository`),
 //! whose appends are group-committed (`group_commit`) and take gap-free global positions in
 //! commit order; snapshots (`snapshots`); the reader of the whole log in that order (`log`);
+//! each node's copy of the log in its own SQLite file (`mirror`);
 //! and the copy of another log into it (`import`, for `billstream migrate-to`).
 //!
 //! Every invariant is the database's, not a process's: the aggregate's optimistic concurrency
@@ -16,6 +17,7 @@ pub mod event_repository;
 pub mod group_commit;
 pub mod import;
 pub mod log;
+pub mod mirror;
 pub mod pool;
 pub mod snapshots;
 

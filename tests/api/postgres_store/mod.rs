@@ -1,7 +1,8 @@
 //! The event store on PostgreSQL, on the private cluster (`support::postgres`): the global
 //! order (`global_order`), the append-only log and snapshots (`log_rules`), and the invariants
 //! held across two nodes on one database (`invariants`); `billstream migrate-to`
-//! (`migrate_to`); TLS as `sslmode` asks (`tls`). A "node" here is what a billstream
+//! (`migrate_to`); TLS as `sslmode` asks (`tls`); two `billstream serve` processes on one
+//! database, racing (`two_servers`). A "node" here is what a billstream
 //! process holds: its own pool and its own cqrs-es frameworks.
 
 mod global_order;
@@ -9,6 +10,7 @@ mod invariants;
 mod log_rules;
 mod migrate_to;
 mod tls;
+mod two_servers;
 
 use std::collections::BTreeMap;
 

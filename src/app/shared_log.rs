@@ -1,0 +1,112 @@
+//! A node on PostgreSQL: opens the shared log, copies it into the node's file before the
+//! node serves (`postgres::mirror`), and follows it — every commit on the shared log notifies
+//! the nodes (`billstream_log`), and each then copies what it lacks into its views.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use projections::{Projector, Upstream};
+use sqlx::postgres::PgListener;
+use sqlx::{PgPool, SqlitePool};
+use tokio::task::JoinHandle;
+
+use super::StartupError;
+use crate::config::SharedLogSettings;
+use crate::store::group_commit::GroupCommit;
+use crate::store::log_repository::SharedLog;
+use crate::store::postgres::mirror::LogMirror;
+use crate::store::postgres::{self, PgEventRepository, PgSettings};
+
+/// The channel every commit on the shared log notifies (`migrations/postgres/`).
+const CHANNEL: &str = "billstream_log";
+
+/// How long a node waits for a notification before it looks anyway (a lost connection).
+const FOLLOW_POLL: Duration = Duration::from_secs(1);
+
+/// Connects to the shared log, migrates it, and brings the node's copy and views up to it.
+pub(super) async fn open(
+    settings: &SharedLogSettings,
+    node: &SqlitePool,
+    writer: &GroupCommit,
+    projector: &Arc<Projector>,
+) -> Result<SharedLog, StartupError> {
+    let pg_settings = PgSettings {
+        max_connections: settings.max_connections,
+        statement_timeout: settings.statement_timeout,
+        ..PgSettings::default()
+    };
+    let log = postgres::connect(settings.url.expose(), &pg_settings)
+        .await
+        .map_err(|error| StartupError::SharedLog(error.to_string()))?;
+    postgres::migrate(&log)
+        .await
+        .map_err(|error| StartupError::SharedLog(error.to_string()))?;
+    let mirror = LogMirror::new(log.clone(), node.clone(), writer.clone());
+    let upstream: Arc<dyn Upstream> = mirror.clone();
+    projector.set_upstream(Arc::downgrade(&upstream) as Weak<dyn Upstream>);
+    let copied = mirror
+        .pull_all()
+        .await
+        .map_err(|error| StartupError::SharedLog(error.to_string()))?;
+    projector
+        .catch_up()
+        .await
+        .map_err(|error| StartupError::SharedLog(error.to_string()))?;
+    tracing::info!(copied, "the node's copy of the shared log is up to date");
+    Ok(SharedLog {
+        repository: PgEventRepository::new(log.clone()),
+        pool: log,
+        mirror,
+    })
+}
+
+/// Catches the node's views up whenever the shared log moves (and every second regardless).
+pub(super) fn spawn_follow_loop(projector: Arc<Projector>, log: PgPool) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut listener = None;
+        loop {
+            if listener.is_none() {
+                listener = listen(&log).await;
+            }
+            let lost = match listener.as_mut() {
+                Some(listening) => {
+                    match tokio::time::timeout(FOLLOW_POLL, listening.recv()).await {
+                        Ok(Err(error)) => {
+                            tracing::warn!(%error, "lost the shared log's notifications; listening again");
+                            true
+                        }
+                        // A notification, or a second without one.
+                        _ => false,
+                    }
+                }
+                None => {
+                    tokio::time::sleep(FOLLOW_POLL).await;
+                    false
+                }
+            };
+            if lost {
+                listener = None;
+            }
+            if let Err(error) = projector.catch_up().await {
+                tracing::error!(%error, "following the shared log failed; will retry");
+            }
+        }
+    })
+}
+
+async fn listen(log: &PgPool) -> Option<PgListener> {
+    let mut listener = match PgListener::connect_with(log).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            tracing::warn!(%error, "cannot listen to the shared log; polling it instead");
+            return None;
+        }
+    };
+    match listener.listen(CHANNEL).await {
+        Ok(()) => Some(listener),
+        Err(error) => {
+            tracing::warn!(%error, "cannot listen to the shared log; polling it instead");
+            None
+        }
+    }
+}
