@@ -142,7 +142,7 @@ impl Projection for CustomerProfiles {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["customer_profiles"]
+        &["customer_profiles", "revoked_tokens"]
     }
 
     fn statements(&self, event: &StoredEvent) -> Option<Result<Vec<Statement>, ProjectionError>> {
@@ -237,6 +237,23 @@ fn write(out: &mut Vec<Statement>, event: &StoredEvent) -> Result<(), Projection
                 Statement::new("UPDATE customer_profiles SET billing = ?2 WHERE id = ?1")
                     .bind(&event.aggregate_id)
                     .bind(json),
+            );
+        }
+        // Refused by `auth::sessions` until it would have expired anyway. The time is written
+        // as the sessions' housekeeping compares it (microseconds, `Z`).
+        CustomerEvent::SignedOut {
+            token_id,
+            expires_at,
+            ..
+        } => {
+            out.push(
+                Statement::new(
+                    "INSERT INTO revoked_tokens (jti, customer_id, expires_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (jti) DO NOTHING",
+                )
+                .bind(token_id)
+                .bind(&event.aggregate_id)
+                .bind(expires_at.to_rfc3339_opts(SecondsFormat::Micros, true)),
             );
         }
         // Bookkeeping of Stripe events, and resets (their password change is its own

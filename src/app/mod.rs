@@ -298,7 +298,7 @@ impl Application {
             customers,
             password_resets,
             payments,
-            sessions: Arc::new(Sessions::new(jwt.clone(), pool.clone())),
+            sessions: Arc::new(Sessions::new(jwt.clone(), pool.clone(), commands.make())),
             jwt,
             limiters: Arc::new(RateLimiters::new(&config.limits.rates)),
             login_throttle: Arc::new(LoginThrottle::new(pool.clone(), config.limits.lockout)),

@@ -1,26 +1,38 @@
 //! Bearer-token sessions: issued at registration and login, checked on every authenticated
 //! request against the customer's state (one indexed read: the credentials version, the
-//! deletion flag and the token's revocation), ended by logout.
+//! deletion flag and the token's revocation), ended by logout — a `SignedOut` event on the
+//! customer's log, so every node sharing the log refuses the token (the customer-profile view
+//! keeps the revocations).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use aggregates::customer::{Customer, CustomerCommand, SignOut};
 use chrono::{DateTime, SecondsFormat, Utc};
 use projections::CustomerProfile;
 use sqlx::SqlitePool;
 
 use super::{store, Claims, JwtKeys};
 use crate::error::AppError;
+use crate::usecases::common::Commands;
 
 /// Issues and checks the service's bearer tokens.
 pub struct Sessions {
     jwt: Arc<JwtKeys>,
     pool: SqlitePool,
+    /// Records sign-outs on the customer's log.
+    customers: Commands<Customer>,
 }
 
 impl Sessions {
-    /// Sessions signed with `jwt`, checked against the read models in `pool`.
-    pub fn new(jwt: Arc<JwtKeys>, pool: SqlitePool) -> Self {
-        Self { jwt, pool }
+    /// Sessions signed with `jwt`, checked against the read models in `pool`, ended through
+    /// `customers`.
+    pub fn new(jwt: Arc<JwtKeys>, pool: SqlitePool, customers: Commands<Customer>) -> Self {
+        Self {
+            jwt,
+            pool,
+            customers,
+        }
     }
 
     /// A token for `profile`, at its current credentials version.
@@ -72,14 +84,17 @@ impl Sessions {
     pub async fn logout(&self, claims: &Claims) -> Result<(), AppError> {
         let expires_at = DateTime::from_timestamp(claims.exp, 0)
             .unwrap_or_else(|| Utc::now() + chrono::TimeDelta::days(31));
-        store::revoke_token(
-            &self.pool,
-            &claims.jti,
-            &claims.sub,
-            &timestamp(expires_at),
-            &timestamp(Utc::now()),
-        )
-        .await?;
+        let command = CustomerCommand::SignOut(SignOut {
+            token_id: claims.jti.clone(),
+            expires_at,
+            at: Utc::now(),
+        });
+        // Applied to this node's views before the answer: the token is refused at once here.
+        self.customers
+            .execute(&claims.sub, command, HashMap::new())
+            .await?;
+        // Housekeeping: revocations of tokens that have expired are refused by `exp` anyway.
+        store::forget_expired_revocations(&self.pool, &timestamp(Utc::now())).await?;
         Ok(())
     }
 }

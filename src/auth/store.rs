@@ -46,24 +46,9 @@ pub async fn token_state(
     .await
 }
 
-/// Records token `jti` as logged out until `expires_at`, and forgets revocations of tokens
-/// that have expired by `now` (they are refused by their `exp` anyway).
-pub async fn revoke_token(
-    pool: &SqlitePool,
-    jti: &str,
-    customer_id: &str,
-    expires_at: &str,
-    now: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO revoked_tokens (jti, customer_id, expires_at) VALUES ($1, $2, $3)
-         ON CONFLICT (jti) DO NOTHING",
-    )
-    .bind(jti)
-    .bind(customer_id)
-    .bind(expires_at)
-    .execute(pool)
-    .await?;
+/// Forgets revocations of tokens that have expired by `now` (they are refused by their `exp`
+/// anyway). The revocations themselves are the customer-profile view's, from `SignedOut`.
+pub async fn forget_expired_revocations(pool: &SqlitePool, now: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM revoked_tokens WHERE expires_at < $1")
         .bind(now)
         .execute(pool)

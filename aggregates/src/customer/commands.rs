@@ -24,6 +24,16 @@ pub enum CustomerCommand {
     ChangeMailPreferences(ChangeMailPreferences),
     /// Replaces the billing details (company, SIREN, VAT number, address), or removes them.
     ChangeBillingDetails(ChangeBillingDetails),
+    /// Ends one session (a token, by its id): refused from then on, on every node.
+    SignOut(SignOut),
+}
+
+/// Ends the session of token `token_id`, which would expire by itself at `expires_at`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignOut {
+    pub token_id: String,
+    pub expires_at: DateTime<Utc>,
+    pub at: DateTime<Utc>,
 }
 
 /// What one Stripe event says about a customer.

@@ -70,6 +70,13 @@ pub enum CustomerEvent {
         billing: Option<BillingDetails>,
         changed_at: DateTime<Utc>,
     },
+    /// A session was ended (logout): its token, by id, is refused from now on. On the log so
+    /// that every node sharing it refuses the token, not only the node that took the logout.
+    SignedOut {
+        token_id: String,
+        expires_at: DateTime<Utc>,
+        signed_out_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for CustomerEvent {
@@ -85,6 +92,7 @@ impl DomainEvent for CustomerEvent {
             Self::PasswordResetCompleted { .. } => "PasswordResetCompleted",
             Self::MailPreferencesChanged { .. } => "MailPreferencesChanged",
             Self::BillingDetailsChanged { .. } => "BillingDetailsChanged",
+            Self::SignedOut { .. } => "SignedOut",
         }
         .to_owned()
     }

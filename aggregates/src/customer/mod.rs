@@ -22,7 +22,7 @@ pub use billing::{
 pub use commands::{
     ChangeBillingDetails, ChangeMailPreferences, ChangePassword, CustomerCommand,
     CustomerStripeFact, FieldUpdate, RegisterCustomer, RequestPasswordReset, ResetPassword,
-    StripeCustomerChange, UpdateProfile,
+    SignOut, StripeCustomerChange, UpdateProfile,
 };
 pub use error::CustomerError;
 pub use events::CustomerEvent;
@@ -99,7 +99,8 @@ impl Aggregate for Customer {
             CustomerEvent::PasswordChanged { changed_at, .. } => {
                 self.account.password_changed(changed_at);
             }
-            CustomerEvent::StripeCustomerDeleted { .. } => {}
+            // A session's end changes no decision the account makes.
+            CustomerEvent::StripeCustomerDeleted { .. } | CustomerEvent::SignedOut { .. } => {}
             CustomerEvent::BillingDetailsChanged { billing, .. } => self.billing = billing,
             CustomerEvent::PasswordResetRequested { .. }
             | CustomerEvent::PasswordResetCompleted { .. }
@@ -210,6 +211,14 @@ impl Customer {
                 Ok(vec![CustomerEvent::BillingDetailsChanged {
                     billing,
                     changed_at: change.changed_at,
+                }])
+            }
+            CustomerCommand::SignOut(sign_out) => {
+                self.registered()?;
+                Ok(vec![CustomerEvent::SignedOut {
+                    token_id: sign_out.token_id,
+                    expires_at: sign_out.expires_at,
+                    signed_out_at: sign_out.at,
                 }])
             }
             CustomerCommand::ChangePassword(change) => {

@@ -269,3 +269,31 @@ fn a_stripe_update_that_matches_the_profile_records_nothing() {
         ))
         .then_expect_events(vec![]);
 }
+
+fn sign_out(token: &str) -> CustomerCommand {
+    CustomerCommand::SignOut(SignOut {
+        token_id: token.into(),
+        expires_at: at(3_600),
+        at: at(120),
+    })
+}
+
+#[test]
+fn signing_out_records_the_token_that_ended() {
+    CustomerTest::with(())
+        .given(vec![registered_event()])
+        .when(sign_out("jti-1"))
+        .then_expect_events(vec![CustomerEvent::SignedOut {
+            token_id: "jti-1".into(),
+            expires_at: at(3_600),
+            signed_out_at: at(120),
+        }]);
+}
+
+#[test]
+fn signing_out_of_an_account_never_opened_is_refused() {
+    CustomerTest::with(())
+        .given_no_previous_events()
+        .when(sign_out("jti-1"))
+        .then_expect_error(CustomerError::NotRegistered);
+}

@@ -138,6 +138,45 @@ async fn two_servers_on_postgres_hold_every_rule_and_end_with_equal_views() {
     );
     let token = made[0]["token"].as_str().unwrap().to_owned();
 
+    // When a session signed in on node B logs out on node A, node B refuses its token too.
+    let (status, session) = send(
+        &client,
+        format!("{}/api/auth/login", nodes[1].base),
+        None,
+        json!({"email": "racer@example.com", "password": "correct horse battery"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{session}");
+    let second = session["token"].as_str().unwrap().to_owned();
+    let profile_on_b = || {
+        client
+            .get(format!("{}/api/auth/profile", nodes[1].base))
+            .bearer_auth(&second)
+            .send()
+    };
+    assert_eq!(profile_on_b().await.unwrap().status(), StatusCode::OK);
+    let (status, _) = send(
+        &client,
+        format!("{}/api/auth/logout", nodes[0].base),
+        Some(&second),
+        json!({}),
+    )
+    .await;
+    assert!(status.is_success(), "logout: {status}");
+    let mut refused = StatusCode::OK;
+    for _ in 0..50 {
+        refused = profile_on_b().await.unwrap().status();
+        if refused == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        refused,
+        StatusCode::UNAUTHORIZED,
+        "node B still takes the token"
+    );
+
     // When a payment of 20.00 is confirmed six times at once across the nodes,
     let (status, created) = send(
         &client,
