@@ -84,6 +84,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let spec = ServiceSpec {
         binary,
         database: work.path().join("billstream.db"),
+        shared_log: None,
         port: free_port()?,
         bcrypt_cost: 12,
         log_file: work.path().join("billstream.log"),

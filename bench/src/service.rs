@@ -78,14 +78,18 @@ pub struct Service {
 #[derive(Clone)]
 pub struct ServiceSpec {
     pub binary: PathBuf,
+    /// The node's SQLite file: everything, or — with `shared_log` — its copy of the log, its
+    /// views and the rest of its own state.
     pub database: PathBuf,
+    /// A PostgreSQL database holding the event log shared by the nodes (`DATABASE_URL`).
+    pub shared_log: Option<String>,
     pub port: u16,
     pub bcrypt_cost: u32,
     pub log_file: PathBuf,
 }
 
 impl ServiceSpec {
-    /// `sqlite://` URL of the database.
+    /// `sqlite://` URL of the node's file.
     pub fn database_url(&self) -> String {
         format!("sqlite://{}", self.database.display())
     }
@@ -109,6 +113,11 @@ impl ServiceSpec {
             .env("SANDBOX_WEBHOOK_URL", "http://127.0.0.1:9/")
             .env("RUST_LOG", "warn")
             .env("LOG_FORMAT", "json");
+        if let Some(shared_log) = &self.shared_log {
+            command
+                .env("DATABASE_URL", shared_log)
+                .env("NODE_DATABASE_URL", self.database_url());
+        }
         command
     }
 

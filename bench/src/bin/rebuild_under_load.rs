@@ -161,6 +161,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let spec = ServiceSpec {
         binary,
         database: work.path().join("billstream.db"),
+        shared_log: None,
         port: free_port()?,
         bcrypt_cost: 4,
         log_file: work.path().join("billstream.log"),

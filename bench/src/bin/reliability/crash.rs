@@ -271,8 +271,10 @@ async fn compare_with_replay(spec: &ServiceSpec) -> anyhow::Result<i64> {
         .execute(&mut conn)
         .await?;
     drop(conn);
+    // The copy is a whole log in one file: replayed as a SQLite database of its own.
     let copy = ServiceSpec {
         database: copy_path.clone(),
+        shared_log: None,
         ..spec.clone()
     };
     copy.cli(&["replay"])?;

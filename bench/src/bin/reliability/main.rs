@@ -1,6 +1,7 @@
 //! billstream's reliability harness: crashes under load, a storm of duplicated and shuffled
 //! webhooks, contention on one payment. Every check is against billstream's own binary on
-//! loopback with a real SQLite file; any loss or duplicate fails the run.
+//! loopback with a real SQLite file — or on PostgreSQL's shared log (`--database`) — and any
+//! loss or duplicate fails the run.
 //!
 //! `cargo run --release -p billstream-bench --bin reliability` (full run, writes
 //! RELIABILITY.md); `--quick` for CI's short run.
@@ -30,6 +31,10 @@ struct Args {
     /// Seed of the random crash moments and delivery order (random when absent).
     #[arg(long)]
     seed: Option<u64>,
+    /// Run on PostgreSQL's shared log: `postgres://user@host:port/database`. Each phase drops
+    /// and creates a database of its own, `<database>_<phase>`, on that server.
+    #[arg(long)]
+    database: Option<String>,
 }
 
 /// Sizes of one run.
@@ -64,14 +69,28 @@ async fn main() -> anyhow::Result<()> {
     let work = tempfile::Builder::new()
         .prefix("reliability-")
         .tempdir_in(workspace_root().join("target"))?;
-    let spec = |name: &str| -> anyhow::Result<ServiceSpec> {
-        Ok(ServiceSpec {
-            binary: binary.clone(),
-            database: work.path().join(format!("{name}.db")),
-            port: free_port()?,
-            bcrypt_cost: 4,
-            log_file: work.path().join(format!("{name}.log")),
-        })
+    let database = args.database.clone();
+    let spec = |name: &str| {
+        let (binary, database) = (binary.clone(), database.clone());
+        let (file, log_file) = (
+            work.path().join(format!("{name}.db")),
+            work.path().join(format!("{name}.log")),
+        );
+        let name = name.to_owned();
+        async move {
+            let shared_log = match &database {
+                Some(url) => Some(billstream_bench::postgres::fresh_database(url, &name).await?),
+                None => None,
+            };
+            anyhow::Ok(ServiceSpec {
+                binary,
+                database: file,
+                shared_log,
+                port: free_port()?,
+                bcrypt_cost: 4,
+                log_file,
+            })
+        }
     };
     let mut sections = Vec::new();
 
@@ -80,7 +99,7 @@ async fn main() -> anyhow::Result<()> {
         sizes.crash_rounds
     );
     let started = std::time::Instant::now();
-    let crash = crash::run(&spec("crash")?, sizes.crash_rounds, seed).await?;
+    let crash = crash::run(&spec("crash").await?, sizes.crash_rounds, seed).await?;
     sections.push(crash.markdown());
     eprintln!(
         "  crash done after {:.1} s",
@@ -92,7 +111,7 @@ async fn main() -> anyhow::Result<()> {
         sizes.storm_deliveries, sizes.storm_objects
     );
     let storm = storm::run(
-        &spec("storm")?,
+        &spec("storm").await?,
         sizes.storm_objects,
         sizes.storm_deliveries,
         seed,
@@ -108,7 +127,7 @@ async fn main() -> anyhow::Result<()> {
         "contention: {} rounds of 50 concurrent confirms and refunds…",
         sizes.contention_rounds
     );
-    let contention = contention::run(&spec("contention")?, sizes.contention_rounds).await?;
+    let contention = contention::run(&spec("contention").await?, sizes.contention_rounds).await?;
     sections.push(contention.markdown());
     eprintln!(
         "  contention done after {:.1} s",
@@ -130,6 +149,10 @@ async fn main() -> anyhow::Result<()> {
     let mut out = String::from("# Reliability\n\n");
     if args.quick {
         out.push_str("_Short run (CI sizes)._\n\n");
+    }
+    if args.database.is_some() {
+        // The server is the operator's; its URL (which may hold a password) is not printed.
+        out.push_str("_On PostgreSQL: the event log shared (`--database postgres://…`), each phase on a fresh database; the node's own state in its SQLite file._\n\n");
     }
     out.push_str(&format!(
         "- Run: {}\n- Machine: {}\n- Command: `{command}` (seed {seed})\n- Losses found: {}\n\n",
