@@ -15,5 +15,5 @@ pub trait Upstream: Send + Sync {
 
 /// Why the shared log could not be copied (the message names no secret: no URL).
 #[derive(Debug, thiserror::Error)]
-#[error("cannot copy the shared log: {0}")]
+#[error("{0}")]
 pub struct UpstreamError(pub String);

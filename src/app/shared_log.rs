@@ -42,6 +42,10 @@ pub(super) async fn open(
         .await
         .map_err(|error| StartupError::SharedLog(error.to_string()))?;
     let mirror = LogMirror::new(log.clone(), node.clone(), writer.clone());
+    mirror
+        .check_beginning()
+        .await
+        .map_err(|error| StartupError::SharedLog(error.to_string()))?;
     let upstream: Arc<dyn Upstream> = mirror.clone();
     projector.set_upstream(Arc::downgrade(&upstream) as Weak<dyn Upstream>);
     let copied = mirror

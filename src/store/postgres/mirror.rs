@@ -71,9 +71,7 @@ impl LogMirror {
         };
         let mut copied = 0;
         loop {
-            let page = read_after(&self.log, after, PAGE)
-                .await
-                .map_err(|error| UpstreamError(error.to_string()))?;
+            let page = read_after(&self.log, after, PAGE).await.map_err(failed)?;
             let Some(last) = page.last().map(|event| event.position) else {
                 *copied_to = Some(after);
                 return Ok(copied);
@@ -98,12 +96,45 @@ impl LogMirror {
         }
     }
 
+    /// Checks that the node's copy is a beginning of the shared log: its last event is the
+    /// shared log's event at that position. A file whose log went on without the shared one
+    /// (a SQLite service that kept appending after `migrate-to`) or that holds another log is
+    /// refused before anything is copied into it.
+    pub async fn check_beginning(&self) -> Result<(), UpstreamError> {
+        let last: Option<(i64, String, String, i64)> = sqlx::query_as(
+            "SELECT position, aggregate_type, aggregate_id, sequence FROM events
+              ORDER BY position DESC LIMIT 1",
+        )
+        .fetch_optional(&self.node)
+        .await
+        .map_err(failed)?;
+        let Some((position, aggregate_type, aggregate_id, sequence)) = last else {
+            return Ok(());
+        };
+        let shared: Option<(String, String, i64)> = sqlx::query_as(
+            "SELECT aggregate_type, aggregate_id, sequence FROM events WHERE position = $1",
+        )
+        .bind(position)
+        .fetch_optional(&self.log)
+        .await
+        .map_err(failed)?;
+        match shared {
+            Some(event) if event == (aggregate_type, aggregate_id, sequence) => Ok(()),
+            Some(_) => Err(UpstreamError(format!(
+                "this node's file holds another log than the shared one (they differ at position {position}); give this node a new NODE_DATABASE_URL"
+            ))),
+            None => Err(UpstreamError(format!(
+                "this node's file holds events up to position {position}, beyond the shared log: copy them first (billstream migrate-to) or give this node a new NODE_DATABASE_URL"
+            ))),
+        }
+    }
+
     /// The last position in the node's copy.
     async fn copy_ends_at(&self) -> Result<i64, UpstreamError> {
         sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) FROM events")
             .fetch_one(&self.node)
             .await
-            .map_err(|error| UpstreamError(error.to_string()))
+            .map_err(failed)
     }
 
     /// Copies the events of `page` the node lacks, in one job of the node's writer.
@@ -141,8 +172,13 @@ impl LogMirror {
                 Ok(Copied::Events(count))
             }))
             .await
-            .map_err(|error| UpstreamError(error.to_string()))
+            .map_err(failed)
     }
+}
+
+/// The shared log or the node's file failed while copying.
+fn failed(error: impl std::fmt::Display) -> UpstreamError {
+    UpstreamError(format!("cannot copy the shared log: {error}"))
 }
 
 fn last_position(db: &rusqlite::Connection) -> Result<i64, rusqlite::Error> {

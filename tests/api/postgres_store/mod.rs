@@ -2,13 +2,15 @@
 //! order (`global_order`), the append-only log and snapshots (`log_rules`), and the invariants
 //! held across two nodes on one database (`invariants`); `billstream migrate-to`
 //! (`migrate_to`); TLS as `sslmode` asks (`tls`); two `billstream serve` processes on one
-//! database, racing (`two_servers`). A "node" here is what a billstream
+//! database, racing (`two_servers`); a node's own file checked against the shared log
+//! (`node_files`). A "node" here is what a billstream
 //! process holds: its own pool and its own cqrs-es frameworks.
 
 mod global_order;
 mod invariants;
 mod log_rules;
 mod migrate_to;
+mod node_files;
 mod tls;
 mod two_servers;
 
