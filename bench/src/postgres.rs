@@ -21,14 +21,16 @@ pub fn with_database(url: &str, name: &str) -> anyhow::Result<String> {
     Ok(named)
 }
 
-/// Drops and creates database `<the URL's database>_<suffix>`; returns its URL.
+/// Drops and creates database `<the URL's database>_<suffix>` (the URL's role must be allowed
+/// to create databases); returns its URL.
 pub async fn fresh_database(url: &str, suffix: &str) -> anyhow::Result<String> {
     let base = url.split('?').next().unwrap_or(url);
     let database = base.rsplit('/').next().unwrap_or("billstream");
     let name = format!("{database}_{suffix}");
-    let mut admin = PgConnection::connect(url)
+    // The server's maintenance database: the one named in the URL need not exist.
+    let mut admin = PgConnection::connect(&with_database(url, "postgres")?)
         .await
-        .context("cannot connect to the PostgreSQL database given by --database")?;
+        .context("cannot connect to the PostgreSQL server given by --database")?;
     sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
         .execute(&mut admin)
         .await?;

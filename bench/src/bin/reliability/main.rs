@@ -146,6 +146,11 @@ async fn main() -> anyhow::Result<()> {
     } else {
         "cargo run --release -p billstream-bench --bin reliability".to_owned()
     };
+    let command = match (&args.database, args.quick) {
+        (Some(_), true) => format!("{command} --database postgres://…"),
+        (Some(_), false) => format!("{command} -- --database postgres://…"),
+        (None, _) => command,
+    };
     let mut out = String::from("# Reliability\n\n");
     if args.quick {
         out.push_str("_Short run (CI sizes)._\n\n");
