@@ -202,12 +202,16 @@ impl Application {
             provider.clone(),
             hasher,
         ));
-        let payments = Arc::new(PaymentService::new(
+        let mut payments = PaymentService::new(
             commands.make(),
             pool.clone(),
             provider.clone(),
             card_numbers,
-        ));
+        );
+        if let Some(shared) = &shared_log {
+            payments = payments.with_shared_client_keys(shared.pool.clone());
+        }
+        let payments = Arc::new(payments);
         let prices = Arc::new(PriceBook::new(plans.clone(), provider.clone()));
         let subscriptions = Arc::new(SubscriptionService::new(
             pool.clone(),
@@ -289,6 +293,10 @@ impl Application {
             .with_objects(objects);
             (Arc::new(reconciler), interval)
         });
+        let mut login_throttle = LoginThrottle::new(pool.clone(), config.limits.lockout);
+        if let Some(shared) = &shared_log {
+            login_throttle = login_throttle.shared(shared.pool.clone());
+        }
         let state = AppState {
             pool: pool.clone(),
             projector: projector.clone(),
@@ -301,7 +309,7 @@ impl Application {
             sessions: Arc::new(Sessions::new(jwt.clone(), pool.clone(), commands.make())),
             jwt,
             limiters: Arc::new(RateLimiters::new(&config.limits.rates)),
-            login_throttle: Arc::new(LoginThrottle::new(pool.clone(), config.limits.lockout)),
+            login_throttle: Arc::new(login_throttle),
             sandbox: sandbox.clone(),
             subscriptions,
             invoices,

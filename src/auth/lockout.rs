@@ -57,14 +57,23 @@ const FORGET_AFTER: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 
 /// The failed-login counters of every account.
 pub struct LoginThrottle {
-    pool: SqlitePool,
+    counters: store::Counters,
     policy: LockoutPolicy,
 }
 
 impl LoginThrottle {
     /// Counters in `pool`, applied with `policy`.
     pub fn new(pool: SqlitePool, policy: LockoutPolicy) -> Self {
-        Self { pool, policy }
+        Self {
+            counters: store::Counters::Node(pool),
+            policy,
+        }
+    }
+
+    /// Keeps the counters in the nodes' shared database (PostgreSQL) instead.
+    pub fn shared(mut self, pool: sqlx::PgPool) -> Self {
+        self.counters = store::Counters::Shared(pool);
+        self
     }
 
     /// Runs `login` for `email` unless the account is in a delay: a wrong password
@@ -76,7 +85,7 @@ impl LoginThrottle {
     ) -> Result<T, AppError> {
         let key = account_key(email);
         let now = Utc::now();
-        let failures = store::login_failures(&self.pool, &key).await?;
+        let failures = store::login_failures(&self.counters, &key).await?;
         if let Some(failures) = &failures {
             let last = DateTime::parse_from_rfc3339(&failures.last_failed_at)
                 .map_err(AppError::internal)?
@@ -93,17 +102,21 @@ impl LoginThrottle {
         match login.await {
             Ok(value) => {
                 if failures.is_some() {
-                    store::clear_login_failures(&self.pool, &key).await?;
+                    store::clear_login_failures(&self.counters, &key).await?;
                 }
                 Ok(value)
             }
             Err(AppError::InvalidCredentials) => {
                 let now = Utc::now();
                 let forget_before = timestamp(now - FORGET_AFTER);
-                let count =
-                    store::record_login_failure(&self.pool, &key, &timestamp(now), &forget_before)
-                        .await?;
-                store::forget_old_login_failures(&self.pool, &forget_before).await?;
+                let count = store::record_login_failure(
+                    &self.counters,
+                    &key,
+                    &timestamp(now),
+                    &forget_before,
+                )
+                .await?;
+                store::forget_old_login_failures(&self.counters, &forget_before).await?;
                 if count >= i64::from(self.policy.threshold) && self.policy.threshold > 0 {
                     tracing::warn!(failures = count, "repeated failed logins for one account");
                 }

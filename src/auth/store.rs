@@ -63,59 +63,87 @@ pub struct LoginFailures {
     pub last_failed_at: String,
 }
 
+/// Where the failed-login counters live: the node's file, or the database the nodes share
+/// (PostgreSQL), so that the delays hold whichever node a guess reaches. The statements are
+/// the same on both.
+#[derive(Clone)]
+pub enum Counters {
+    Node(SqlitePool),
+    Shared(sqlx::PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to whichever pool `$counters` holds (each arm is checked
+/// against its own database's types).
+macro_rules! on_counters {
+    ($counters:expr, $pool:ident => $body:expr) => {
+        match $counters {
+            Counters::Node($pool) => $body,
+            Counters::Shared($pool) => $body,
+        }
+    };
+}
+
 /// The failed logins recorded for `email`.
 pub async fn login_failures(
-    pool: &SqlitePool,
+    counters: &Counters,
     email: &str,
 ) -> Result<Option<LoginFailures>, sqlx::Error> {
-    sqlx::query_as("SELECT failures, last_failed_at FROM login_failures WHERE email = $1")
-        .bind(email)
-        .fetch_optional(pool)
-        .await
+    on_counters!(counters, pool => {
+        sqlx::query_as("SELECT failures, last_failed_at FROM login_failures WHERE email = $1")
+            .bind(email)
+            .fetch_optional(pool)
+            .await
+    })
 }
 
 /// Counts one more failed login of `email` at `now` (starting again at 1 when the last one
 /// was before `forget_before`) and returns the count. One statement, so racing failures on
 /// any number of nodes each count.
 pub async fn record_login_failure(
-    pool: &SqlitePool,
+    counters: &Counters,
     email: &str,
     now: &str,
     forget_before: &str,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "INSERT INTO login_failures (email, failures, last_failed_at) VALUES ($1, 1, $2)
-         ON CONFLICT (email) DO UPDATE SET
-           failures = CASE WHEN login_failures.last_failed_at < $3 THEN 1
-                           ELSE login_failures.failures + 1 END,
-           last_failed_at = excluded.last_failed_at
-         RETURNING failures",
-    )
-    .bind(email)
-    .bind(now)
-    .bind(forget_before)
-    .fetch_one(pool)
-    .await
+    on_counters!(counters, pool => {
+        sqlx::query_scalar(
+            "INSERT INTO login_failures (email, failures, last_failed_at) VALUES ($1, 1, $2)
+             ON CONFLICT (email) DO UPDATE SET
+               failures = CASE WHEN login_failures.last_failed_at < $3 THEN 1
+                               ELSE login_failures.failures + 1 END,
+               last_failed_at = excluded.last_failed_at
+             RETURNING failures",
+        )
+        .bind(email)
+        .bind(now)
+        .bind(forget_before)
+        .fetch_one(pool)
+        .await
+    })
 }
 
 /// Forgets the failed logins of `email` (after a success).
-pub async fn clear_login_failures(pool: &SqlitePool, email: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_failures WHERE email = $1")
-        .bind(email)
-        .execute(pool)
-        .await?;
-    Ok(())
+pub async fn clear_login_failures(counters: &Counters, email: &str) -> Result<(), sqlx::Error> {
+    on_counters!(counters, pool => {
+        sqlx::query("DELETE FROM login_failures WHERE email = $1")
+            .bind(email)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
 }
 
 /// Forgets every count whose last failure was before `forget_before`, so that guesses at
 /// made-up addresses do not pile up.
 pub async fn forget_old_login_failures(
-    pool: &SqlitePool,
+    counters: &Counters,
     forget_before: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_failures WHERE last_failed_at < $1")
-        .bind(forget_before)
-        .execute(pool)
-        .await?;
-    Ok(())
+    on_counters!(counters, pool => {
+        sqlx::query("DELETE FROM login_failures WHERE last_failed_at < $1")
+            .bind(forget_before)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
 }

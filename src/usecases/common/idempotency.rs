@@ -119,14 +119,50 @@ pub fn validate_client_key(key: &str) -> Result<(), ValidationError> {
 
 /// The first answer given to each of a customer's Idempotency-Keys, so that a retried request
 /// gets the same answer and a different request under a used key is refused.
+///
+/// With several nodes on PostgreSQL the answers live in the shared database
+/// ([`ClientKeys::shared`]), so a retry may reach any node.
 #[derive(Clone)]
 pub struct ClientKeys {
     pool: SqlitePool,
+    shared: Option<sqlx::PgPool>,
 }
 
 impl ClientKeys {
     pub fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+        Self { pool, shared: None }
+    }
+
+    /// Keeps the answers in the nodes' shared database instead of this node's file.
+    pub fn shared(mut self, pool: sqlx::PgPool) -> Self {
+        self.shared = Some(pool);
+        self
+    }
+
+    /// The stored fingerprint and answer under `key`.
+    async fn stored(
+        &self,
+        customer_id: &str,
+        key: &str,
+    ) -> Result<Option<(String, String)>, AppError> {
+        let query = "SELECT request_hash, response FROM api_idempotency_keys
+                      WHERE customer_id = $1 AND key = $2";
+        Ok(match &self.shared {
+            Some(shared) => {
+                sqlx::query_as(query)
+                    .bind(customer_id)
+                    .bind(key)
+                    .fetch_optional(shared)
+                    .await?
+            }
+            None => {
+                sqlx::query_as(query)
+                    .bind(customer_id)
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+        })
     }
 
     /// A fingerprint of a request, to tell a retry from a different request under one key.
@@ -142,14 +178,7 @@ impl ClientKeys {
         key: &str,
         fingerprint: &str,
     ) -> Result<Option<T>, AppError> {
-        let row: Option<(String, String)> = sqlx::query_as(
-            "SELECT request_hash, response FROM api_idempotency_keys WHERE customer_id = ? AND key = ?",
-        )
-        .bind(customer_id)
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
+        match self.stored(customer_id, key).await? {
             None => Ok(None),
             Some((hash, _)) if hash != fingerprint => Err(AppError::IdempotencyKeyReused),
             Some((_, response)) => serde_json::from_str(&response)
@@ -167,17 +196,34 @@ impl ClientKeys {
         fingerprint: &str,
         answer: T,
     ) -> Result<T, AppError> {
-        sqlx::query(
-            "INSERT INTO api_idempotency_keys (customer_id, key, request_hash, response, created_at)
-             VALUES (?, ?, ?, ?, ?) ON CONFLICT (customer_id, key) DO NOTHING",
-        )
-        .bind(customer_id)
-        .bind(key)
-        .bind(fingerprint)
-        .bind(serde_json::to_string(&answer).map_err(AppError::internal)?)
-        .bind(Utc::now().to_rfc3339())
-        .execute(&self.pool)
-        .await?;
+        let response = serde_json::to_string(&answer).map_err(AppError::internal)?;
+        match &self.shared {
+            Some(shared) => {
+                sqlx::query(
+                    "INSERT INTO api_idempotency_keys (customer_id, key, request_hash, response)
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (customer_id, key) DO NOTHING",
+                )
+                .bind(customer_id)
+                .bind(key)
+                .bind(fingerprint)
+                .bind(response)
+                .execute(shared)
+                .await?;
+            }
+            None => {
+                sqlx::query(
+                    "INSERT INTO api_idempotency_keys (customer_id, key, request_hash, response, created_at)
+                     VALUES (?, ?, ?, ?, ?) ON CONFLICT (customer_id, key) DO NOTHING",
+                )
+                .bind(customer_id)
+                .bind(key)
+                .bind(fingerprint)
+                .bind(response)
+                .bind(Utc::now().to_rfc3339())
+                .execute(&self.pool)
+                .await?;
+            }
+        }
         Ok(self
             .recall(customer_id, key, fingerprint)
             .await?

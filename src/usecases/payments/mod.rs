@@ -74,6 +74,12 @@ impl PaymentService {
         }
     }
 
+    /// Keeps the answers to Idempotency-Keys in the nodes' shared database (PostgreSQL).
+    pub fn with_shared_client_keys(mut self, pool: sqlx::PgPool) -> Self {
+        self.client_keys = self.client_keys.shared(pool);
+        self
+    }
+
     /// Creates a payment and its PaymentIntent. With an idempotency key, a retry of the same
     /// request gets the same answer and a different request under the same key is refused.
     #[tracing::instrument(skip_all, fields(customer_id))]

@@ -3,7 +3,8 @@
 //! held across two nodes on one database (`invariants`); `billstream migrate-to`
 //! (`migrate_to`); TLS as `sslmode` asks (`tls`); two `billstream serve` processes on one
 //! database, racing (`two_servers`); a node's own file checked against the shared log
-//! (`node_files`); one e-mail per message whatever the nodes (`shared_mail`). A "node" here is what a billstream
+//! (`node_files`); one e-mail per message whatever the nodes (`shared_mail`);
+//! Idempotency-Keys across nodes (`shared_keys`). A "node" here is what a billstream
 //! process holds: its own pool and its own cqrs-es frameworks.
 
 mod global_order;
@@ -11,6 +12,7 @@ mod invariants;
 mod log_rules;
 mod migrate_to;
 mod node_files;
+mod shared_keys;
 mod shared_mail;
 mod tls;
 mod two_servers;

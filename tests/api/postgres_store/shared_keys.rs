@@ -1,0 +1,115 @@
+//! What holds across the nodes of one shared log besides the log: a client's Idempotency-Key
+//! (the retry of a request that reaches another node gets the first node's answer, and
+//! another request under the same key is refused there too), and the delays after failed
+//! logins (counted whichever node a guess reaches).
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::support::postgres::fresh_database;
+use crate::two_instances::start_node_with;
+
+#[tokio::test]
+async fn a_retry_on_another_node_gets_the_first_answer_and_a_reused_key_is_refused() {
+    let url = fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let mut nodes = Vec::new();
+    for name in ["keys-a", "keys-b"] {
+        let file = dir.path().join(format!("{name}.db"));
+        let vars = [
+            ("DATABASE_URL", url.clone()),
+            ("NODE_DATABASE_URL", format!("sqlite://{}", file.display())),
+        ];
+        nodes.push(start_node_with(&file, &client, &vars).await);
+    }
+    let registered: Value = client
+        .post(format!("{}/api/auth/register", nodes[0].base))
+        .json(&json!({"email": "keys@example.com", "password": "correct horse battery", "name": "Ada"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = registered["token"].as_str().unwrap();
+    let create = |node: usize, amount: i64| {
+        client
+            .post(format!("{}/api/payments/create-intent", nodes[node].base))
+            .bearer_auth(token)
+            .header("Idempotency-Key", "order-2026-0042")
+            .json(&json!({"amount": amount, "currency": "eur"}))
+            .send()
+    };
+
+    // Given a payment created on node A under a key,
+    let first = create(0, 4200).await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+
+    // when the client's retry reaches node B, it gets node A's answer;
+    let retry = create(1, 4200).await.unwrap();
+    assert_eq!(retry.status(), StatusCode::CREATED);
+    let retry: Value = retry.json().await.unwrap();
+    assert_eq!(retry, first);
+
+    // and another request under the same key is refused on node B as on node A.
+    for node in [1, 0] {
+        let other = create(node, 9900).await.unwrap();
+        assert_eq!(other.status(), StatusCode::CONFLICT, "node {node}");
+        let body: Value = other.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "idempotency_key_reused", "{body}");
+    }
+}
+
+#[tokio::test]
+async fn failed_logins_spread_over_two_nodes_count_together() {
+    let url = fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let mut nodes = Vec::new();
+    for name in ["guess-a", "guess-b"] {
+        let file = dir.path().join(format!("{name}.db"));
+        let vars = [
+            ("DATABASE_URL", url.clone()),
+            ("NODE_DATABASE_URL", format!("sqlite://{}", file.display())),
+            ("LOGIN_LOCKOUT_BASE_DELAY", "30".to_owned()),
+        ];
+        nodes.push(start_node_with(&file, &client, &vars).await);
+    }
+    let registered = client
+        .post(format!("{}/api/auth/register", nodes[0].base))
+        .json(&json!({"email": "guessed@example.com", "password": "correct horse battery", "name": "Ada"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), StatusCode::CREATED);
+    let login = |node: usize, password: &'static str| {
+        client
+            .post(format!("{}/api/auth/login", nodes[node].base))
+            .json(&json!({"email": "guessed@example.com", "password": password}))
+            .send()
+    };
+
+    // Given five wrong passwords, alternating between the nodes (three on A, two on B),
+    for attempt in 0..5 {
+        let refused = login(attempt % 2, "wrong horse battery").await.unwrap();
+        assert_eq!(
+            refused.status(),
+            StatusCode::UNAUTHORIZED,
+            "attempt {attempt}"
+        );
+    }
+
+    // when the right one is tried on either node, both make it wait.
+    for node in [1, 0] {
+        let waited = login(node, "correct horse battery").await.unwrap();
+        assert_eq!(
+            waited.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "node {node}"
+        );
+        let body: Value = waited.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "too_many_failed_logins", "{body}");
+    }
+}
