@@ -26,6 +26,7 @@ use chrono::Utc;
 use sqlx::PgPool;
 
 use crate::support::postgres::fresh_database;
+use crate::two_instances::{start_node_with, Node};
 
 /// Two nodes' pools on one fresh, migrated database; each node migrates at start-up, as a
 /// server does, at the same moment.
@@ -74,4 +75,39 @@ pub fn succeed() -> PaymentCommand {
         },
         at: Utc::now(),
     })
+}
+
+/// `billstream serve` nodes on the shared log at `url`, one per name, each with its own file in
+/// `dir` and the extra variables `extra`; with the files, for assertions on node-local state.
+pub async fn serve_nodes(
+    url: &str,
+    dir: &std::path::Path,
+    names: &[&str],
+    extra: &[(&str, String)],
+) -> Vec<(Node, std::path::PathBuf)> {
+    let client = reqwest::Client::new();
+    let mut nodes = Vec::new();
+    for name in names {
+        let file = dir.join(format!("{name}.db"));
+        let mut vars = vec![
+            ("DATABASE_URL", url.to_owned()),
+            ("NODE_DATABASE_URL", format!("sqlite://{}", file.display())),
+        ];
+        vars.extend(extra.iter().cloned());
+        nodes.push((start_node_with(&file, &client, &vars).await, file));
+    }
+    nodes
+}
+
+/// Registers `email` on the node at `base`; its bearer token.
+pub async fn register_on(client: &reqwest::Client, base: &str, email: &str) -> String {
+    let response = client
+        .post(format!("{base}/api/auth/register"))
+        .json(&serde_json::json!({"email": email, "password": "correct horse battery", "name": "Ada"}))
+        .send()
+        .await
+        .expect("the node answers");
+    assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+    let body: serde_json::Value = response.json().await.expect("a JSON body");
+    body["token"].as_str().expect("a token").to_owned()
 }

@@ -6,37 +6,20 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+use super::{register_on, serve_nodes};
 use crate::support::postgres::fresh_database;
-use crate::two_instances::start_node_with;
 
 #[tokio::test]
 async fn a_retry_on_another_node_gets_the_first_answer_and_a_reused_key_is_refused() {
     let url = fresh_database().await;
     let dir = tempfile::tempdir().unwrap();
     let client = reqwest::Client::new();
-    let mut nodes = Vec::new();
-    for name in ["keys-a", "keys-b"] {
-        let file = dir.path().join(format!("{name}.db"));
-        let vars = [
-            ("DATABASE_URL", url.clone()),
-            ("NODE_DATABASE_URL", format!("sqlite://{}", file.display())),
-        ];
-        nodes.push(start_node_with(&file, &client, &vars).await);
-    }
-    let registered: Value = client
-        .post(format!("{}/api/auth/register", nodes[0].base))
-        .json(&json!({"email": "keys@example.com", "password": "correct horse battery", "name": "Ada"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = registered["token"].as_str().unwrap();
+    let nodes = serve_nodes(&url, dir.path(), &["keys-a", "keys-b"], &[]).await;
+    let token = register_on(&client, &nodes[0].0.base, "keys@example.com").await;
     let create = |node: usize, amount: i64| {
         client
-            .post(format!("{}/api/payments/create-intent", nodes[node].base))
-            .bearer_auth(token)
+            .post(format!("{}/api/payments/create-intent", nodes[node].0.base))
+            .bearer_auth(&token)
             .header("Idempotency-Key", "order-2026-0042")
             .json(&json!({"amount": amount, "currency": "eur"}))
             .send()
@@ -67,26 +50,12 @@ async fn failed_logins_spread_over_two_nodes_count_together() {
     let url = fresh_database().await;
     let dir = tempfile::tempdir().unwrap();
     let client = reqwest::Client::new();
-    let mut nodes = Vec::new();
-    for name in ["guess-a", "guess-b"] {
-        let file = dir.path().join(format!("{name}.db"));
-        let vars = [
-            ("DATABASE_URL", url.clone()),
-            ("NODE_DATABASE_URL", format!("sqlite://{}", file.display())),
-            ("LOGIN_LOCKOUT_BASE_DELAY", "30".to_owned()),
-        ];
-        nodes.push(start_node_with(&file, &client, &vars).await);
-    }
-    let registered = client
-        .post(format!("{}/api/auth/register", nodes[0].base))
-        .json(&json!({"email": "guessed@example.com", "password": "correct horse battery", "name": "Ada"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(registered.status(), StatusCode::CREATED);
+    let slow = [("LOGIN_LOCKOUT_BASE_DELAY", "30".to_owned())];
+    let nodes = serve_nodes(&url, dir.path(), &["guess-a", "guess-b"], &slow).await;
+    register_on(&client, &nodes[0].0.base, "guessed@example.com").await;
     let login = |node: usize, password: &'static str| {
         client
-            .post(format!("{}/api/auth/login", nodes[node].base))
+            .post(format!("{}/api/auth/login", nodes[node].0.base))
             .json(&json!({"email": "guessed@example.com", "password": password}))
             .send()
     };

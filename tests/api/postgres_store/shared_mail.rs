@@ -12,7 +12,8 @@ use crate::helpers::open_pool;
 use crate::mail::smtp_vars;
 use crate::support::postgres::fresh_database;
 use crate::support::smtp::SmtpSink;
-use crate::two_instances::start_node_with;
+
+use super::{register_on, serve_nodes};
 
 #[tokio::test]
 async fn two_nodes_send_each_message_once() {
@@ -21,34 +22,17 @@ async fn two_nodes_send_each_message_once() {
     let sink = SmtpSink::start().await;
     let dir = tempfile::tempdir().unwrap();
     let client = reqwest::Client::new();
-    let mut nodes = Vec::new();
-    for name in ["mail-a", "mail-b"] {
-        let file = dir.path().join(format!("{name}.db"));
-        let mut vars = smtp_vars(&sink);
-        vars.push(("DATABASE_URL".into(), url.clone()));
-        vars.push((
-            "NODE_DATABASE_URL".into(),
-            format!("sqlite://{}", file.display()),
-        ));
-        let vars: Vec<(&str, String)> = vars
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.clone()))
-            .collect();
-        nodes.push((start_node_with(&file, &client, &vars).await, file));
-    }
+    let mail = smtp_vars(&sink);
+    let mail: Vec<(&str, String)> = mail
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.clone()))
+        .collect();
+    let nodes = serve_nodes(&url, dir.path(), &["mail-a", "mail-b"], &mail).await;
     let base = &nodes[0].0.base;
 
     // when a customer registers and pays on one of them,
-    let registered: Value = client
-        .post(format!("{base}/api/auth/register"))
-        .json(&json!({"email": "once@example.com", "password": "correct horse battery", "name": "Ada"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = registered["token"].as_str().unwrap();
+    let token = register_on(&client, base, "once@example.com").await;
+    let token = token.as_str();
     let created: Value = client
         .post(format!("{base}/api/payments/create-intent"))
         .bearer_auth(token)
