@@ -1,43 +1,22 @@
 //! Typed configuration, read from the environment (`main` loads `.env` first). The database
 //! (SQLite, or PostgreSQL's shared log) is read in `database`, the abuse limits in `limits`,
-//! the scheduled reconciliation in `reconcile`.
+//! the scheduled reconciliation in `reconcile`; secrets are wrapped by `secret`.
 
 mod database;
 mod limits;
 mod password_reset;
 mod reconcile;
+mod secret;
 pub mod seller;
 
 pub use database::SharedLogSettings;
 pub use limits::{Limits, Rate, RateLimits, RatePair};
 pub use password_reset::PasswordResetSettings;
 pub use reconcile::{parse_span, ReconcileSettings};
+pub use secret::Secret;
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
-
-/// A secret value whose `Debug` and `Display` never show it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret itself, for the one place that needs it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
 
 /// SQLite's `synchronous` setting for the event store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,10 +2,12 @@
 //! by `main` and by the integration tests.
 
 mod commands;
+mod error;
 mod loops;
 mod providers;
 mod shared_log;
 
+pub use error::StartupError;
 pub use loops::shutdown_signal;
 
 use std::future::Future;
@@ -34,11 +36,10 @@ use crate::http::limits::RateLimiters;
 use crate::http::{router, AppState, WebhookIntake};
 use crate::inbox::{EventApplier, Inbox, InboxWorker};
 use crate::mail::shared_claims::SharedClaims;
-use crate::mail::{Delivery, MailError, Mailer};
+use crate::mail::{Delivery, Mailer};
 use crate::portal::links::InvoiceLinks;
 use crate::provider::sandbox::outbox::WebhookDelivery;
 use crate::provider::sandbox::SandboxProvider;
-use crate::provider::ProviderError;
 use crate::store::group_commit::{GroupCommit, GroupCommitSettings};
 use crate::store::lock::{database_path, DatabaseLock};
 use crate::store::pool as db;
@@ -49,39 +50,12 @@ use crate::usecases::operators::reconcile::Reconciler;
 use crate::usecases::operators::reconcile_objects::ObjectPass;
 use crate::usecases::password_reset::PasswordResetService;
 use crate::usecases::payments::PaymentService;
+use crate::usecases::plans::PlanCatalog;
 use crate::usecases::plans::PriceBook;
-use crate::usecases::plans::{CatalogError, PlanCatalog};
 use crate::usecases::repair::PendingRequestRepair;
 use crate::usecases::stats::StatsService;
 use crate::usecases::subscriptions::SubscriptionService;
 use crate::usecases::trial_reminders::TrialReminders;
-
-/// Why the service could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartupError {
-    #[error("cannot open the database: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("cannot migrate the database: {0}")]
-    Migration(#[from] sqlx::migrate::MigrateError),
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot set up the payment provider: {0}")]
-    Gateway(#[from] ProviderError),
-    #[error(transparent)]
-    Plans(#[from] CatalogError),
-    #[error("cannot set up e-mail: {0}")]
-    Mail(#[from] MailError),
-    #[error(transparent)]
-    Lock(#[from] crate::store::lock::LockError),
-    #[error("cannot start the database writer: {0}")]
-    Writer(#[from] crate::store::group_commit::GroupCommitError),
-    #[error("cannot open the shared log on PostgreSQL: {0}")]
-    SharedLog(String),
-}
 
 /// A built, bound, not yet running service.
 pub struct Application {
