@@ -34,7 +34,7 @@ use crate::auth::{JwtKeys, LoginThrottle, PasswordHasher, ResetTokens, Sessions}
 use crate::config::Config;
 use crate::http::limits::RateLimiters;
 use crate::http::{router, AppState, WebhookIntake};
-use crate::inbox::{EventApplier, Inbox, InboxWorker};
+use crate::inbox::{EventApplier, Inbox, InboxWorker, NodeInbox, SharedInbox};
 use crate::mail::shared_claims::SharedClaims;
 use crate::mail::{Delivery, Mailer};
 use crate::portal::links::InvoiceLinks;
@@ -215,10 +215,11 @@ impl Application {
             commands.make(),
         )?
         .with_reset_tokens(reset_tokens);
+        // Unique per process: two hosts may both listen on 0.0.0.0:8080.
+        let node = format!("{local_addr}/{}", uuid::Uuid::new_v4());
         if let Some(shared) = &shared_log {
-            // Unique per process: two hosts may both listen on 0.0.0.0:8080.
-            let node = format!("{local_addr}/{}", uuid::Uuid::new_v4());
-            delivery = delivery.with_shared_claims(SharedClaims::new(shared.pool.clone(), node));
+            delivery =
+                delivery.with_shared_claims(SharedClaims::new(shared.pool.clone(), node.clone()));
         }
         let mail_delivery = Arc::new(delivery);
         let repair = Arc::new(PendingRequestRepair::new(
@@ -233,7 +234,17 @@ impl Application {
         };
         let trial_reminders = TrialReminders::new(pool.clone(), commands.make(), clock.clone());
         let stats = Arc::new(StatsService::new(pool.clone(), clock));
-        let inbox = Inbox::new(pool.clone(), writer.clone());
+        let inbox = match (&shared_log, &config.shared_log) {
+            (Some(shared), Some(settings)) => Inbox::Shared(SharedInbox::new(
+                shared.pool.clone(),
+                node,
+                settings.inbox_claim,
+            )),
+            _ => Inbox::Node(NodeInbox::new(pool.clone(), writer.clone())),
+        };
+        if let Inbox::Shared(shared) = &inbox {
+            shared_log::hand_over_inbox(shared, &pool).await?;
+        }
         let inbox_wake = Arc::new(Notify::new());
         let inbox_worker = InboxWorker::new(
             inbox.clone(),
@@ -273,6 +284,7 @@ impl Application {
         }
         let state = AppState {
             pool: pool.clone(),
+            shared_log: shared_log.as_ref().map(|shared| shared.pool.clone()),
             projector: projector.clone(),
             rebuilds: Arc::new(crate::usecases::operators::rebuilds::RebuildJobs::new(
                 projector.clone(),

@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use super::StartupError;
 use crate::config::SharedLogSettings;
+use crate::inbox::SharedInbox;
 use crate::store::group_commit::GroupCommit;
 use crate::store::log_repository::SharedLog;
 use crate::store::postgres::mirror::LogMirror;
@@ -62,6 +63,31 @@ pub(super) async fn open(
         pool: log,
         mirror,
     })
+}
+
+/// Moves the events of the node's own inbox (a node that ran before the inbox was shared, or
+/// the file `migrate-to` copied) into the shared one, where any node applies those still
+/// pending, then empties the node's: it is not read again.
+pub(super) async fn hand_over_inbox(
+    inbox: &SharedInbox,
+    node: &SqlitePool,
+) -> Result<(), StartupError> {
+    let failed = |error: String| StartupError::SharedLog(format!("moving the inbox: {error}"));
+    let copied = inbox
+        .adopt(node)
+        .await
+        .map_err(|error| failed(error.to_string()))?;
+    sqlx::query("DELETE FROM stripe_inbox")
+        .execute(node)
+        .await
+        .map_err(|error| failed(error.to_string()))?;
+    if copied > 0 {
+        tracing::info!(
+            copied,
+            "moved this node's webhook inbox into the shared database"
+        );
+    }
+    Ok(())
 }
 
 /// Catches the node's views up whenever the shared log moves (and every second regardless).

@@ -7,9 +7,10 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use crate::config::Config;
-use crate::inbox::Inbox;
+use crate::inbox::{Inbox, NodeInbox, SharedInbox};
 use crate::store::group_commit::{GroupCommit, GroupCommitSettings};
 use crate::store::pool as db;
+use crate::store::postgres::{self, PgSettings};
 use projections::WriteGate;
 
 /// Inspect or re-queue stored Stripe events.
@@ -46,11 +47,21 @@ pub enum InboxCommand {
 
 /// Runs an inbox command.
 pub async fn run(config: &Config, args: InboxArgs) -> anyhow::Result<()> {
-    let pool = db::connect(config).await?;
-    db::migrate(&pool).await?;
-    let writer =
-        GroupCommit::start(&pool, WriteGate::new(), GroupCommitSettings::default()).await?;
-    let inbox = Inbox::new(pool, writer);
+    let inbox = match &config.shared_log {
+        // The nodes' shared inbox; this command never claims, so its name and lease are unused.
+        Some(shared) => {
+            let log = postgres::connect(shared.url.expose(), &PgSettings::default()).await?;
+            postgres::migrate(&log).await?;
+            Inbox::Shared(SharedInbox::new(log, "cli".into(), shared.inbox_claim))
+        }
+        None => {
+            let pool = db::connect(config).await?;
+            db::migrate(&pool).await?;
+            let writer =
+                GroupCommit::start(&pool, WriteGate::new(), GroupCommitSettings::default()).await?;
+            Inbox::Node(NodeInbox::new(pool, writer))
+        }
+    };
     match args.command {
         InboxCommand::List { status, limit } => {
             for entry in inbox.list(status.as_deref(), limit).await? {

@@ -7,11 +7,14 @@
 //! copy what was appended since (it goes on where the target's log ends). The PostgreSQL URL,
 //! which may hold a password, is never printed.
 
+use std::time::Duration;
+
 use anyhow::Context;
 use clap::Args;
 use projections::event_log;
 
 use crate::config::Config;
+use crate::inbox::SharedInbox;
 use crate::store::pool as db;
 use crate::store::postgres::{self, import, PgSettings};
 
@@ -79,5 +82,10 @@ pub async fn run(config: &Config, args: MigrateToArgs) -> anyhow::Result<()> {
             "the first {start} events were there from an earlier run and were checked, not copied"
         );
     }
+    // The webhook inbox goes too, so that events acknowledged here and not yet applied are
+    // applied by the nodes (the claim's holder and lease are never used by a copy).
+    let inbox = SharedInbox::new(target, "migrate-to".into(), Duration::from_secs(1));
+    let moved = inbox.adopt(&source).await?;
+    println!("copied {moved} webhook events the PostgreSQL inbox did not hold");
     Ok(())
 }

@@ -62,6 +62,12 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             let pool = db::connect(&config).await?;
             db::migrate(&pool).await?;
             eprintln!("migrations applied to {}", config.database_url);
+            if let Some(shared) = &config.shared_log {
+                let settings = crate::store::postgres::PgSettings::default();
+                let log = crate::store::postgres::connect(shared.url.expose(), &settings).await?;
+                crate::store::postgres::migrate(&log).await?;
+                eprintln!("migrations applied to the shared PostgreSQL database");
+            }
         }
         Command::MigrateTo(args) => migrate_to::run(&config, args).await?,
         Command::Replay(args) => replay::run(&config, args).await?,

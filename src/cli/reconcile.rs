@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 
 use crate::config::{parse_span, Config, Mode};
-use crate::inbox::{Inbox, InboxStatus};
+use crate::inbox::{Inbox, InboxStatus, NodeInbox};
 use crate::provider::sandbox::SandboxProvider;
 use crate::provider::stripe::StripeProvider;
 use crate::provider::PaymentProvider;
@@ -49,7 +49,7 @@ pub async fn run(config: &Config, args: ReconcileArgs) -> anyhow::Result<()> {
     db::migrate(&pool).await?;
     let writer =
         GroupCommit::start(&pool, WriteGate::new(), GroupCommitSettings::default()).await?;
-    let inbox = Inbox::new(pool.clone(), writer.clone());
+    let inbox = Inbox::Node(NodeInbox::new(pool.clone(), writer.clone()));
     let provider: Arc<dyn PaymentProvider> = match config.mode() {
         Mode::Sandbox => Arc::new(SandboxProvider::new(pool.clone())),
         Mode::StripeTest | Mode::StripeLive => {

@@ -6,6 +6,7 @@
 //! | `NODE_DATABASE_URL` | `sqlite://billstream-node.db` | with PostgreSQL only: this node's own file (its copy of the log, its views, its webhook inbox and sandbox) |
 //! | `DATABASE_POOL_SIZE` | `16` | with PostgreSQL only: connections this node may hold |
 //! | `DATABASE_STATEMENT_TIMEOUT` | `30s` | with PostgreSQL only: longest a statement may run (1s to 1h) |
+//! | `WEBHOOK_CLAIM_TIMEOUT` | `30s` | with PostgreSQL only: how long a node holds a Stripe event it is applying before another node may take it over (1s to 1h) |
 
 use std::time::Duration;
 
@@ -18,6 +19,8 @@ pub struct SharedLogSettings {
     pub url: Secret,
     pub max_connections: u32,
     pub statement_timeout: Duration,
+    /// How long a node's claim on a webhook event in the shared inbox lasts.
+    pub inbox_claim: Duration,
 }
 
 /// The node's SQLite URL, and the shared log when there is one.
@@ -48,6 +51,15 @@ pub fn from_lookup(
                 reason: "expected a span from 1s to 1h, such as 30s or 5m".to_owned(),
             })?,
     };
+    let inbox_claim = match get("WEBHOOK_CLAIM_TIMEOUT") {
+        None => Duration::from_secs(30),
+        Some(raw) => parse_span(&raw)
+            .filter(|span| (Duration::from_secs(1)..=Duration::from_secs(3_600)).contains(span))
+            .ok_or_else(|| ConfigError::Invalid {
+                variable: "WEBHOOK_CLAIM_TIMEOUT",
+                reason: "expected a span from 1s to 1h, such as 30s or 5m".to_owned(),
+            })?,
+    };
     let node = get("NODE_DATABASE_URL").unwrap_or_else(|| "sqlite://billstream-node.db".into());
     if node.starts_with("postgres") {
         return Err(ConfigError::Invalid {
@@ -59,6 +71,7 @@ pub fn from_lookup(
         url: Secret::new(url),
         max_connections,
         statement_timeout,
+        inbox_claim,
     };
     Ok((node, Some(shared)))
 }
@@ -92,6 +105,7 @@ mod tests {
             ("DATABASE_URL", "postgres://b:pw@db:5432/b?sslmode=require"),
             ("DATABASE_POOL_SIZE", "8"),
             ("DATABASE_STATEMENT_TIMEOUT", "5s"),
+            ("WEBHOOK_CLAIM_TIMEOUT", "2m"),
         ])
         .unwrap();
         assert_eq!(node, "sqlite://billstream-node.db");
@@ -102,6 +116,7 @@ mod tests {
         );
         assert_eq!(shared.max_connections, 8);
         assert_eq!(shared.statement_timeout, Duration::from_secs(5));
+        assert_eq!(shared.inbox_claim, Duration::from_secs(120));
         assert!(
             !format!("{shared:?}").contains("pw"),
             "the URL is never shown"
@@ -116,6 +131,7 @@ mod tests {
             ("DATABASE_POOL_SIZE", "many"),
             ("DATABASE_STATEMENT_TIMEOUT", "0s"),
             ("DATABASE_STATEMENT_TIMEOUT", "2d"),
+            ("WEBHOOK_CLAIM_TIMEOUT", "0s"),
             ("NODE_DATABASE_URL", "postgres://db/other"),
         ] {
             let refused = read(&[postgres, (variable, value)]).unwrap_err();

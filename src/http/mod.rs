@@ -66,6 +66,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub pool: SqlitePool,
+    /// The database the nodes share, on PostgreSQL: `/ready` checks that it answers.
+    pub shared_log: Option<sqlx::PgPool>,
     pub projector: Arc<Projector>,
     pub customers: Arc<CustomerService>,
     /// The forgotten password.

@@ -1,243 +1,61 @@
 //! The durable inbox of provider events: stored before they are acknowledged, applied after,
 //! retried with backoff, parked after too many failures, re-queued by operators. It keeps the
 //! raw body as delivered; the worker decodes it when it applies it.
+//!
+//! It lives in the node's own SQLite file (`node_store`), or, with several nodes on
+//! PostgreSQL, in the database they share (`shared_store`), where any node stores a delivery
+//! and any node applies it. Both answer the same calls the same way.
 
 use std::collections::HashSet;
-use std::time::Duration;
 
-use rand::Rng;
-use serde::Serialize;
-use sqlx::{FromRow, SqlitePool};
-
+pub use super::entry::{
+    InboxEntry, InboxError, InboxRecord, InboxStatus, Retry, Stored, MAX_ATTEMPTS,
+};
+use super::node_store::NodeInbox;
+use super::shared_store::SharedInbox;
 use crate::provider::EventEnvelope;
-use crate::store::group_commit::{GroupCommit, GroupCommitError};
 
-/// Where an event stands. Rows written by older versions may also say `deferred` (invoice
-/// events kept until the invoice aggregate existed); nothing writes it any more, and
-/// `billstream inbox retry --deferred` still queues such rows again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InboxStatus {
-    /// Waiting to be applied (or to be retried).
-    Pending,
-    /// Applied to its aggregate (possibly as a recorded stale event).
-    Applied,
-    /// A type billstream does not act on; kept for the record.
-    Ignored,
-    /// About a Stripe customer billstream does not know.
-    UnknownCustomer,
-    /// Failed too often; waits for an operator (`billstream inbox retry`).
-    Parked,
-}
-
-impl InboxStatus {
-    /// Every status an event can be in now (older rows may also say `deferred`).
-    pub const ALL: [Self; 5] = [
-        Self::Pending,
-        Self::Applied,
-        Self::Ignored,
-        Self::UnknownCustomer,
-        Self::Parked,
-    ];
-
-    /// The status spelled `raw`, if it is one.
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|status| status.as_str() == raw)
-    }
-
-    /// The stored spelling.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Applied => "applied",
-            Self::Ignored => "ignored",
-            Self::UnknownCustomer => "unknown_customer",
-            Self::Parked => "parked",
-        }
-    }
-}
-
-/// One stored event.
-#[derive(Debug, Clone, FromRow, Serialize)]
-pub struct InboxEntry {
-    pub seq: i64,
-    pub event_id: String,
-    #[sqlx(rename = "type")]
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub object_id: Option<String>,
-    pub created: i64,
-    pub status: String,
-    pub attempts: i64,
-    pub last_error: Option<String>,
-    pub received_at: String,
-    #[serde(skip)]
-    pub payload: String,
-}
-
-/// One stored event with everything the inbox knows of it, for operators.
-#[derive(Debug, Clone, FromRow)]
-pub struct InboxRecord {
-    #[sqlx(flatten)]
-    pub entry: InboxEntry,
-    pub object_type: Option<String>,
-    pub livemode: bool,
-    /// When the worker tries it next (Unix milliseconds), while pending.
-    pub next_attempt_at: i64,
-    /// When it was last applied, ignored or marked (RFC 3339).
-    pub processed_at: Option<String>,
-}
-
-/// What an operator's retry did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Retry {
-    /// Queued again, due now.
-    Queued,
-    /// Applied already: applying it again would change nothing, so it is left as is.
-    AlreadyApplied,
-    /// No event with this id was ever stored.
-    Unknown,
-}
-
-/// Whether a delivery was new.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stored {
-    New,
-    Duplicate,
-}
-
-/// Why the inbox could not record something.
-#[derive(Debug, thiserror::Error)]
-pub enum InboxError {
-    #[error(transparent)]
-    Database(#[from] sqlx::Error),
-    #[error(transparent)]
-    Write(#[from] GroupCommitError),
-}
-
-/// Failures before an event is parked.
-pub const MAX_ATTEMPTS: i64 = 8;
-
-/// The inbox table. Its writes on the hot path (storing a delivery, recording an outcome) are
-/// group-committed with the service's other writes.
+/// The inbox, wherever it lives.
 #[derive(Clone)]
-pub struct Inbox {
-    pool: SqlitePool,
-    writer: GroupCommit,
+pub enum Inbox {
+    /// The node's own file.
+    Node(NodeInbox),
+    /// The nodes' shared database.
+    Shared(SharedInbox),
 }
 
-fn unix_millis() -> i64 {
-    chrono::Utc::now().timestamp_millis()
+/// Runs `$body` with `$inbox` bound to whichever inbox `$self` is.
+macro_rules! on_inbox {
+    ($self:expr, $inbox:ident => $body:expr) => {
+        match $self {
+            Inbox::Node($inbox) => $body,
+            Inbox::Shared($inbox) => $body,
+        }
+    };
 }
 
 impl Inbox {
-    /// Reads through `pool`, writes through `writer`.
-    pub fn new(pool: SqlitePool, writer: GroupCommit) -> Self {
-        Self { pool, writer }
-    }
-
     /// Commits a verified event (the raw body, as delivered) unless its id is already stored;
     /// returns once the row is durable.
     pub async fn store(&self, event: &EventEnvelope, raw: &[u8]) -> Result<Stored, InboxError> {
-        let row = (
-            event.id.clone(),
-            event.event_type.clone(),
-            event.object_id.clone(),
-            event.object_type.clone(),
-            event.created,
-            event.livemode,
-            String::from_utf8_lossy(raw).into_owned(),
-            chrono::Utc::now().to_rfc3339(),
-        );
-        let inserted = self
-            .writer
-            .run_statement(Box::new(move |db| {
-                let (id, kind, object_id, object_type, created, livemode, payload, received) = row;
-                db.prepare_cached(
-                    "INSERT INTO stripe_inbox
-                       (event_id, type, object_id, object_type, created, livemode, payload,
-                        received_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                     ON CONFLICT (event_id) DO NOTHING",
-                )?
-                .execute(rusqlite::params![
-                    id,
-                    kind,
-                    object_id,
-                    object_type,
-                    created,
-                    livemode,
-                    payload,
-                    received
-                ])
-            }))
-            .await?;
-        Ok(if inserted == 1 {
-            Stored::New
-        } else {
-            Stored::Duplicate
-        })
+        on_inbox!(self, inbox => inbox.store(event, raw).await)
     }
 
-    /// Pending events that are due, oldest Stripe time first (so the events of one object come
-    /// in the order Stripe created them), arrival order breaking ties.
+    /// Due events for this node's worker, oldest Stripe time first (so the events of one
+    /// object come in the order Stripe created them), arrival order breaking ties. On the
+    /// shared inbox they are claimed for this node, one per object at a time.
     pub async fn due(&self, limit: i64) -> Result<Vec<InboxEntry>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT seq, event_id, type, object_id, created, status, attempts, last_error,
-                    received_at, payload
-               FROM stripe_inbox
-              WHERE status = 'pending' AND next_attempt_at <= ?
-              ORDER BY created, seq
-              LIMIT ?",
-        )
-        .bind(unix_millis())
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
+        on_inbox!(self, inbox => inbox.due(limit).await)
     }
 
     /// Records how processing ended.
     pub async fn finish(&self, seq: i64, status: InboxStatus) -> Result<(), InboxError> {
-        let processed_at = chrono::Utc::now().to_rfc3339();
-        self.writer
-            .run_statement(Box::new(move |db| {
-                db.prepare_cached(
-                    "UPDATE stripe_inbox SET status = ?, attempts = attempts + 1,
-                            last_error = NULL, processed_at = ? WHERE seq = ?",
-                )?
-                .execute(rusqlite::params![status.as_str(), processed_at, seq])
-                .map(|_| ())
-            }))
-            .await?;
-        Ok(())
+        on_inbox!(self, inbox => inbox.finish(seq, status).await)
     }
 
     /// Records a failure: retried later with backoff, or parked after `MAX_ATTEMPTS`.
     pub async fn fail(&self, entry: &InboxEntry, error: &str) -> Result<InboxStatus, InboxError> {
-        let attempts = entry.attempts + 1;
-        let status = if attempts >= MAX_ATTEMPTS {
-            InboxStatus::Parked
-        } else {
-            InboxStatus::Pending
-        };
-        let (seq, error) = (entry.seq, error.to_owned());
-        let next_attempt_at = unix_millis() + backoff(attempts).as_millis() as i64;
-        self.writer
-            .run_statement(Box::new(move |db| {
-                db.prepare_cached(
-                    "UPDATE stripe_inbox SET status = ?, attempts = ?, last_error = ?,
-                            next_attempt_at = ? WHERE seq = ?",
-                )?
-                .execute(rusqlite::params![
-                    status.as_str(),
-                    attempts,
-                    error,
-                    next_attempt_at,
-                    seq
-                ])
-                .map(|_| ())
-            }))
-            .await?;
-        Ok(status)
+        on_inbox!(self, inbox => inbox.fail(entry, error).await)
     }
 
     /// Events in a status (all when `None`), newest first.
@@ -246,16 +64,7 @@ impl Inbox {
         status: Option<&str>,
         limit: i64,
     ) -> Result<Vec<InboxEntry>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT seq, event_id, type, object_id, created, status, attempts, last_error,
-                    received_at, payload
-               FROM stripe_inbox WHERE (?1 IS NULL OR status = ?1)
-              ORDER BY seq DESC LIMIT ?2",
-        )
-        .bind(status)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
+        on_inbox!(self, inbox => inbox.list(status, limit).await)
     }
 
     /// Events after arrival number `after`, oldest first, in `status` (all when `None`).
@@ -265,85 +74,28 @@ impl Inbox {
         after: i64,
         limit: i64,
     ) -> Result<Vec<InboxEntry>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT seq, event_id, type, object_id, created, status, attempts, last_error,
-                    received_at, payload
-               FROM stripe_inbox WHERE seq > ?1 AND (?2 IS NULL OR status = ?2)
-              ORDER BY seq LIMIT ?3",
-        )
-        .bind(after)
-        .bind(status.map(|status| status.as_str()))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
+        on_inbox!(self, inbox => inbox.page(status, after, limit).await)
     }
 
     /// Which of `event_ids` the inbox holds, in any status.
     pub async fn known(&self, event_ids: &[&str]) -> Result<HashSet<String>, sqlx::Error> {
-        let ids = serde_json::to_string(event_ids).unwrap_or_else(|_| "[]".into());
-        let known: Vec<String> = sqlx::query_scalar(
-            "SELECT event_id FROM stripe_inbox
-              WHERE event_id IN (SELECT value FROM json_each(?))",
-        )
-        .bind(ids)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(known.into_iter().collect())
+        on_inbox!(self, inbox => inbox.known(event_ids).await)
     }
 
     /// The event stored under Stripe id `event_id`, with its attempts and times.
     pub async fn find(&self, event_id: &str) -> Result<Option<InboxRecord>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT seq, event_id, type, object_id, created, status, attempts, last_error,
-                    received_at, payload, object_type, livemode, next_attempt_at, processed_at
-               FROM stripe_inbox WHERE event_id = ?",
-        )
-        .bind(event_id)
-        .fetch_optional(&self.pool)
-        .await
+        on_inbox!(self, inbox => inbox.find(event_id).await)
     }
 
     /// Queues event `event_id` again, due now with a fresh count of attempts, unless it is
     /// applied; the check and the change are one statement, so a retry racing the worker's
     /// success cannot queue an applied event again.
     pub async fn retry(&self, event_id: &str) -> Result<Retry, InboxError> {
-        let id = event_id.to_owned();
-        let queued = self
-            .writer
-            .run_statement(Box::new(move |db| {
-                db.prepare_cached(
-                    "UPDATE stripe_inbox SET status = 'pending', attempts = 0,
-                            next_attempt_at = 0
-                      WHERE event_id = ? AND status <> 'applied'",
-                )?
-                .execute([id])
-            }))
-            .await?;
-        if queued == 1 {
-            return Ok(Retry::Queued);
-        }
-        Ok(match self.find(event_id).await? {
-            Some(_) => Retry::AlreadyApplied,
-            None => Retry::Unknown,
-        })
+        on_inbox!(self, inbox => inbox.retry(event_id).await)
     }
 
     /// Puts events back in the queue: one by id, or every event in `status`. Returns how many.
     pub async fn requeue(&self, event_id: Option<&str>, status: &str) -> Result<u64, sqlx::Error> {
-        let requeued = sqlx::query(
-            "UPDATE stripe_inbox SET status = 'pending', attempts = 0, next_attempt_at = 0
-              WHERE (?1 IS NOT NULL AND event_id = ?1) OR (?1 IS NULL AND status = ?2)",
-        )
-        .bind(event_id)
-        .bind(status)
-        .execute(&self.pool)
-        .await?;
-        Ok(requeued.rows_affected())
+        on_inbox!(self, inbox => inbox.requeue(event_id, status).await)
     }
-}
-
-/// 1 s, 2 s, 4 s … capped at 10 minutes, with jitter.
-fn backoff(attempts: i64) -> Duration {
-    let base = Duration::from_secs(1u64 << attempts.clamp(0, 10)).min(Duration::from_secs(600));
-    base.mul_f64(rand::rng().random_range(0.8..1.2))
 }

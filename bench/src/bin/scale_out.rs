@@ -249,7 +249,7 @@ async fn create_and_confirm(http: &reqwest::Client, base: &str, customer: &Custo
         .is_ok_and(|body| body["status"] == "succeeded")
 }
 
-/// When the node's inbox had nothing pending and its views held the whole log — the shared
+/// When the inbox (the node's, or the shared one on PostgreSQL) had nothing pending and its views held the whole log — the shared
 /// one's head too, on PostgreSQL (polled every 10 ms, up to 10 minutes).
 async fn wait_until_applied(file: &Path, shared_log: Option<&str>) -> anyhow::Result<Instant> {
     let options: SqliteConnectOptions = format!("sqlite://{}", file.display()).parse()?;
@@ -260,15 +260,20 @@ async fn wait_until_applied(file: &Path, shared_log: Option<&str>) -> anyhow::Re
     };
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
-        let head = match log.as_mut() {
+        // On PostgreSQL the inbox is the nodes' shared one.
+        let (head, shared_pending) = match log.as_mut() {
             Some(log) => {
-                sqlx::query_scalar("SELECT last_position FROM event_log_head")
-                    .fetch_one(log)
-                    .await?
+                sqlx::query_as(
+                    "SELECT last_position,
+                            (SELECT COUNT(*) FROM stripe_inbox WHERE status = 'pending')
+                       FROM event_log_head",
+                )
+                .fetch_one(log)
+                .await?
             }
-            None => 0_i64,
+            None => (0_i64, 0_i64),
         };
-        let (pending, behind): (i64, i64) = sqlx::query_as(
+        let (node_pending, behind): (i64, i64) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM stripe_inbox WHERE status = 'pending'),
                     (SELECT COUNT(*) FROM projection_checkpoints
                       WHERE position < MAX(?1, (SELECT COALESCE(MAX(position), 0) FROM events)))",
@@ -276,6 +281,7 @@ async fn wait_until_applied(file: &Path, shared_log: Option<&str>) -> anyhow::Re
         .bind(head)
         .fetch_one(&mut node)
         .await?;
+        let pending = node_pending + shared_pending;
         if pending == 0 && behind == 0 {
             return Ok(Instant::now());
         }

@@ -1,6 +1,6 @@
 //! `billstream migrate-to`: a SQLite database's log copied into PostgreSQL, in order, equal
 //! event for event, its claims made again; a second run goes on where the first stopped; a
-//! target holding another log is refused untouched.
+//! target holding another log is refused untouched. The webhook inbox is copied with the log.
 
 use aggregates::customer::Customer;
 use billstream::store::pg_cqrs_for;
@@ -100,6 +100,17 @@ async fn migrate_to_copies_the_log_in_order_with_its_claims_and_goes_on_where_it
     assert!(first.contains("copied"), "{first}");
     app.register("late@example.com", "correct horse", "Late")
         .await;
+    // (and a Stripe event it acknowledged lands in its webhook inbox)
+    sqlx::query(
+        "INSERT INTO stripe_inbox (event_id, type, object_id, created, livemode, payload,
+                                   received_at)
+         VALUES ('evt_moved', 'customer.updated', 'cus_moved', 1, 0,
+                 '{\"id\":\"evt_moved\",\"type\":\"customer.updated\",\"created\":1,
+                   \"data\":{\"object\":{\"id\":\"cus_moved\"}}}', '2026-12-01T00:00:00Z')",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("an acknowledged event");
     let before_second = sqlite_log(&app.pool).await.len();
     let second = stdout(&billstream(&app.db_path, &["migrate-to", "--to", &url]));
     assert!(second.contains("from an earlier run"), "{second}");
@@ -129,6 +140,12 @@ async fn migrate_to_copies_the_log_in_order_with_its_claims_and_goes_on_where_it
             .await
             .expect("PostgreSQL's claims");
     assert_eq!(emails(postgres_emails), emails(sqlite_emails));
+    // And the webhook inbox went too, so the nodes apply what was acknowledged here
+    let inbox = "SELECT event_id FROM stripe_inbox ORDER BY event_id";
+    let sqlite_inbox: Vec<String> = sqlx::query_scalar(inbox).fetch_all(&sqlite).await.unwrap();
+    let postgres_inbox: Vec<String> = sqlx::query_scalar(inbox).fetch_all(&target).await.unwrap();
+    assert!(sqlite_inbox.contains(&"evt_moved".to_owned()));
+    assert_eq!(postgres_inbox, sqlite_inbox);
     assert!(
         !url.is_empty() && !second.contains(&url),
         "the URL is not printed"

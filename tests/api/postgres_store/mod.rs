@@ -4,7 +4,8 @@
 //! (`migrate_to`); TLS as `sslmode` asks (`tls`); two `billstream serve` processes on one
 //! database, racing (`two_servers`); a node's own file checked against the shared log
 //! (`node_files`); one e-mail per message whatever the nodes (`shared_mail`);
-//! Idempotency-Keys across nodes (`shared_keys`). A "node" here is what a billstream
+//! Idempotency-Keys across nodes (`shared_keys`); the webhook inbox they share
+//! (`shared_inbox`); `/ready` and `billstream migrate` on PostgreSQL (`operations`). A "node" here is what a billstream
 //! process holds: its own pool and its own cqrs-es frameworks.
 
 mod global_order;
@@ -12,6 +13,8 @@ mod invariants;
 mod log_rules;
 mod migrate_to;
 mod node_files;
+mod operations;
+mod shared_inbox;
 mod shared_keys;
 mod shared_mail;
 mod tls;

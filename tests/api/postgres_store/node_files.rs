@@ -1,11 +1,14 @@
 //! A node's own file must hold a beginning of the shared log: one that went on alone (a SQLite
 //! service that kept taking writes after `migrate-to`) is refused at start, before anything is
-//! copied into it, and the operator is told what to do.
+//! copied into it, and the operator is told what to do. Events left in a node's own webhook
+//! inbox move to the shared one when it starts.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::helpers::{spawn_app_on, TEST_JWT_SECRET};
+use billstream::store::postgres::{connect, PgSettings};
+
+use crate::helpers::{open_pool, spawn_app_on, TEST_JWT_SECRET};
 use crate::support::postgres::fresh_database;
 
 #[tokio::test]
@@ -50,4 +53,53 @@ async fn a_node_file_holding_events_the_shared_log_lacks_is_refused_at_start() {
     assert!(said.contains("beyond the shared log"), "{said}");
     assert!(said.contains("migrate-to"), "{said}");
     assert!(!said.contains(&url), "{said}");
+}
+
+#[tokio::test]
+async fn events_left_in_a_nodes_own_inbox_move_to_the_shared_one_when_it_starts() {
+    // Given a node's file holding an acknowledged event in its own inbox (a node that ran
+    // before the inbox was shared),
+    let url = fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (node, file) = super::serve_nodes(&url, dir.path(), &["node-a"], &[])
+        .await
+        .remove(0);
+    drop(node);
+    let own = open_pool(&file).await;
+    sqlx::query(
+        "INSERT INTO stripe_inbox (event_id, type, object_id, created, livemode, payload,
+                                   received_at)
+         VALUES ('evt_left', 'customer.updated', 'cus_left', 1, 0,
+                 '{\"id\":\"evt_left\",\"type\":\"customer.updated\",\"created\":1,
+                   \"data\":{\"object\":{\"id\":\"cus_left\"}}}', '2026-12-01T00:00:00Z')",
+    )
+    .execute(&own)
+    .await
+    .expect("an acknowledged event");
+    own.close().await;
+    // when the node starts again,
+    let (_node, file) = super::serve_nodes(&url, dir.path(), &["node-a"], &[])
+        .await
+        .remove(0);
+    // then the event is in the shared inbox, where the nodes process it (its customer is
+    // unknown here), and no longer in the node's own.
+    let shared = connect(&url, &PgSettings::default()).await.unwrap();
+    let mut status = String::new();
+    for _ in 0..50 {
+        status = sqlx::query_scalar("SELECT status FROM stripe_inbox WHERE event_id = 'evt_left'")
+            .fetch_one(&shared)
+            .await
+            .expect("the event moved");
+        if status != "pending" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, "unknown_customer");
+    let own = open_pool(&file).await;
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stripe_inbox")
+        .fetch_one(&own)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
 }

@@ -15,15 +15,15 @@ use serde_json::{json, Value};
 use crate::helpers::{assert_error, spawn_app, spawn_app_with, TestApp};
 use crate::support::localstripe::{LocalStripe, LOCALSTRIPE_KEY};
 
-const SECRET: &str = "whsec_webhook_tests";
+pub(crate) const SECRET: &str = "whsec_webhook_tests";
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
 /// A closed loopback port: the sandbox's own deliveries go nowhere, so only the test's events
 /// reach the endpoint.
-fn nowhere() -> String {
+pub(crate) fn nowhere() -> String {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -58,7 +58,7 @@ async fn deliver(app: &TestApp, event: &Value) -> reqwest::Response {
     deliver_with(app, &body, Some(header)).await
 }
 
-fn event(id: &str, kind: &str, created: i64, object: Value) -> Value {
+pub(crate) fn event(id: &str, kind: &str, created: i64, object: Value) -> Value {
     json!({
         "id": id, "object": "event", "api_version": "2024-06-20", "created": created,
         "livemode": false, "pending_webhooks": 1, "type": kind,
@@ -67,7 +67,7 @@ fn event(id: &str, kind: &str, created: i64, object: Value) -> Value {
 }
 
 /// A PaymentIntent born in Stripe (no billstream metadata) for `customer`.
-fn intent(id: &str, customer: &str, status: &str, created: i64) -> Value {
+pub(crate) fn intent(id: &str, customer: &str, status: &str, created: i64) -> Value {
     let mut object = json!({
         "id": id, "object": "payment_intent", "amount": 2_000, "currency": "eur",
         "customer": customer, "status": status, "client_secret": format!("{id}_secret_x"),
@@ -87,7 +87,7 @@ fn intent(id: &str, customer: &str, status: &str, created: i64) -> Value {
     object
 }
 
-fn refunded_charge(intent: &str, customer: &str, refund_id: &str, amount: i64) -> Value {
+pub(crate) fn refunded_charge(intent: &str, customer: &str, refund_id: &str, amount: i64) -> Value {
     json!({
         "id": format!("ch_{intent}"), "object": "charge", "amount": 2_000, "amount_captured": 2_000,
         "amount_refunded": amount, "captured": true, "customer": customer, "payment_intent": intent,
@@ -98,7 +98,7 @@ fn refunded_charge(intent: &str, customer: &str, refund_id: &str, amount: i64) -
 
 /// The lifecycle of one object, oldest first: 3-D Secure asked, then failed, then paid with
 /// another card, then partly refunded.
-fn lifecycle(n: usize, customer: &str, base: i64) -> Vec<Value> {
+pub(crate) fn lifecycle(n: usize, customer: &str, base: i64) -> Vec<Value> {
     let pi = format!("pi_storm{n:04}");
     vec![
         event(
@@ -162,7 +162,7 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
 }
 
 /// A deterministic shuffle (no RNG dependency): Fisher–Yates driven by a fixed LCG.
-fn shuffle<T>(items: &mut [T], seed: u64) {
+pub(crate) fn shuffle<T>(items: &mut [T], seed: u64) {
     let mut state = seed;
     for i in (1..items.len()).rev() {
         state = state

@@ -2,7 +2,9 @@
 
 use serde_json::{json, Value};
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, SqliteConnection};
+use sqlx::{ConnectOptions, Connection, PgConnection, SqliteConnection};
+
+use billstream_bench::service::ServiceSpec;
 
 pub use billstream_bench::api::{register, Customer};
 
@@ -84,20 +86,24 @@ pub async fn count(conn: &mut SqliteConnection, sql: &str) -> anyhow::Result<i64
 
 /// Waits until no Stripe event is pending and every projection has the whole log.
 pub async fn wait_until_settled(
-    database_url: &str,
+    spec: &ServiceSpec,
     limit: std::time::Duration,
 ) -> anyhow::Result<()> {
-    let mut conn = open(database_url).await?;
+    let mut conn = open(&spec.database_url()).await?;
     let deadline = std::time::Instant::now() + limit;
     loop {
-        let unsettled = count(
-            &mut conn,
-            "SELECT (SELECT COUNT(*) FROM stripe_inbox WHERE status = 'pending')
-                  + (SELECT COUNT(*) FROM projection_checkpoints
-                      WHERE position < (SELECT COALESCE(MAX(position), 0) FROM events))",
+        let pending = inbox_count(
+            spec,
+            "SELECT COUNT(*) FROM stripe_inbox WHERE status = 'pending'",
         )
         .await?;
-        if unsettled == 0 {
+        let behind = count(
+            &mut conn,
+            "SELECT COUNT(*) FROM projection_checkpoints
+              WHERE position < (SELECT COALESCE(MAX(position), 0) FROM events)",
+        )
+        .await?;
+        if pending + behind == 0 {
             return Ok(());
         }
         anyhow::ensure!(
@@ -106,4 +112,32 @@ pub async fn wait_until_settled(
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+/// A count over the webhook inbox, wherever the service keeps it: the node's file, or the
+/// database the nodes share on PostgreSQL. `sql` must read the same on both.
+pub async fn inbox_count(spec: &ServiceSpec, sql: &str) -> anyhow::Result<i64> {
+    Ok(match &spec.shared_log {
+        Some(url) => {
+            let mut shared = PgConnection::connect(url).await?;
+            sqlx::query_scalar(sql).fetch_one(&mut shared).await?
+        }
+        None => count(&mut open(&spec.database_url()).await?, sql).await?,
+    })
+}
+
+/// The ids of every event the webhook inbox holds, wherever it is.
+pub async fn inbox_ids(spec: &ServiceSpec) -> anyhow::Result<Vec<String>> {
+    let sql = "SELECT event_id FROM stripe_inbox";
+    Ok(match &spec.shared_log {
+        Some(url) => {
+            let mut shared = PgConnection::connect(url).await?;
+            sqlx::query_scalar(sql).fetch_all(&mut shared).await?
+        }
+        None => {
+            sqlx::query_scalar(sql)
+                .fetch_all(&mut open(&spec.database_url()).await?)
+                .await?
+        }
+    })
 }

@@ -112,7 +112,7 @@ pub async fn run(spec: &ServiceSpec, rounds: usize, seed: u64) -> anyhow::Result
             missing.len()
         );
     }
-    client::wait_until_settled(&spec.database_url(), Duration::from_secs(300)).await?;
+    client::wait_until_settled(spec, Duration::from_secs(300)).await?;
     let acked = Arc::try_unwrap(acked)
         .map_err(|_| anyhow::anyhow!("tasks still hold the log"))?
         .into_inner()
@@ -205,11 +205,7 @@ async fn check_acknowledged(
     applied: bool,
 ) -> anyhow::Result<Vec<String>> {
     let mut conn = client::open(&spec.database_url()).await?;
-    let stored: HashSet<String> = sqlx::query_scalar("SELECT event_id FROM stripe_inbox")
-        .fetch_all(&mut conn)
-        .await?
-        .into_iter()
-        .collect();
+    let stored: HashSet<String> = client::inbox_ids(spec).await?.into_iter().collect();
     let created: HashSet<String> = sqlx::query_scalar("SELECT aggregate_id FROM events WHERE aggregate_type = 'Payment' AND event_type = 'PaymentCreated'").fetch_all(&mut conn).await?.into_iter().collect();
     let succeeded: HashSet<String> = sqlx::query_scalar("SELECT aggregate_id FROM events WHERE aggregate_type = 'Payment' AND event_type = 'PaymentSucceeded'").fetch_all(&mut conn).await?.into_iter().collect();
     let mut missing = Vec::new();

@@ -164,7 +164,7 @@ pub async fn run(
         events::deliver(&client, &service.base, bodies[order[i]].clone())
     })
     .await;
-    client::wait_until_settled(&spec.database_url(), Duration::from_secs(600)).await?;
+    client::wait_until_settled(spec, Duration::from_secs(600)).await?;
 
     let mut conn = client::open(&spec.database_url()).await?;
     let rows: Vec<(String, String, i64)> = sqlx::query_as("SELECT payment_intent_id, status, refunded_amount FROM payments WHERE payment_intent_id LIKE 'pi_storm%'").fetch_all(&mut conn).await?;
@@ -185,11 +185,12 @@ pub async fn run(
     let duplicated = client::count(&mut conn, "SELECT
           (SELECT COUNT(*) FROM (SELECT aggregate_id, json_extract(payload, '$.StripeEventApplied.stripe_event_id') AS e FROM events WHERE event_type = 'StripeEventApplied' GROUP BY 1, 2 HAVING COUNT(*) > 1))
         + (SELECT COUNT(*) FROM (SELECT aggregate_id, json_extract(payload, '$.' || event_type || '.refund_id') AS r FROM events WHERE event_type IN ('PaymentRefunded', 'RefundAttributed') GROUP BY 1, 2 HAVING COUNT(*) > 1))
-        + (SELECT COUNT(*) FROM (SELECT aggregate_id FROM events WHERE event_type = 'PaymentSucceeded' GROUP BY 1 HAVING COUNT(*) > 1))
-        + (SELECT COUNT(*) FROM (SELECT event_id FROM stripe_inbox GROUP BY 1 HAVING COUNT(*) > 1))
-        + (SELECT COUNT(*) FROM stripe_inbox WHERE status NOT IN ('applied', 'ignored'))").await?;
-    let stored_events = client::count(
-        &mut conn,
+        + (SELECT COUNT(*) FROM (SELECT aggregate_id FROM events WHERE event_type = 'PaymentSucceeded' GROUP BY 1 HAVING COUNT(*) > 1))").await?
+        + client::inbox_count(spec, "SELECT
+            (SELECT COUNT(*) FROM (SELECT event_id FROM stripe_inbox GROUP BY 1 HAVING COUNT(*) > 1) AS twice)
+          + (SELECT COUNT(*) FROM stripe_inbox WHERE status NOT IN ('applied', 'ignored'))").await?;
+    let stored_events = client::inbox_count(
+        spec,
         "SELECT COUNT(*) FROM stripe_inbox WHERE event_id LIKE 'evt_storm%'",
     )
     .await?;

@@ -1,0 +1,126 @@
+//! Running nodes on PostgreSQL: `/ready` says a node cut off from the shared database is not
+//! ready (so a load balancer stops sending it commands it cannot take) and ready again once
+//! the database answers; `billstream migrate` migrates the shared database as well as the
+//! node's file.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use sqlx::{Connection, PgConnection};
+
+use super::serve_nodes;
+use crate::helpers::TEST_JWT_SECRET;
+use crate::support::postgres::fresh_database;
+
+/// The cluster's maintenance database and the name of the database at `url`.
+fn admin_of(url: &str) -> (String, String) {
+    let (server, name) = url.rsplit_once('/').expect("a database URL");
+    (format!("{server}/postgres"), name.to_owned())
+}
+
+/// Lets connections to database `name` in, or shuts them out and ends the open ones.
+async fn allow_connections(admin: &mut PgConnection, name: &str, allowed: bool) {
+    sqlx::query(&format!(
+        "ALTER DATABASE {name} ALLOW_CONNECTIONS {allowed}"
+    ))
+    .execute(&mut *admin)
+    .await
+    .expect("the database is altered");
+    if !allowed {
+        sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+            .bind(name)
+            .execute(&mut *admin)
+            .await
+            .expect("its connections end");
+    }
+}
+
+/// Polls `/ready` until it answers `want` (10 s at most); the last status seen.
+async fn ready_becomes(client: &reqwest::Client, base: &str, want: StatusCode) -> StatusCode {
+    let mut seen = StatusCode::OK;
+    for _ in 0..100 {
+        seen = client
+            .get(format!("{base}/ready"))
+            .send()
+            .await
+            .expect("the node answers")
+            .status();
+        if seen == want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    seen
+}
+
+#[tokio::test]
+async fn a_node_cut_off_from_the_shared_database_is_not_ready_until_it_answers_again() {
+    let url = fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let (node, _) = serve_nodes(&url, dir.path(), &["node-a"], &[])
+        .await
+        .remove(0);
+    assert_eq!(
+        ready_becomes(&client, &node.base, StatusCode::OK).await,
+        StatusCode::OK
+    );
+    let (admin_url, name) = admin_of(&url);
+    let mut admin = PgConnection::connect(&admin_url).await.expect("admin");
+
+    // When the shared database stops answering the node,
+    allow_connections(&mut admin, &name, false).await;
+    // then the node says it is not ready, with the usual error body and nothing internal,
+    assert_eq!(
+        ready_becomes(&client, &node.base, StatusCode::SERVICE_UNAVAILABLE).await,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    let body = client
+        .get(format!("{}/ready", node.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("\"not_ready\""), "{body}");
+    assert!(!body.contains("postgres"), "{body}");
+    // and ready again once it answers.
+    allow_connections(&mut admin, &name, true).await;
+    assert_eq!(
+        ready_becomes(&client, &node.base, StatusCode::OK).await,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn migrate_applies_the_schema_to_the_shared_database_and_the_nodes_file() {
+    let url = fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("node.db");
+    let output = Command::new(env!("CARGO_BIN_EXE_billstream"))
+        .arg("migrate")
+        .env("DATABASE_URL", &url)
+        .env("NODE_DATABASE_URL", format!("sqlite://{}", file.display()))
+        .env("JWT_SECRET", TEST_JWT_SECRET)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("billstream runs");
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{said}");
+    assert!(said.contains("shared PostgreSQL database"), "{said}");
+    assert!(!said.contains(&url), "the URL is never printed: {said}");
+    let mut shared = PgConnection::connect(&url).await.unwrap();
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM information_schema.tables
+          WHERE table_name IN ('events', 'stripe_inbox', 'mail_claims', 'login_failures')",
+    )
+    .fetch_one(&mut shared)
+    .await
+    .unwrap();
+    assert_eq!(tables, 4);
+    assert!(file.exists(), "the node's file is migrated too");
+}
