@@ -3,7 +3,7 @@
 //! | Variable | Default | Meaning |
 //! |---|---|---|
 //! | `DATABASE_URL` | `sqlite://billstream.db` | `sqlite://…` (or a path): one node, everything in that file; `postgres://…` (libpq's URL, `sslmode` honoured): the event log shared by every node |
-//! | `NODE_DATABASE_URL` | `sqlite://billstream-node.db` | with PostgreSQL only: this node's own file (its copy of the log, its views, its webhook inbox and sandbox) |
+//! | `NODE_DATABASE_URL` | `sqlite://billstream-node.db` | with PostgreSQL only: this node's own file (its copy of the log, its views and the offline sandbox) |
 //! | `DATABASE_POOL_SIZE` | `16` | with PostgreSQL only: connections this node may hold |
 //! | `DATABASE_STATEMENT_TIMEOUT` | `30s` | with PostgreSQL only: longest a statement may run (1s to 1h) |
 //! | `WEBHOOK_CLAIM_TIMEOUT` | `30s` | with PostgreSQL only: how long a node holds a Stripe event it is applying before another node may take it over (1s to 1h) |
