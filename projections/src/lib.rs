@@ -10,7 +10,8 @@
 //! the projector runs a whole batch of them on the connection's SQLite handle from its own
 //! thread (`in_thread`), one round trip to sqlx's connection thread per batch, not one per
 //! statement. Consumers that read before they write (the mailer) run in the same batch after
-//! the views, reading the views' rows on the same handle (`direct_rows`).
+//! the views, reading the views' rows on the same handle (`direct_rows`). The hot reads of
+//! each request run on read-only connections of their own (`readers`).
 
 pub mod as_of;
 pub mod billing_stats;
@@ -28,6 +29,7 @@ pub mod invoices;
 pub mod payments;
 pub mod pending_requests;
 pub mod projector;
+pub mod readers;
 pub mod rebuild_claim;
 pub mod rebuilds;
 pub mod shadow;
@@ -49,6 +51,7 @@ pub use invoices::{InvoiceRow, InvoiceStats, Invoices};
 pub use payments::{HistoryQuery, PaymentRow, Payments};
 pub use pending_requests::{PendingRequest, PendingRequests};
 pub use projector::{Projection, Projector, ReplayReport};
+pub use readers::Readers;
 pub use rebuild_claim::RebuildClaim;
 pub use shadow::RebuildReport;
 pub use statement::{Statement, Value};

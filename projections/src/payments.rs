@@ -2,11 +2,11 @@
 
 use aggregates::payment::{Payment, PaymentEvent};
 use cqrs_es::Aggregate;
-use sqlx::{FromRow, SqliteExecutor, SqlitePool};
+use sqlx::{FromRow, SqliteExecutor};
 
 use crate::customer_profiles::format_timestamp;
 use crate::event_log::StoredEvent;
-use crate::in_thread;
+use crate::readers::Readers;
 use crate::statement::{collect, Statement};
 use crate::{Projection, ProjectionError};
 
@@ -107,35 +107,36 @@ impl Payments {
     }
 
     /// A customer's payments, newest first. The busiest read of the portal and the API: it
-    /// runs on the connection's SQLite handle from this thread (`in_thread::read`), the rows
-    /// read straight into [`PaymentRow`]s.
+    /// runs from this thread on a reader's connection (`Readers`), its statement prepared once,
+    /// the rows read straight into [`PaymentRow`]s.
     pub async fn history(
-        pool: &SqlitePool,
+        readers: &Readers,
         customer_id: &str,
         query: &HistoryQuery<'_>,
     ) -> Result<Vec<PaymentRow>, ProjectionError> {
-        in_thread::read(pool, |db| {
-            let mut statement = db.prepare_cached(&format!(
-                "SELECT {} FROM payments
+        readers
+            .read(|db| {
+                let mut statement = db.prepare_cached(&format!(
+                    "SELECT {} FROM payments
                   WHERE customer_id = ?1
                     AND (?2 IS NULL OR status = ?2)
                     AND (?3 IS NULL OR created_position < ?3)
                   ORDER BY created_position DESC
                   LIMIT ?4",
-                PaymentRow::COLUMNS
-            ))?;
-            let rows = statement.query_map(
-                rusqlite::params![
-                    customer_id,
-                    query.status,
-                    query.before_position,
-                    query.limit
-                ],
-                PaymentRow::from_direct,
-            )?;
-            rows.collect()
-        })
-        .await
+                    PaymentRow::COLUMNS
+                ))?;
+                let rows = statement.query_map(
+                    rusqlite::params![
+                        customer_id,
+                        query.status,
+                        query.before_position,
+                        query.limit
+                    ],
+                    PaymentRow::from_direct,
+                )?;
+                rows.collect()
+            })
+            .await
     }
 
     /// Every payment ordered by id (used to compare a replay with the live tables).

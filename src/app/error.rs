@@ -29,6 +29,8 @@ pub enum StartupError {
     Lock(#[from] crate::store::lock::LockError),
     #[error("cannot start the database writer: {0}")]
     Writer(#[from] crate::store::group_commit::GroupCommitError),
+    #[error("cannot open the database's readers: {0}")]
+    Readers(#[from] projections::ProjectionError),
     #[error("cannot open the shared log on PostgreSQL: {0}")]
     SharedLog(String),
 }

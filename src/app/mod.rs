@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use aggregates::values::CardNumbers;
-use projections::{Projector, WriteGate};
+use projections::{Projector, Readers, WriteGate};
 use sqlx::SqlitePool;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
@@ -56,6 +56,9 @@ use crate::usecases::repair::PendingRequestRepair;
 use crate::usecases::stats::StatsService;
 use crate::usecases::subscriptions::SubscriptionService;
 use crate::usecases::trial_reminders::TrialReminders;
+
+/// Read-only connections for the hot reads of every request (`projections::Readers`).
+const HOT_READERS: usize = 4;
 
 /// A built, bound, not yet running service.
 pub struct Application {
@@ -176,12 +179,16 @@ impl Application {
             provider.clone(),
             hasher,
         ));
+        // The hot reads of every request, on connections of their own; a read that finds them
+        // all busy takes the pool's path.
+        let readers = Readers::open(pool.clone(), HOT_READERS)?;
         let mut payments = PaymentService::new(
             commands.make(),
             pool.clone(),
             provider.clone(),
             card_numbers,
-        );
+        )
+        .with_readers(readers.clone());
         if let Some(shared) = &shared_log {
             payments = payments.with_shared_client_keys(shared.pool.clone());
         }
@@ -292,7 +299,7 @@ impl Application {
             customers,
             password_resets,
             payments,
-            sessions: Arc::new(Sessions::new(jwt.clone(), pool.clone(), commands.make())),
+            sessions: Arc::new(Sessions::new(jwt.clone(), readers, commands.make())),
             jwt,
             limiters: Arc::new(RateLimiters::new(&config.limits.rates)),
             login_throttle: Arc::new(login_throttle),

@@ -9,8 +9,7 @@ use std::sync::Arc;
 
 use aggregates::customer::{Customer, CustomerCommand, SignOut};
 use chrono::{DateTime, SecondsFormat, Utc};
-use projections::CustomerProfile;
-use sqlx::SqlitePool;
+use projections::{CustomerProfile, Readers};
 
 use super::{store, Claims, JwtKeys};
 use crate::error::AppError;
@@ -19,18 +18,18 @@ use crate::usecases::common::Commands;
 /// Issues and checks the service's bearer tokens.
 pub struct Sessions {
     jwt: Arc<JwtKeys>,
-    pool: SqlitePool,
+    readers: Readers,
     /// Records sign-outs on the customer's log.
     customers: Commands<Customer>,
 }
 
 impl Sessions {
-    /// Sessions signed with `jwt`, checked against the read models in `pool`, ended through
-    /// `customers`.
-    pub fn new(jwt: Arc<JwtKeys>, pool: SqlitePool, customers: Commands<Customer>) -> Self {
+    /// Sessions signed with `jwt`, checked against the read models through `readers`, ended
+    /// through `customers`.
+    pub fn new(jwt: Arc<JwtKeys>, readers: Readers, customers: Commands<Customer>) -> Self {
         Self {
             jwt,
-            pool,
+            readers,
             customers,
         }
     }
@@ -61,7 +60,7 @@ impl Sessions {
             tracing::debug!(%error, "bearer token refused");
             AppError::Unauthenticated
         })?;
-        let state = store::token_state(&self.pool, &claims.sub, &claims.jti).await?;
+        let state = store::token_state(&self.readers, &claims.sub, &claims.jti).await?;
         let refusal = match state {
             None => Some("its customer does not exist"),
             Some(state) if state.deleted => Some("its customer was deleted"),
@@ -94,7 +93,7 @@ impl Sessions {
             .execute(&claims.sub, command, HashMap::new())
             .await?;
         // Housekeeping: revocations of tokens that have expired are refused by `exp` anyway.
-        store::forget_expired_revocations(&self.pool, &timestamp(Utc::now())).await?;
+        store::forget_expired_revocations(self.readers.pool(), &timestamp(Utc::now())).await?;
         Ok(())
     }
 }

@@ -2,8 +2,7 @@
 //! UTC text times of one width, so that they also compare as text): what a token is checked
 //! against on every request, logged-out tokens, and failed-login counters.
 
-use projections::in_thread;
-use projections::ProjectionError;
+use projections::{ProjectionError, Readers};
 use sqlx::{FromRow, SqlitePool};
 
 /// What decides whether a validly signed token still holds, read in one indexed query.
@@ -18,32 +17,34 @@ pub struct TokenState {
 }
 
 /// The state of customer `customer_id` and of token `jti`; `None` when no such customer exists.
-/// Read on every authenticated request, so on the connection's SQLite handle from this thread
-/// (`projections::in_thread::read`): one round trip to sqlx's connection thread, not two.
+/// Read on every authenticated request, so from this thread on a reader's connection
+/// (`projections::Readers`), its statement prepared once.
 pub async fn token_state(
-    pool: &SqlitePool,
+    readers: &Readers,
     customer_id: &str,
     jti: &str,
 ) -> Result<Option<TokenState>, ProjectionError> {
-    in_thread::read(pool, |db| {
-        let mut statement = db.prepare_cached(
-            "SELECT p.credentials_version, p.deleted, r.jti IS NOT NULL AS revoked
+    readers
+        .read(|db| {
+            let mut statement = db.prepare_cached(
+                "SELECT p.credentials_version, p.deleted, r.jti IS NOT NULL AS revoked
                FROM customer_profiles p
                LEFT JOIN revoked_tokens r ON r.jti = $2
               WHERE p.id = $1",
-        )?;
-        // By name: SQLite numbers `$n` parameters in order of appearance, not by their n.
-        let mut rows = statement.query(rusqlite::named_params! { "$1": customer_id, "$2": jti })?;
-        let Some(row) = rows.next()? else {
-            return Ok(None);
-        };
-        Ok(Some(TokenState {
-            credentials_version: row.get(0)?,
-            deleted: row.get(1)?,
-            revoked: row.get(2)?,
-        }))
-    })
-    .await
+            )?;
+            // By name: SQLite numbers `$n` parameters in order of appearance, not by their n.
+            let mut rows =
+                statement.query(rusqlite::named_params! { "$1": customer_id, "$2": jti })?;
+            let Some(row) = rows.next()? else {
+                return Ok(None);
+            };
+            Ok(Some(TokenState {
+                credentials_version: row.get(0)?,
+                deleted: row.get(1)?,
+                revoked: row.get(2)?,
+            }))
+        })
+        .await
 }
 
 /// Forgets revocations of tokens that have expired by `now` (they are refused by their `exp`

@@ -109,6 +109,9 @@ pub enum InboxError {
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Write(#[from] GroupCommitError),
+    /// The shared inbox's batch of deliveries failed (PostgreSQL's message).
+    #[error("the shared inbox failed: {0}")]
+    Shared(String),
 }
 
 /// Failures before an event is parked.

@@ -10,6 +10,7 @@
 pub mod apply;
 pub mod entry;
 pub mod node_store;
+pub mod shared_intake;
 pub mod shared_store;
 pub mod store;
 pub mod worker;

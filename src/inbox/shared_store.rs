@@ -18,6 +18,7 @@ use sqlx::{PgPool, SqlitePool};
 use super::entry::{
     after_failure, backoff, InboxEntry, InboxError, InboxRecord, InboxStatus, Retry, Stored,
 };
+use super::shared_intake::SharedIntake;
 use crate::provider::EventEnvelope;
 
 /// The database's clock in Unix milliseconds: every node reads the same clock for claims and
@@ -39,12 +40,20 @@ pub struct SharedInbox {
     node: String,
     /// How long a claim holds an event for this node.
     lease: Duration,
+    /// Commits deliveries in batches.
+    intake: SharedIntake,
 }
 
 impl SharedInbox {
-    /// The inbox in `pool`, claiming as `node` for `lease` at a time.
+    /// The inbox in `pool`, claiming as `node` for `lease` at a time. Starts the task that
+    /// commits deliveries, so it must be called within the runtime.
     pub fn new(pool: PgPool, node: String, lease: Duration) -> Self {
-        Self { pool, node, lease }
+        Self {
+            intake: SharedIntake::start(pool.clone()),
+            pool,
+            node,
+            lease,
+        }
     }
 
     /// The name this node claims under.
@@ -52,33 +61,10 @@ impl SharedInbox {
         &self.node
     }
 
-    /// Commits a verified event unless its id is already stored; returns once it is durable.
+    /// Commits a verified event unless its id is already stored; returns once it is durable
+    /// (with the deliveries that arrived at the same moment, `shared_intake`).
     pub async fn store(&self, event: &EventEnvelope, raw: &[u8]) -> Result<Stored, InboxError> {
-        let lane = event.ordering_key().unwrap_or(&event.id).to_owned();
-        let inserted = sqlx::query(
-            "INSERT INTO stripe_inbox
-               (event_id, type, object_id, object_type, lane, created, livemode, payload,
-                received_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-             ON CONFLICT (event_id) DO NOTHING",
-        )
-        .bind(&event.id)
-        .bind(&event.event_type)
-        .bind(&event.object_id)
-        .bind(&event.object_type)
-        .bind(lane)
-        .bind(event.created)
-        .bind(event.livemode)
-        .bind(String::from_utf8_lossy(raw).as_ref())
-        .bind(chrono::Utc::now().to_rfc3339())
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        Ok(if inserted == 1 {
-            Stored::New
-        } else {
-            Stored::Duplicate
-        })
+        self.intake.store(event, raw).await
     }
 
     /// Claims up to `limit` due events for this node, at most one per lane (its oldest due
@@ -125,6 +111,24 @@ impl SharedInbox {
         .bind(status.as_str())
         .bind(chrono::Utc::now().to_rfc3339())
         .bind(seq)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records how processing ended for several events at once: one statement, one commit.
+    pub async fn finish_all(&self, outcomes: &[(i64, InboxStatus)]) -> Result<(), InboxError> {
+        let seqs: Vec<i64> = outcomes.iter().map(|(seq, _)| *seq).collect();
+        let statuses: Vec<&str> = outcomes.iter().map(|(_, status)| status.as_str()).collect();
+        sqlx::query(
+            "UPDATE stripe_inbox s SET status = f.status, attempts = s.attempts + 1,
+                    last_error = NULL, processed_at = $3, claimed_by = NULL, claimed_until = 0
+               FROM UNNEST($1::bigint[], $2::text[]) AS f(seq, status)
+              WHERE s.seq = f.seq",
+        )
+        .bind(seqs)
+        .bind(statuses)
+        .bind(chrono::Utc::now().to_rfc3339())
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -53,6 +53,23 @@ impl Inbox {
         on_inbox!(self, inbox => inbox.finish(seq, status).await)
     }
 
+    /// Records how processing ended for several events: one statement on the shared inbox;
+    /// on the node's, one write each, all group-committed together.
+    pub async fn finish_all(&self, outcomes: &[(i64, InboxStatus)]) -> Result<(), InboxError> {
+        match self {
+            Inbox::Node(inbox) => {
+                let finished = futures::future::join_all(
+                    outcomes
+                        .iter()
+                        .map(|(seq, status)| inbox.finish(*seq, *status)),
+                )
+                .await;
+                finished.into_iter().collect()
+            }
+            Inbox::Shared(inbox) => inbox.finish_all(outcomes).await,
+        }
+    }
+
     /// Records a failure: retried later with backoff, or parked after `MAX_ATTEMPTS`.
     pub async fn fail(&self, entry: &InboxEntry, error: &str) -> Result<InboxStatus, InboxError> {
         on_inbox!(self, inbox => inbox.fail(entry, error).await)

@@ -103,10 +103,19 @@ impl InboxWorker {
         if let Err(error) = self.projector.catch_up().await {
             tracing::warn!(%error, "projector catch-up after a round of Stripe events failed; will retry");
         }
+        let mut finished = Vec::new();
+        let mut failed = Vec::new();
+        for (entry, outcome) in outcomes {
+            match outcome {
+                Ok(status) => finished.push((entry.seq, status)),
+                Err(error) => failed.push((entry, error)),
+            }
+        }
+        self.inbox.finish_all(&finished).await?;
         let recorded: Vec<Result<(), InboxError>> = futures::stream::iter(
-            outcomes
+            failed
                 .into_iter()
-                .map(|(entry, outcome)| self.record(entry, outcome)),
+                .map(|(entry, error)| self.record_failure(entry, error)),
         )
         .buffer_unordered(LANES)
         .collect()
@@ -126,23 +135,14 @@ impl InboxWorker {
         (entry, outcome)
     }
 
-    async fn record(
-        &self,
-        entry: InboxEntry,
-        outcome: Result<InboxStatus, String>,
-    ) -> Result<(), InboxError> {
-        match outcome {
-            Ok(status) => self.inbox.finish(entry.seq, status).await,
-            Err(error) => {
-                let status = self.inbox.fail(&entry, &error).await?;
-                if status == InboxStatus::Parked {
-                    tracing::error!(event = %entry.event_id, kind = %entry.kind, %error, "Stripe event parked after repeated failures");
-                } else {
-                    tracing::warn!(event = %entry.event_id, kind = %entry.kind, %error, "Stripe event not applied; will retry");
-                }
-                Ok(())
-            }
+    async fn record_failure(&self, entry: InboxEntry, error: String) -> Result<(), InboxError> {
+        let status = self.inbox.fail(&entry, &error).await?;
+        if status == InboxStatus::Parked {
+            tracing::error!(event = %entry.event_id, kind = %entry.kind, %error, "Stripe event parked after repeated failures");
+        } else {
+            tracing::warn!(event = %entry.event_id, kind = %entry.kind, %error, "Stripe event not applied; will retry");
         }
+        Ok(())
     }
 }
 

@@ -13,7 +13,7 @@ use aggregates::payment::{CreatePayment, Payment, PaymentCommand, PaymentStatus}
 use aggregates::values::{CardNumbers, Description, Metadata, PaymentMethodId};
 use aggregates::ValidationError;
 use chrono::Utc;
-use projections::{CustomerProfiles, HistoryQuery, PaymentRow, Payments};
+use projections::{CustomerProfiles, HistoryQuery, PaymentRow, Payments, Readers};
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 
@@ -51,6 +51,8 @@ pub struct CreatedIntent {
 pub struct PaymentService {
     commands: Commands<Payment>,
     pool: SqlitePool,
+    /// The hot reads (a page of history).
+    readers: Readers,
     provider: Arc<dyn PaymentProvider>,
     client_keys: ClientKeys,
     /// Raw test card numbers are accepted only by the sandbox.
@@ -68,10 +70,17 @@ impl PaymentService {
         Self {
             commands,
             client_keys: ClientKeys::new(pool.clone()),
+            readers: Readers::pooled(pool.clone()),
             pool,
             provider,
             card_numbers,
         }
+    }
+
+    /// Reads the history through `readers` (connections of their own).
+    pub fn with_readers(mut self, readers: Readers) -> Self {
+        self.readers = readers;
+        self
     }
 
     /// Keeps the answers to Idempotency-Keys in the nodes' shared database (PostgreSQL).
@@ -181,7 +190,7 @@ impl PaymentService {
             return Err(ValidationError::new("status", "is not a payment status").into());
         }
         let rows = Payments::history(
-            &self.pool,
+            &self.readers,
             customer_id,
             &HistoryQuery {
                 status,
