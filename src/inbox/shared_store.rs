@@ -70,25 +70,33 @@ impl SharedInbox {
     /// Claims up to `limit` due events for this node, at most one per lane (its oldest due
     /// one), oldest Stripe time first. An event held by a live claim of another node is
     /// skipped, and so is every later event of its lane.
+    ///
+    /// Each step is one pass whatever the planner believes of the table (its statistics lag a
+    /// burst of deliveries): the lanes' heads in one ordered scan, then the chosen rows by
+    /// primary key (`= ANY(ARRAY(…))`, computed once). A correlated `NOT EXISTS` per candidate
+    /// was planned as a nested loop over every pending row, quadratic in the backlog. Rows are
+    /// checked again as they are locked, so one claimed or recorded meanwhile is left out.
     pub async fn due(&self, limit: i64) -> Result<Vec<InboxEntry>, sqlx::Error> {
         let lease_ms = i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX);
         let mut claimed: Vec<InboxEntry> = sqlx::query_as(&format!(
             "WITH now AS (SELECT {NOW_MS} AS ms),
                   heads AS (
+                    SELECT DISTINCT ON (lane) seq, created, claimed_until
+                      FROM stripe_inbox, now
+                     WHERE status = 'pending' AND next_attempt_at <= now.ms
+                     ORDER BY lane, created, seq),
+                  free AS (
+                    SELECT heads.seq FROM heads, now WHERE heads.claimed_until <= now.ms
+                     ORDER BY heads.created, heads.seq
+                     LIMIT $1),
+                  taken AS (
                     SELECT i.seq FROM stripe_inbox i, now
-                     WHERE i.status = 'pending' AND i.next_attempt_at <= now.ms
-                       AND i.claimed_until <= now.ms
-                       AND NOT EXISTS (
-                         SELECT 1 FROM stripe_inbox e
-                          WHERE e.lane = i.lane AND e.status = 'pending'
-                            AND e.next_attempt_at <= now.ms
-                            AND (e.created, e.seq) < (i.created, i.seq))
-                     ORDER BY i.created, i.seq
-                     LIMIT $1
+                     WHERE i.seq = ANY(ARRAY(SELECT seq FROM free))
+                       AND i.status = 'pending' AND i.claimed_until <= now.ms
                      FOR UPDATE OF i SKIP LOCKED)
              UPDATE stripe_inbox s
                 SET claimed_by = $2, claimed_until = (SELECT ms FROM now) + $3
-               FROM heads WHERE s.seq = heads.seq
+               FROM taken WHERE s.seq = taken.seq
              RETURNING s.seq, s.event_id, s.type, s.object_id, s.created, s.status, s.attempts,
                        s.last_error, s.received_at, s.payload"
         ))

@@ -32,7 +32,9 @@ async fn shared_database() -> (String, PgPool) {
 /// Stores the lifecycles of `objects` PaymentIntents (four events each), shuffled.
 async fn store_lifecycles(inbox: &SharedInbox, objects: usize) -> usize {
     let mut events: Vec<Value> = (0..objects)
-        .flat_map(|n| lifecycle(n, "cus_shared", now() - 600))
+        // One object after another in Stripe's time, so that a claim in time order would
+        // reach an object's later events while its first is still being applied.
+        .flat_map(|n| lifecycle(n, "cus_shared", now() - 6_000 + 10 * n as i64))
         .collect();
     shuffle(&mut events, 7);
     for event in &events {
@@ -70,13 +72,23 @@ async fn two_nodes_claiming_at_once_take_each_event_once_and_each_objects_events
                     return;
                 }
                 let claimed = inbox.due(8).await.expect("claims");
+                let objects: HashSet<String> = claimed
+                    .iter()
+                    .map(|entry| object_of(&entry.event_id))
+                    .collect();
+                assert_eq!(
+                    objects.len(),
+                    claimed.len(),
+                    "two events of one object claimed"
+                );
                 for entry in claimed {
                     applied.lock().unwrap().push((
                         entry.event_id.clone(),
                         entry.created,
                         inbox.node().to_owned(),
                     ));
-                    tokio::task::yield_now().await;
+                    // Applying takes a moment, so the other node claims meanwhile.
+                    tokio::time::sleep(Duration::from_millis(2)).await;
                     inbox
                         .finish(entry.seq, InboxStatus::Applied)
                         .await
