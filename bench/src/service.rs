@@ -116,7 +116,10 @@ impl ServiceSpec {
         if let Some(shared_log) = &self.shared_log {
             command
                 .env("DATABASE_URL", shared_log)
-                .env("NODE_DATABASE_URL", self.database_url());
+                .env("NODE_DATABASE_URL", self.database_url())
+                // A node killed by the crash harness comes back under a new name; its claims
+                // on webhooks expire after this, and then it (or another node) applies them.
+                .env("WEBHOOK_CLAIM_TIMEOUT", "5s");
         }
         command
     }
