@@ -1,7 +1,7 @@
 //! Running nodes on PostgreSQL: `/ready` says a node cut off from the shared database is not
 //! ready (so a load balancer stops sending it commands it cannot take) and ready again once
 //! the database answers; `billstream migrate` migrates the shared database as well as the
-//! node's file.
+//! node's file; `billstream inbox` works on the shared inbox.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -123,4 +123,51 @@ async fn migrate_applies_the_schema_to_the_shared_database_and_the_nodes_file() 
     .unwrap();
     assert_eq!(tables, 4);
     assert!(file.exists(), "the node's file is migrated too");
+}
+
+#[tokio::test]
+async fn the_inbox_command_lists_and_requeues_the_shared_inbox() {
+    // Given a parked event in the nodes' shared inbox,
+    let url = fresh_database().await;
+    let shared = sqlx::PgPool::connect(&url).await.unwrap();
+    billstream::store::postgres::migrate(&shared).await.unwrap();
+    sqlx::query(
+        "INSERT INTO stripe_inbox (event_id, type, lane, created, livemode, payload, received_at,
+                                   status, attempts)
+         VALUES ('evt_shared', 'customer.updated', 'cus_x', 1, false, '{}', 'now', 'parked', 8)",
+    )
+    .execute(&shared)
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_billstream"))
+            .arg("inbox")
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .env(
+                "NODE_DATABASE_URL",
+                format!("sqlite://{}", dir.path().join("node.db").display()),
+            )
+            .env("JWT_SECRET", TEST_JWT_SECRET)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("billstream runs")
+    };
+    // when an operator lists the parked events and queues them again from a node's shell,
+    let listed = inbox(&["list", "--status", "parked"]);
+    let requeued = inbox(&["retry", "--parked"]);
+    // then both act on the shared inbox.
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(listed.contains("evt_shared"), "{listed}");
+    assert!(
+        String::from_utf8_lossy(&requeued.stdout).contains("1 event(s) queued again"),
+        "{requeued:?}"
+    );
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM stripe_inbox WHERE event_id = 'evt_shared'")
+            .fetch_one(&shared)
+            .await
+            .unwrap();
+    assert_eq!(status, "pending");
 }
