@@ -56,6 +56,9 @@ impl Inbox {
     /// Records how processing ended for several events: one statement on the shared inbox;
     /// on the node's, one write each, all group-committed together.
     pub async fn finish_all(&self, outcomes: &[(i64, InboxStatus)]) -> Result<(), InboxError> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
         match self {
             Inbox::Node(inbox) => {
                 let finished = futures::future::join_all(

@@ -170,4 +170,16 @@ async fn the_inbox_command_lists_and_requeues_the_shared_inbox() {
             .await
             .unwrap();
     assert_eq!(status, "pending");
+    // and the operators' view of one event reads it whole.
+    let inbox = billstream::inbox::SharedInbox::new(shared, "test".into(), Duration::from_secs(1));
+    let record = inbox.find("evt_shared").await.unwrap().expect("the event");
+    assert_eq!(
+        (
+            record.entry.status.as_str(),
+            record.entry.attempts,
+            record.livemode
+        ),
+        ("pending", 0, false)
+    );
+    assert!(inbox.find("evt_unknown").await.unwrap().is_none());
 }
