@@ -58,9 +58,7 @@ impl SharedIntake {
             kind: event.event_type.clone(),
             object_id: event.object_id.clone(),
             object_type: event.object_type.clone(),
-            // The object whose events are applied one after the other: a charge or refund goes
-            // with its PaymentIntent.
-            lane: event.ordering_key().unwrap_or(&event.id).to_owned(),
+            lane: event.lane().to_owned(),
             created: event.created,
             livemode: event.livemode,
             payload: String::from_utf8_lossy(raw).into_owned(),

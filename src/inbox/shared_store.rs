@@ -109,22 +109,8 @@ impl SharedInbox {
         Ok(claimed)
     }
 
-    /// Records how processing ended and lets the claim go.
-    pub async fn finish(&self, seq: i64, status: InboxStatus) -> Result<(), InboxError> {
-        sqlx::query(
-            "UPDATE stripe_inbox SET status = $1, attempts = attempts + 1, last_error = NULL,
-                    processed_at = $2, claimed_by = NULL, claimed_until = 0
-              WHERE seq = $3",
-        )
-        .bind(status.as_str())
-        .bind(chrono::Utc::now().to_rfc3339())
-        .bind(seq)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Records how processing ended for several events at once: one statement, one commit.
+    /// Records how processing ended for events (a round's), letting their claims go: one
+    /// statement, one commit.
     pub async fn finish_all(&self, outcomes: &[(i64, InboxStatus)]) -> Result<(), InboxError> {
         let seqs: Vec<i64> = outcomes.iter().map(|(seq, _)| *seq).collect();
         let statuses: Vec<&str> = outcomes.iter().map(|(_, status)| status.as_str()).collect();
@@ -309,7 +295,7 @@ impl AdoptedRow {
         // The lane the webhook endpoint would have given it: a charge or refund goes with its
         // PaymentIntent.
         let lane = crate::provider::read_envelope(self.payload.as_bytes())
-            .and_then(|envelope| envelope.ordering_key().map(str::to_owned))
+            .map(|envelope| envelope.lane().to_owned())
             .or_else(|| self.object_id.clone())
             .unwrap_or_else(|| self.event_id.clone());
         let inserted = sqlx::query(

@@ -48,11 +48,6 @@ impl Inbox {
         on_inbox!(self, inbox => inbox.due(limit).await)
     }
 
-    /// Records how processing ended.
-    pub async fn finish(&self, seq: i64, status: InboxStatus) -> Result<(), InboxError> {
-        on_inbox!(self, inbox => inbox.finish(seq, status).await)
-    }
-
     /// Records how processing ended for several events: one statement on the shared inbox;
     /// on the node's, one write each, all group-committed together.
     pub async fn finish_all(&self, outcomes: &[(i64, InboxStatus)]) -> Result<(), InboxError> {

@@ -168,11 +168,11 @@ fn lanes(due: Vec<InboxEntry>) -> Vec<Vec<Due>> {
 }
 
 fn lane_key(entry: &InboxEntry, event: Option<&IncomingEvent>) -> String {
-    event
-        .and_then(|event| event.envelope.ordering_key())
-        .or(entry.object_id.as_deref())
-        .unwrap_or(&entry.event_id)
-        .to_owned()
+    match event {
+        Some(event) => event.envelope.lane(),
+        None => entry.object_id.as_deref().unwrap_or(&entry.event_id),
+    }
+    .to_owned()
 }
 
 #[cfg(test)]

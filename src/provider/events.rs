@@ -32,6 +32,11 @@ impl EventEnvelope {
     pub fn ordering_key(&self) -> Option<&str> {
         self.payment_intent.as_deref().or(self.object_id.as_deref())
     }
+
+    /// The inbox lane of this event: its ordering key, or its own id when it names no object.
+    pub fn lane(&self) -> &str {
+        self.ordering_key().unwrap_or(&self.id)
+    }
 }
 
 /// A delivered event: its envelope and what it says.

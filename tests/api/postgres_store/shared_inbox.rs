@@ -90,7 +90,7 @@ async fn two_nodes_claiming_at_once_take_each_event_once_and_each_objects_events
                     // Applying takes a moment, so the other node claims meanwhile.
                     tokio::time::sleep(Duration::from_millis(2)).await;
                     inbox
-                        .finish(entry.seq, InboxStatus::Applied)
+                        .finish_all(&[(entry.seq, InboxStatus::Applied)])
                         .await
                         .expect("recorded");
                 }
