@@ -126,9 +126,6 @@ impl Application {
             projector.clone(),
         )
         .await?;
-        if config.shared_log.is_some() && config.mode() == crate::config::Mode::Sandbox {
-            tracing::warn!("the offline sandbox keeps its payments in this node's own file: with several nodes, give them a Stripe key (or keep each customer on one node)");
-        }
         let (writer, shared_log) = match &config.shared_log {
             None => (writer, None),
             Some(settings) => {
@@ -151,7 +148,14 @@ impl Application {
             provider,
             sandbox,
             webhook_delivery,
-        } = select_provider(&config, &pool, &gate, local_addr, &webhook_secret)?;
+        } = select_provider(
+            &config,
+            &pool,
+            shared_log.as_ref().map(|shared| &shared.pool),
+            &gate,
+            local_addr,
+            &webhook_secret,
+        )?;
         let jwt = Arc::new(JwtKeys::new(secret.as_bytes(), config.jwt_ttl));
         let reset_tokens = Arc::new(ResetTokens::new(secret.as_bytes(), &config.mail.public_url));
         let hasher = Arc::new(PasswordHasher::new(config.bcrypt_cost));

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use projections::WriteGate;
 use rand::distr::Alphanumeric;
 use rand::Rng;
-use sqlx::SqlitePool;
+use sqlx::{PgPool, SqlitePool};
 
 use super::StartupError;
 use crate::config::{Config, Mode, Secret};
@@ -26,22 +26,28 @@ pub(super) struct ProviderSetup {
     pub(super) webhook_delivery: Option<WebhookDelivery>,
 }
 
+/// `shared` is the nodes' PostgreSQL database, when they share one: the sandbox lives there
+/// then, so that every node sees the same payments, clock and outbox.
 pub(super) fn select_provider(
     config: &Config,
     pool: &SqlitePool,
+    shared: Option<&PgPool>,
     gate: &WriteGate,
     local_addr: SocketAddr,
     webhook_secret: &Secret,
 ) -> Result<ProviderSetup, StartupError> {
     match config.mode() {
         Mode::Sandbox => {
-            let sandbox = SandboxProvider::new(pool.clone()).with_write_gate(gate.clone());
+            let sandbox = match shared {
+                Some(shared) => SandboxProvider::shared(shared.clone()),
+                None => SandboxProvider::new(pool.clone()).with_write_gate(gate.clone()),
+            };
             let target = config
                 .sandbox_webhook_url
                 .clone()
                 .unwrap_or_else(|| own_webhook_url(local_addr));
             let delivery = WebhookDelivery::new(
-                pool.clone(),
+                sandbox.store().clone(),
                 target,
                 webhook_secret.clone(),
                 sandbox.outbox_wake(),

@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 use super::StartupError;
 use crate::config::SharedLogSettings;
 use crate::inbox::SharedInbox;
+use crate::provider::sandbox;
 use crate::store::group_commit::GroupCommit;
 use crate::store::log_repository::SharedLog;
 use crate::store::postgres::mirror::LogMirror;
@@ -24,7 +25,8 @@ const CHANNEL: &str = "billstream_log";
 /// How long a node waits for a notification before it looks anyway (a lost connection).
 const FOLLOW_POLL: Duration = Duration::from_secs(1);
 
-/// Connects to the shared log, migrates it, and brings the node's copy and views up to it.
+/// Connects to the shared log, migrates it, brings the node's copy and views up to it, and
+/// moves the node's sandbox into the shared one.
 pub(super) async fn open(
     settings: &SharedLogSettings,
     node: &SqlitePool,
@@ -58,6 +60,7 @@ pub(super) async fn open(
         .await
         .map_err(|error| StartupError::SharedLog(error.to_string()))?;
     tracing::info!(copied, "the node's copy of the shared log is up to date");
+    hand_over_sandbox(&log, node).await?;
     Ok(SharedLog {
         repository: PgEventRepository::new(log.clone()),
         pool: log,
@@ -86,6 +89,19 @@ pub(super) async fn hand_over_inbox(
             copied,
             "moved this node's webhook inbox into the shared database"
         );
+    }
+    Ok(())
+}
+
+/// Moves the node's own sandbox (a node that ran before the sandbox was shared, or the file
+/// `migrate-to` copied) into the shared one, then empties the node's.
+async fn hand_over_sandbox(shared: &PgPool, node: &SqlitePool) -> Result<(), StartupError> {
+    let failed =
+        |error: sqlx::Error| StartupError::SharedLog(format!("moving the sandbox: {error}"));
+    let copied = sandbox::adopt::adopt(node, shared).await.map_err(failed)?;
+    sandbox::adopt::forget(node).await.map_err(failed)?;
+    if copied > 0 {
+        tracing::info!(copied, "moved this node's sandbox into the shared database");
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ use projections::event_log;
 
 use crate::config::Config;
 use crate::inbox::SharedInbox;
+use crate::provider::sandbox;
 use crate::store::pool as db;
 use crate::store::postgres::{self, import, PgSettings};
 
@@ -84,8 +85,11 @@ pub async fn run(config: &Config, args: MigrateToArgs) -> anyhow::Result<()> {
     }
     // The webhook inbox goes too, so that events acknowledged here and not yet applied are
     // applied by the nodes (the claim's holder and lease are never used by a copy).
-    let inbox = SharedInbox::new(target, "migrate-to".into(), Duration::from_secs(1));
+    let inbox = SharedInbox::new(target.clone(), "migrate-to".into(), Duration::from_secs(1));
     let moved = inbox.adopt(&source).await?;
     println!("copied {moved} webhook events the PostgreSQL inbox did not hold");
+    // And the offline sandbox, whose objects the copied events name.
+    let moved = sandbox::adopt::adopt(&source, &target).await?;
+    println!("copied {moved} sandbox rows the PostgreSQL sandbox did not hold");
     Ok(())
 }

@@ -20,7 +20,7 @@ use crate::support::localstripe::{LocalStripe, LOCALSTRIPE_KEY};
 /// A provider under test, with what differs between providers: test cards and how a 3-D
 /// Secure challenge is decided.
 #[async_trait]
-trait Backend: Send + Sync {
+pub(crate) trait Backend: Send + Sync {
     fn provider(&self) -> &dyn PaymentProvider;
     fn succeeding_card(&self) -> &'static str;
     fn declining_card(&self) -> &'static str;
@@ -48,9 +48,9 @@ trait Backend: Send + Sync {
     }
 }
 
-struct Sandbox {
-    provider: SandboxProvider,
-    _dir: tempfile::TempDir,
+pub(crate) struct Sandbox {
+    pub(crate) provider: SandboxProvider,
+    pub(crate) _dir: tempfile::TempDir,
 }
 
 #[async_trait]
@@ -323,7 +323,7 @@ async fn the_event_list_shows_what_happened(backend: &dyn Backend, since: i64) {
     assert!(none.is_empty(), "{none:?}");
 }
 
-async fn honours_the_contract(backend: &dyn Backend) {
+pub(crate) async fn honours_the_contract(backend: &dyn Backend) {
     let since = chrono::Utc::now().timestamp() - 1;
     customers_are_created_updated_and_deleted(backend).await;
     a_new_intent_awaits_its_payment_method(backend).await;

@@ -3,10 +3,9 @@
 //! (trial ends, renewals, payment retries), each step in a transaction of its own with the
 //! webhooks it emits.
 
-use sqlx::SqliteConnection;
-
 use super::cycle;
 use super::ids::unix_now;
+use super::store::{on_conn, SandboxConn};
 use super::SandboxProvider;
 use crate::provider::ProviderError;
 
@@ -14,10 +13,9 @@ use crate::provider::ProviderError;
 const MAX_STEPS: usize = 100_000;
 
 /// Sandbox time now (Unix seconds).
-pub async fn now(conn: &mut SqliteConnection) -> Result<i64, ProviderError> {
-    let offset: i64 = sqlx::query_scalar("SELECT offset_seconds FROM sandbox_clock WHERE id = 1")
-        .fetch_one(conn)
-        .await?;
+pub async fn now(conn: &mut SandboxConn) -> Result<i64, ProviderError> {
+    const SQL: &str = "SELECT offset_seconds FROM sandbox_clock WHERE id = 1";
+    let offset: i64 = on_conn!(conn, |c| sqlx::query_scalar(SQL).fetch_one(c).await)?;
     Ok(unix_now() + offset)
 }
 
@@ -36,12 +34,13 @@ impl SandboxProvider {
         // The turn ends with this block: `run_due` takes turns of its own.
         let now = {
             let (_turn, mut tx) = self.begin_write().await?;
-            sqlx::query(
-                "UPDATE sandbox_clock SET offset_seconds = offset_seconds + ? WHERE id = 1",
-            )
-            .bind(seconds)
-            .execute(&mut *tx)
-            .await?;
+            const SQL: &str =
+                "UPDATE sandbox_clock SET offset_seconds = offset_seconds + $1 WHERE id = 1";
+            on_conn!(tx, |c| sqlx::query(SQL)
+                .bind(seconds)
+                .execute(c)
+                .await
+                .map(|done| done.rows_affected()))?;
             let now = now(&mut tx).await?;
             tx.commit().await?;
             now
@@ -52,7 +51,7 @@ impl SandboxProvider {
 
     /// Sandbox time now.
     pub async fn clock_now(&self) -> Result<i64, ProviderError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.store.read().await?;
         now(&mut conn).await
     }
 

@@ -3,11 +3,11 @@
 //! retries Stripe's smart retries would schedule (3, 5 and 7 days apart, four attempts in all).
 
 use serde_json::{json, Value};
-use sqlx::SqliteConnection;
 
 use super::ids::DAY;
 use super::invoices::{self, finalize};
 use super::payments::{confirm, new_payment_intent, save_intent};
+use super::store::SandboxConn;
 use super::subscriptions::settle_subscription;
 use super::{customers, outbox};
 use crate::provider::{NewPaymentIntent, ProviderError};
@@ -21,7 +21,7 @@ const RETRY_DELAY_DAYS: [i64; 3] = [3, 5, 7];
 /// the invoice is now paid. With `retries`, a failure schedules the next automatic attempt
 /// (until `MAX_ATTEMPTS`).
 pub async fn attempt_payment(
-    conn: &mut SqliteConnection,
+    conn: &mut SandboxConn,
     invoice: &mut Value,
     payment_method: Option<String>,
     retries: bool,
@@ -105,7 +105,7 @@ pub async fn attempt_payment(
 
 /// Collects an open invoice now (a draft is finalized first, as Stripe does).
 pub async fn pay_invoice(
-    conn: &mut SqliteConnection,
+    conn: &mut SandboxConn,
     id: &str,
     payment_method: Option<&str>,
     now: i64,

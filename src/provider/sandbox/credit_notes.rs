@@ -4,17 +4,17 @@
 //! from the invoice's charge (`charge.refunded`). Each is announced by `credit_note.created`.
 
 use serde_json::{json, Value};
-use sqlx::SqliteConnection;
 
 use super::ids::stripe_like_id;
 use super::invoices::{load, save};
+use super::store::SandboxConn;
 use super::{outbox, refunds};
 use crate::provider::stripe::metadata;
 use crate::provider::{NewCreditNote, NewRefund, ProviderError};
 
 /// Records `credit` on invoice `id`; returns the invoice as it now stands.
 pub async fn credit_invoice(
-    conn: &mut SqliteConnection,
+    conn: &mut SandboxConn,
     id: &str,
     credit: &NewCreditNote,
     now: i64,

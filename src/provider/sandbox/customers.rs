@@ -3,9 +3,9 @@
 //! method invoices and subscriptions are charged to.
 
 use serde_json::{json, Value};
-use sqlx::SqliteConnection;
 
 use super::ids::{stripe_like_id, unix_now};
+use super::store::{on_conn, SandboxConn};
 use super::{cards, outbox};
 use crate::provider::ProviderError;
 
@@ -31,7 +31,7 @@ pub fn customer(
 }
 
 /// Creates the customer `request` describes (email, name, phone, metadata).
-pub async fn create(conn: &mut SqliteConnection, request: &Value) -> Result<Value, ProviderError> {
+pub async fn create(conn: &mut SandboxConn, request: &Value) -> Result<Value, ProviderError> {
     let object = customer(
         &stripe_like_id("cus"),
         request["email"].as_str().unwrap_or_default(),
@@ -40,9 +40,9 @@ pub async fn create(conn: &mut SqliteConnection, request: &Value) -> Result<Valu
         &request["metadata"],
         unix_now(),
     );
-    sqlx::query(
+    on_conn!(conn, |c| sqlx::query(
         "INSERT INTO sandbox_customers (id, email, name, phone, metadata, created)
-         VALUES (?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(object["id"].as_str())
     .bind(object["email"].as_str())
@@ -50,23 +50,24 @@ pub async fn create(conn: &mut SqliteConnection, request: &Value) -> Result<Valu
     .bind(object["phone"].as_str())
     .bind(object["metadata"].to_string())
     .bind(object["created"].as_i64())
-    .execute(&mut *conn)
-    .await?;
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
     outbox::enqueue(conn, "customer.created", &object, None).await?;
     Ok(object)
 }
 
 /// Replaces the name and phone of the customer `request` names.
-pub async fn update(conn: &mut SqliteConnection, request: &Value) -> Result<Value, ProviderError> {
-    let row: Option<(String, String, String, i64)> = sqlx::query_as(
-        "UPDATE sandbox_customers SET name = ?, phone = ? WHERE id = ? AND deleted = 0
+pub async fn update(conn: &mut SandboxConn, request: &Value) -> Result<Value, ProviderError> {
+    let row: Option<(String, String, String, i64)> = on_conn!(conn, |c| sqlx::query_as(
+        "UPDATE sandbox_customers SET name = $1, phone = $2 WHERE id = $3 AND deleted = 0
          RETURNING email, name, metadata, created",
     )
     .bind(request["name"].as_str())
     .bind(request["phone"].as_str())
     .bind(request["id"].as_str())
-    .fetch_optional(&mut *conn)
-    .await?;
+    .fetch_optional(c)
+    .await)?;
     let (email, name, metadata, created) = row.ok_or(ProviderError::NoSuchCustomer)?;
     let metadata: Value = serde_json::from_str(&metadata).unwrap_or(Value::Null);
     let object = customer(
@@ -82,13 +83,15 @@ pub async fn update(conn: &mut SqliteConnection, request: &Value) -> Result<Valu
 }
 
 /// Deletes a customer (its row stays, marked deleted, as Stripe keeps a deleted stub).
-pub async fn delete(conn: &mut SqliteConnection, id: &str) -> Result<(), ProviderError> {
-    let deleted =
-        sqlx::query("UPDATE sandbox_customers SET deleted = 1 WHERE id = ? AND deleted = 0")
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-    if deleted.rows_affected() == 0 {
+pub async fn delete(conn: &mut SandboxConn, id: &str) -> Result<(), ProviderError> {
+    let deleted = on_conn!(conn, |c| sqlx::query(
+        "UPDATE sandbox_customers SET deleted = 1 WHERE id = $1 AND deleted = 0"
+    )
+    .bind(id)
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
+    if deleted == 0 {
         return Err(ProviderError::NoSuchCustomer);
     }
     let object = json!({"id": id, "object": "customer", "deleted": true});
@@ -98,26 +101,26 @@ pub async fn delete(conn: &mut SqliteConnection, id: &str) -> Result<(), Provide
 /// The customer's default payment method, if it has one; `NoSuchCustomer` when the customer
 /// does not exist (or was deleted).
 pub async fn default_payment_method(
-    conn: &mut SqliteConnection,
+    conn: &mut SandboxConn,
     customer: &str,
 ) -> Result<Option<String>, ProviderError> {
-    let row: Option<Option<String>> = sqlx::query_scalar(
-        "SELECT default_payment_method FROM sandbox_customers WHERE id = ? AND deleted = 0",
+    let row: Option<Option<String>> = on_conn!(conn, |c| sqlx::query_scalar(
+        "SELECT default_payment_method FROM sandbox_customers WHERE id = $1 AND deleted = 0",
     )
     .bind(customer)
-    .fetch_optional(&mut *conn)
-    .await?;
+    .fetch_optional(c)
+    .await)?;
     row.ok_or(ProviderError::NoSuchCustomer)
 }
 
 /// `NoSuchCustomer` unless the customer exists (and was not deleted).
-pub async fn require(conn: &mut SqliteConnection, customer: &str) -> Result<(), ProviderError> {
+pub async fn require(conn: &mut SandboxConn, customer: &str) -> Result<(), ProviderError> {
     default_payment_method(conn, customer).await.map(|_| ())
 }
 
 /// Makes `payment_method` (a test card) the customer's default.
 pub async fn set_default_payment_method(
-    conn: &mut SqliteConnection,
+    conn: &mut SandboxConn,
     customer: &str,
     payment_method: &str,
 ) -> Result<Value, ProviderError> {
@@ -128,14 +131,16 @@ pub async fn set_default_payment_method(
                 .into(),
         )
     })?;
-    let updated = sqlx::query(
-        "UPDATE sandbox_customers SET default_payment_method = ? WHERE id = ? AND deleted = 0",
+    let updated = on_conn!(conn, |c| {
+        sqlx::query(
+        "UPDATE sandbox_customers SET default_payment_method = $1 WHERE id = $2 AND deleted = 0",
     )
     .bind(card.payment_method)
     .bind(customer)
-    .execute(&mut *conn)
-    .await?;
-    if updated.rows_affected() == 0 {
+.execute(c)
+.await.map(|done| done.rows_affected())
+    })?;
+    if updated == 0 {
         return Err(ProviderError::NoSuchCustomer);
     }
     Ok(json!({"id": customer, "object": "customer",

@@ -3,19 +3,19 @@
 //! retries of unpaid invoices, earliest first; and the invoice of one subscription period.
 
 use serde_json::{json, Value};
-use sqlx::SqliteConnection;
 
 use super::collection::attempt_payment;
 use super::invoices::{self, finalize, invoice_object, line, void_invoice, InvoiceDraft};
 use super::outbox;
 use super::prices::{add_interval, price_of};
+use super::store::{on_conn, SandboxConn};
 use super::subscriptions::{self, end_subscription, settle_subscription, StoredSubscription};
 use crate::provider::ProviderError;
 
 /// Invoices one period of a subscription (plus pending prorations) and tries to collect it.
 /// Returns whether it was paid.
 pub async fn bill_period(
-    conn: &mut SqliteConnection,
+    conn: &mut SandboxConn,
     stored: &mut StoredSubscription,
     reason: &str,
     extra_lines: Vec<Value>,
@@ -71,28 +71,28 @@ pub async fn bill_period(
 
 /// The subscription whose next step (trial end, renewal, expiry) falls due first.
 const SUBSCRIPTION_DUE: &str = "SELECT id, next_event_at FROM sandbox_subscriptions
-  WHERE next_event_at IS NOT NULL AND next_event_at <= ?
+  WHERE next_event_at IS NOT NULL AND next_event_at <= $1
   ORDER BY next_event_at, id LIMIT 1";
 
 /// The invoice whose next automatic collection attempt falls due first.
 const RETRY_DUE: &str = "SELECT id, next_attempt_at FROM sandbox_invoices
-  WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ?
+  WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= $1
   ORDER BY next_attempt_at, id LIMIT 1";
 
 /// The id and due time `sql` selects as due at `now`, if any.
 async fn earliest_due(
-    conn: &mut SqliteConnection,
+    conn: &mut SandboxConn,
     sql: &'static str,
     now: i64,
 ) -> Result<Option<(String, i64)>, ProviderError> {
-    Ok(sqlx::query_as(sql)
+    Ok(on_conn!(conn, |c| sqlx::query_as(sql)
         .bind(now)
-        .fetch_optional(&mut *conn)
-        .await?)
+        .fetch_optional(c)
+        .await)?)
 }
 
 /// Runs the earliest step due at `now`, if any; returns whether one ran.
-pub async fn run_next_due(conn: &mut SqliteConnection, now: i64) -> Result<bool, ProviderError> {
+pub async fn run_next_due(conn: &mut SandboxConn, now: i64) -> Result<bool, ProviderError> {
     let subscription = earliest_due(conn, SUBSCRIPTION_DUE, now).await?;
     let invoice = earliest_due(conn, RETRY_DUE, now).await?;
     // A subscription's step goes first when both fall due at the same time.
@@ -111,7 +111,7 @@ pub async fn run_next_due(conn: &mut SqliteConnection, now: i64) -> Result<bool,
 
 /// The end of a trial or period (or of the window to pay a first invoice).
 async fn subscription_falls_due(
-    conn: &mut SqliteConnection,
+    conn: &mut SandboxConn,
     mut stored: StoredSubscription,
     at: i64,
 ) -> Result<(), ProviderError> {
@@ -147,11 +147,7 @@ async fn subscription_falls_due(
 }
 
 /// An automatic retry of an unpaid subscription invoice.
-async fn retry_falls_due(
-    conn: &mut SqliteConnection,
-    id: &str,
-    at: i64,
-) -> Result<(), ProviderError> {
+async fn retry_falls_due(conn: &mut SandboxConn, id: &str, at: i64) -> Result<(), ProviderError> {
     let mut invoice = invoices::load(conn, id).await?;
     if invoice["status"] != "open" {
         invoice["next_payment_attempt"] = Value::Null;

@@ -2,8 +2,8 @@
 //! whole; one that no longer reads is reported as corrupt, never guessed at.
 
 use serde_json::Value;
-use sqlx::SqliteConnection;
 
+use super::store::{on_conn, SandboxConn};
 use crate::provider::ProviderError;
 
 /// A stored document that no longer reads as one.
@@ -13,15 +13,15 @@ pub(super) fn corrupt(what: &str) -> ProviderError {
 
 /// The Stripe-shaped document `sql` selects for `id`; `missing` when there is none.
 pub(super) async fn load_document(
-    conn: &mut SqliteConnection,
+    conn: &mut SandboxConn,
     sql: &'static str,
     id: &str,
     missing: ProviderError,
 ) -> Result<Value, ProviderError> {
-    let object: Option<String> = sqlx::query_scalar(sql)
+    let object: Option<String> = on_conn!(conn, |c| sqlx::query_scalar(sql)
         .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
+        .fetch_optional(c)
+        .await)?;
     let object = object.ok_or(missing)?;
     serde_json::from_str(&object)
         .map_err(|error| ProviderError::Provider(format!("corrupt sandbox record: {error}")))

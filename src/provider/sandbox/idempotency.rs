@@ -5,10 +5,10 @@
 
 use futures::future::BoxFuture;
 use serde_json::Value;
-use sqlx::SqliteConnection;
 
 use super::clock;
 use super::ids::unix_now;
+use super::store::{on_conn, SandboxConn};
 use super::SandboxProvider;
 use crate::provider::ProviderError;
 
@@ -24,7 +24,7 @@ impl SandboxProvider {
         operation: F,
     ) -> Result<Value, ProviderError>
     where
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> Answer<'c> + Send,
+        F: for<'c> FnOnce(&'c mut SandboxConn) -> Answer<'c> + Send,
     {
         let (_turn, mut tx) = self.begin_write().await?;
         if let Some(response) = remembered(&mut tx, key, &request).await? {
@@ -45,7 +45,7 @@ pub trait Change: Send + 'static {
     fn request(&self, id: &str) -> Value;
 
     /// Makes the change to object `id` at sandbox time `now`; answers the object.
-    fn run(self, conn: &mut SqliteConnection, id: String, now: i64) -> Answer<'_>;
+    fn run(self, conn: &mut SandboxConn, id: String, now: i64) -> Answer<'_>;
 }
 
 impl SandboxProvider {
@@ -66,11 +66,11 @@ impl SandboxProvider {
 /// `operation` run at sandbox-clock time, as every billing operation is.
 pub fn at_clock_time<F>(
     operation: F,
-) -> impl for<'c> FnOnce(&'c mut SqliteConnection) -> Answer<'c> + Send
+) -> impl for<'c> FnOnce(&'c mut SandboxConn) -> Answer<'c> + Send
 where
-    F: for<'c> FnOnce(&'c mut SqliteConnection, i64) -> Answer<'c> + Send + 'static,
+    F: for<'c> FnOnce(&'c mut SandboxConn, i64) -> Answer<'c> + Send + 'static,
 {
-    move |conn: &mut SqliteConnection| -> Answer<'_> {
+    move |conn: &mut SandboxConn| -> Answer<'_> {
         Box::pin(async move {
             let now = clock::now(conn).await?;
             operation(conn, now).await
@@ -80,15 +80,15 @@ where
 
 /// The stored answer for `key`, if this exact request was answered before.
 pub async fn remembered(
-    conn: &mut SqliteConnection,
+    conn: &mut SandboxConn,
     key: &str,
     request: &Value,
 ) -> Result<Option<Value>, ProviderError> {
-    let row: Option<(String, String)> =
-        sqlx::query_as("SELECT request, response FROM sandbox_idempotency_keys WHERE key = ?")
-            .bind(key)
-            .fetch_optional(&mut *conn)
-            .await?;
+    const SQL: &str = "SELECT request, response FROM sandbox_idempotency_keys WHERE key = $1";
+    let row: Option<(String, String)> = on_conn!(conn, |c| sqlx::query_as(SQL)
+        .bind(key)
+        .fetch_optional(c)
+        .await)?;
     let Some((stored_request, response)) = row else {
         return Ok(None);
     };
@@ -104,19 +104,20 @@ pub async fn remembered(
 
 /// Stores the answer to `request` under `key`.
 pub async fn remember(
-    conn: &mut SqliteConnection,
+    conn: &mut SandboxConn,
     key: &str,
     request: &Value,
     response: &Value,
 ) -> Result<(), ProviderError> {
-    sqlx::query(
-        "INSERT INTO sandbox_idempotency_keys (key, request, response, created) VALUES (?, ?, ?, ?)",
-    )
-    .bind(key)
-    .bind(request.to_string())
-    .bind(response.to_string())
-    .bind(unix_now())
-    .execute(conn)
-    .await?;
+    const SQL: &str = "INSERT INTO sandbox_idempotency_keys (key, request, response, created)
+                       VALUES ($1, $2, $3, $4)";
+    on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(key)
+        .bind(request.to_string())
+        .bind(response.to_string())
+        .bind(unix_now())
+        .execute(c)
+        .await
+        .map(|done| done.rows_affected()))?;
     Ok(())
 }

@@ -4,12 +4,12 @@
 //! `collection`'s job; a subscription's period invoice is made by `cycle`.
 
 use serde_json::{json, Value};
-use sqlx::SqliteConnection;
 
 use super::collection::{attempt_payment, pay_invoice};
 use super::credit_notes;
 use super::idempotency::{Answer, Change};
 use super::ids::{stripe_like_id, DAY};
+use super::store::{on_conn, SandboxConn};
 use super::{customers, load_document, outbox};
 use crate::provider::stripe::metadata;
 use crate::provider::{NewCreditNote, NewInvoice, ProviderError};
@@ -38,7 +38,7 @@ impl Change for InvoiceAction {
         }
     }
 
-    fn run(self, conn: &mut SqliteConnection, id: String, now: i64) -> Answer<'_> {
+    fn run(self, conn: &mut SandboxConn, id: String, now: i64) -> Answer<'_> {
         Box::pin(async move {
             match self {
                 Self::Finalize => finalize_invoice(conn, &id, now).await,
@@ -54,16 +54,16 @@ impl Change for InvoiceAction {
 }
 
 /// The stored invoice.
-pub async fn load(conn: &mut SqliteConnection, id: &str) -> Result<Value, ProviderError> {
-    const SQL: &str = "SELECT object FROM sandbox_invoices WHERE id = ?";
+pub async fn load(conn: &mut SandboxConn, id: &str) -> Result<Value, ProviderError> {
+    const SQL: &str = "SELECT object FROM sandbox_invoices WHERE id = $1";
     load_document(conn, SQL, id, ProviderError::NoSuchInvoice).await
 }
 
 /// Stores an invoice, new or changed, with the time of its next automatic attempt.
-pub async fn save(conn: &mut SqliteConnection, invoice: &Value) -> Result<(), ProviderError> {
-    sqlx::query(
+pub async fn save(conn: &mut SandboxConn, invoice: &Value) -> Result<(), ProviderError> {
+    on_conn!(conn, |c| sqlx::query(
         "INSERT INTO sandbox_invoices (id, customer, subscription, object, next_attempt_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)
+         VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (id) DO UPDATE SET object = excluded.object,
              next_attempt_at = excluded.next_attempt_at",
     )
@@ -72,8 +72,9 @@ pub async fn save(conn: &mut SqliteConnection, invoice: &Value) -> Result<(), Pr
     .bind(invoice["subscription"].as_str())
     .bind(invoice.to_string())
     .bind(invoice["next_payment_attempt"].as_i64())
-    .execute(conn)
-    .await?;
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
@@ -175,7 +176,7 @@ pub fn invoice_object(draft: InvoiceDraft<'_>, now: i64) -> Value {
 
 /// Draft → open, announced with `invoice.finalized`.
 pub async fn finalize(
-    conn: &mut SqliteConnection,
+    conn: &mut SandboxConn,
     invoice: &mut Value,
     now: i64,
 ) -> Result<(), ProviderError> {
@@ -191,7 +192,7 @@ pub async fn finalize(
 
 /// Creates a draft one-off invoice.
 pub async fn create_invoice(
-    conn: &mut SqliteConnection,
+    conn: &mut SandboxConn,
     new: &NewInvoice,
     now: i64,
 ) -> Result<Value, ProviderError> {
@@ -239,7 +240,7 @@ pub async fn create_invoice(
 /// Finalizes a draft; an automatically collected one is charged at once when the customer has
 /// a default payment method.
 async fn finalize_invoice(
-    conn: &mut SqliteConnection,
+    conn: &mut SandboxConn,
     id: &str,
     now: i64,
 ) -> Result<Value, ProviderError> {
@@ -266,7 +267,7 @@ async fn finalize_invoice(
 /// Voids a draft, an open or an uncollectible invoice (Stripe deletes a draft instead; the
 /// sandbox keeps it, void, so its history stays visible).
 pub async fn void_invoice(
-    conn: &mut SqliteConnection,
+    conn: &mut SandboxConn,
     id: &str,
     now: i64,
 ) -> Result<Value, ProviderError> {
@@ -290,7 +291,7 @@ pub async fn void_invoice(
 }
 
 /// "Sends" an open invoice (Stripe e-mails it; the sandbox records the event).
-async fn send_invoice(conn: &mut SqliteConnection, id: &str) -> Result<Value, ProviderError> {
+async fn send_invoice(conn: &mut SandboxConn, id: &str) -> Result<Value, ProviderError> {
     let invoice = load(conn, id).await?;
     if invoice["status"] != "open" {
         return Err(ProviderError::UnexpectedState(

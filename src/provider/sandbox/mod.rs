@@ -1,5 +1,6 @@
 //! The offline sandbox: behaves like Stripe's test mode. Its "Stripe-side" state lives in its own
-//! tables of the same SQLite file (so it survives restarts like an external system would), its
+//! tables of the node's SQLite file, or of the shared PostgreSQL database when the nodes share
+//! one (so it survives restarts like an external system would, and every node sees it), its
 //! ids look like Stripe's, it knows Stripe's test cards, and it reports every state change as a
 //! signed Stripe-format event from a durable outbox.
 //!
@@ -8,10 +9,13 @@
 //! `payments` (intents, confirmations, 3-D Secure), `refunds`, `subscriptions`, `invoices`,
 //! `credit_notes`,
 //! `collection` (charging an invoice), `prices`, `cycle` (what falls due) on the test `clock`;
-//! `cards`, `documents` (the stored objects), `ids`, `idempotency` and `outbox` serve them all. Files here may import the
+//! `cards`, `documents` (the stored objects), `ids`, `idempotency` and `outbox` serve them all;
+//! `store` is the database they are kept in (the node's file or the shared PostgreSQL), and
+//! `adopt` moves a node's sandbox into the shared one. Files here may import the
 //! provider's neutral types, `stripe`'s wire decoding, metadata keys and signing (the sandbox
 //! answers in Stripe's shapes), the write gate it shares with the service, and `crate::config`.
 
+pub mod adopt;
 mod cards;
 pub mod clock;
 mod collection;
@@ -26,6 +30,7 @@ pub mod outbox;
 mod payments;
 mod prices;
 mod refunds;
+pub mod store;
 mod subscriptions;
 
 use std::sync::Arc;
@@ -33,7 +38,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use projections::{WriteGate, WriteTurn};
 use serde_json::json;
-use sqlx::SqlitePool;
+use sqlx::{PgPool, SqlitePool};
 use tokio::sync::Notify;
 
 use super::stripe::{billing_decode, decode, metadata};
@@ -46,41 +51,57 @@ pub use cards::test_payment_method;
 use documents::{corrupt, load_document};
 use idempotency::at_clock_time;
 use invoices::InvoiceAction;
+use store::{SandboxConn, SandboxStore};
 use subscriptions::SubscriptionChange;
 
 /// The sandbox provider.
 #[derive(Clone)]
 pub struct SandboxProvider {
-    pool: SqlitePool,
-    /// Shared with the service's other writers (see `projections::WriteGate`).
-    gate: WriteGate,
+    store: SandboxStore,
     /// Wakes the webhook delivery worker when an event is queued.
     outbox_wake: Arc<Notify>,
 }
 
 impl SandboxProvider {
-    /// A sandbox over the service's database (its tables come with the migrations).
+    /// A sandbox in the node's database (its tables come with the migrations).
     pub fn new(pool: SqlitePool) -> Self {
-        Self {
+        Self::over(SandboxStore::Node {
             pool,
             gate: WriteGate::new(),
+        })
+    }
+
+    /// The sandbox the nodes share, in their PostgreSQL database.
+    pub fn shared(pool: PgPool) -> Self {
+        Self::over(SandboxStore::Shared { pool })
+    }
+
+    fn over(store: SandboxStore) -> Self {
+        Self {
+            store,
             outbox_wake: Arc::new(Notify::new()),
         }
     }
 
-    /// Takes write turns from `gate`, shared with the service's other writers.
+    /// Takes write turns from `gate`, shared with the service's other writers (the node's
+    /// file only: the shared sandbox serializes its writes in PostgreSQL).
     pub fn with_write_gate(mut self, gate: WriteGate) -> Self {
-        self.gate = gate;
+        if let SandboxStore::Node { gate: own, .. } = &mut self.store {
+            *own = gate;
+        }
         self
     }
 
-    /// Waits for a write turn, then begins a transaction holding SQLite's write lock.
+    /// Waits for the sandbox's writer turn, then begins a transaction holding it.
     pub(crate) async fn begin_write(
         &self,
-    ) -> Result<(WriteTurn<'_>, sqlx::Transaction<'static, sqlx::Sqlite>), sqlx::Error> {
-        let turn = self.gate.turn().await;
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Ok((turn, tx))
+    ) -> Result<(Option<WriteTurn<'_>>, SandboxConn), sqlx::Error> {
+        self.store.begin_write().await
+    }
+
+    /// The sandbox's database (for its webhook delivery worker).
+    pub fn store(&self) -> &SandboxStore {
+        &self.store
     }
 
     /// What the webhook delivery worker waits on.
@@ -191,7 +212,7 @@ impl PaymentProvider for SandboxProvider {
         &self,
         payment_intent_id: &str,
     ) -> Result<PaymentIntent, ProviderError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.store.read().await?;
         decode::payment_intent(payments::load_intent(&mut conn, payment_intent_id).await?)
     }
 
@@ -364,14 +385,14 @@ impl PaymentProvider for SandboxProvider {
     }
 
     async fn list_events(&self, since: i64) -> Result<Vec<ListedEvent>, ProviderError> {
-        outbox::list_since(&self.pool, since).await
+        outbox::list_since(&self.store, since).await
     }
 
     async fn retrieve_subscription(
         &self,
         subscription_id: &str,
     ) -> Result<ProviderSubscription, ProviderError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.store.read().await?;
         billing_decode::subscription(
             &subscriptions::load(&mut conn, subscription_id)
                 .await?
@@ -380,7 +401,7 @@ impl PaymentProvider for SandboxProvider {
     }
 
     async fn retrieve_invoice(&self, invoice_id: &str) -> Result<ProviderInvoice, ProviderError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.store.read().await?;
         billing_decode::invoice(&invoices::load(&mut conn, invoice_id).await?)
     }
 }

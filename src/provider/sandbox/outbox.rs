@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use rand::Rng;
 use serde_json::{json, Value};
-use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::ids::{stripe_like_id, unix_now};
+use super::store::{on_conn, SandboxConn, SandboxStore};
 use crate::config::Secret;
 use crate::provider::stripe::events::read_envelope;
 use crate::provider::stripe::signature::{self, signature_header};
@@ -27,7 +27,7 @@ pub const API_VERSION: &str = "2024-06-20";
 
 /// Queues a Stripe-format event about `object` in the caller's transaction.
 pub async fn enqueue(
-    conn: &mut SqliteConnection,
+    conn: &mut SandboxConn,
     event_type: &str,
     object: &Value,
     idempotency_key: Option<&str>,
@@ -45,30 +45,40 @@ pub async fn enqueue(
         "request": { "id": null, "idempotency_key": idempotency_key },
         "type": event_type,
     });
-    sqlx::query(
+    const SQL: &str =
         "INSERT INTO sandbox_webhook_outbox (id, type, payload, attempts, next_attempt_at)
-         VALUES (?, ?, ?, 0, ?)",
-    )
-    .bind(&id)
-    .bind(event_type)
-    .bind(event.to_string())
-    .bind(unix_millis())
-    .execute(conn)
-    .await?;
+                       VALUES ($1, $2, $3, 0, $4)";
+    on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(&id)
+        .bind(event_type)
+        .bind(event.to_string())
+        .bind(unix_millis())
+        .execute(c)
+        .await
+        .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
 /// The events created at or after `since` (Unix seconds, and within the last 30 days), oldest
 /// first, whether their webhook was delivered or not.
-pub async fn list_since(pool: &SqlitePool, since: i64) -> Result<Vec<ListedEvent>, ProviderError> {
+pub async fn list_since(
+    store: &SandboxStore,
+    since: i64,
+) -> Result<Vec<ListedEvent>, ProviderError> {
     let since = since.max(unix_now() - EVENT_RETENTION_SECONDS);
-    let payloads: Vec<String> = sqlx::query_scalar(
+    let mut conn = store.read().await?;
+    // The one statement whose SQL differs: how each engine reads a number out of JSON.
+    let sql = if conn.is_shared() {
         "SELECT payload FROM sandbox_webhook_outbox
-          WHERE json_extract(payload, '$.created') >= ? ORDER BY seq",
-    )
-    .bind(since)
-    .fetch_all(pool)
-    .await?;
+          WHERE (payload::jsonb ->> 'created')::bigint >= $1 ORDER BY seq"
+    } else {
+        "SELECT payload FROM sandbox_webhook_outbox
+          WHERE json_extract(payload, '$.created') >= $1 ORDER BY seq"
+    };
+    let payloads: Vec<String> = on_conn!(conn, |c| sqlx::query_scalar(sql)
+        .bind(since)
+        .fetch_all(c)
+        .await)?;
     payloads
         .into_iter()
         .map(|body| {
@@ -85,7 +95,7 @@ fn unix_millis() -> i64 {
 
 /// Delivers queued events to the webhook endpoint.
 pub struct WebhookDelivery {
-    pool: SqlitePool,
+    store: SandboxStore,
     client: reqwest::Client,
     target: String,
     secret: Secret,
@@ -96,18 +106,27 @@ pub struct WebhookDelivery {
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 /// How long the worker sleeps when nothing wakes it.
 const IDLE_POLL: Duration = Duration::from_millis(500);
-/// Events posted per pass.
+/// Events posted per pass from the node's own outbox.
 const BATCH: i64 = 50;
+/// Events one node claims per pass from the shared outbox: few, so that the claim outlives
+/// their posts even when each takes its whole timeout.
+const SHARED_BATCH: i64 = 5;
+/// How long a post may take before it is given up.
+const POST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a node's claim on shared events lasts: past it, a node that died mid-pass has its
+/// events delivered by another.
+const SHARED_CLAIM: Duration = Duration::from_secs(60);
 
 impl WebhookDelivery {
-    /// A worker posting to `target`, signing with `secret`, woken by `wake` on new events.
-    pub fn new(pool: SqlitePool, target: String, secret: Secret, wake: Arc<Notify>) -> Self {
+    /// A worker posting the events of `store` to `target`, signing with `secret`, woken by
+    /// `wake` on new events.
+    pub fn new(store: SandboxStore, target: String, secret: Secret, wake: Arc<Notify>) -> Self {
         let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
+            .timeout(POST_TIMEOUT)
             .build()
             .expect("a plain HTTP client builds");
         Self {
-            pool,
+            store,
             client,
             target,
             secret,
@@ -119,8 +138,11 @@ impl WebhookDelivery {
     pub fn spawn(self) -> JoinHandle<()> {
         tokio::spawn(async move {
             loop {
-                if let Err(error) = self.deliver_due().await {
-                    tracing::error!(%error, "sandbox webhook delivery pass failed");
+                match self.deliver_due().await {
+                    // A full pass may have left more due: go on at once.
+                    Ok(pass) if pass.full => continue,
+                    Ok(_) => {}
+                    Err(error) => tracing::error!(%error, "sandbox webhook delivery pass failed"),
                 }
                 tokio::select! {
                     () = self.wake.notified() => {}
@@ -130,48 +152,77 @@ impl WebhookDelivery {
         })
     }
 
-    /// Posts every event that is due, in the order they were queued; returns how many were
-    /// acknowledged.
-    pub async fn deliver_due(&self) -> Result<usize, sqlx::Error> {
-        let due: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT id, payload, attempts FROM sandbox_webhook_outbox
-              WHERE delivered_at IS NULL AND next_attempt_at <= ?
-              ORDER BY seq LIMIT ?",
-        )
-        .bind(unix_millis())
-        .bind(BATCH)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut delivered = 0;
+    /// Posts the events that are due, in the order they were queued. On the shared outbox
+    /// they are first claimed for this node (`FOR UPDATE SKIP LOCKED`), so each is posted by
+    /// one node at a time.
+    pub async fn deliver_due(&self) -> Result<Pass, sqlx::Error> {
+        let (due, batch) = self.take_due().await?;
+        let mut pass = Pass {
+            delivered: 0,
+            full: due.len() as i64 == batch,
+        };
         for (id, payload, attempts) in due {
-            match self.post(&payload).await {
+            let (sql, at, reason) = match self.post(&payload).await {
                 Ok(()) => {
-                    sqlx::query(
-                        "UPDATE sandbox_webhook_outbox SET delivered_at = ?, attempts = attempts + 1 WHERE id = ?",
-                    )
-                    .bind(unix_millis())
-                    .bind(&id)
-                    .execute(&self.pool)
-                    .await?;
-                    delivered += 1;
+                    pass.delivered += 1;
+                    const DELIVERED: &str = "UPDATE sandbox_webhook_outbox
+                        SET delivered_at = $1, attempts = attempts + 1, last_error = COALESCE($2, last_error) WHERE id = $3";
+                    (DELIVERED, unix_millis(), None)
                 }
                 Err(reason) => {
                     let wait = backoff(attempts);
                     tracing::debug!(event = %id, %reason, retry_in_ms = wait.as_millis() as u64, "sandbox webhook not acknowledged");
-                    sqlx::query(
-                        "UPDATE sandbox_webhook_outbox
-                            SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
-                          WHERE id = ?",
-                    )
-                    .bind(unix_millis() + wait.as_millis() as i64)
-                    .bind(reason)
-                    .bind(&id)
-                    .execute(&self.pool)
-                    .await?;
+                    const RETRY: &str = "UPDATE sandbox_webhook_outbox
+                        SET next_attempt_at = $1, attempts = attempts + 1, last_error = $2 WHERE id = $3";
+                    (RETRY, unix_millis() + wait.as_millis() as i64, Some(reason))
                 }
-            }
+            };
+            let mut conn = self.store.read().await?;
+            on_conn!(conn, |c| sqlx::query(sql)
+                .bind(at)
+                .bind(reason.as_deref())
+                .bind(&id)
+                .execute(c)
+                .await
+                .map(|done| done.rows_affected()))?;
         }
-        Ok(delivered)
+        Ok(pass)
+    }
+
+    /// The due events (id, payload, attempts so far), oldest first, and the most a pass takes.
+    async fn take_due(&self) -> Result<(Vec<(String, String, i64)>, i64), sqlx::Error> {
+        let mut conn = self.store.read().await?;
+        if !conn.is_shared() {
+            const DUE: &str = "SELECT id, payload, attempts FROM sandbox_webhook_outbox
+                WHERE delivered_at IS NULL AND next_attempt_at <= $1 ORDER BY seq LIMIT $2";
+            let due = on_conn!(conn, |c| sqlx::query_as(DUE)
+                .bind(unix_millis())
+                .bind(BATCH)
+                .fetch_all(c)
+                .await)?;
+            return Ok((due, BATCH));
+        }
+        // Claimed by moving their next attempt past the claim's end: a node that dies holding
+        // them leaves them due again then.
+        const CLAIM: &str = "UPDATE sandbox_webhook_outbox SET next_attempt_at = $2
+            WHERE seq IN (SELECT seq FROM sandbox_webhook_outbox
+                           WHERE delivered_at IS NULL AND next_attempt_at <= $1
+                           ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED)
+            RETURNING seq, id, payload, attempts";
+        let now = unix_millis();
+        let mut claimed: Vec<(i64, String, String, i64)> =
+            on_conn!(conn, |c| sqlx::query_as(CLAIM)
+                .bind(now)
+                .bind(now + SHARED_CLAIM.as_millis() as i64)
+                .bind(SHARED_BATCH)
+                .fetch_all(c)
+                .await)?;
+        claimed.sort_by_key(|(seq, ..)| *seq);
+        let due = claimed
+            .into_iter()
+            .map(|(_, id, payload, attempts)| (id, payload, attempts))
+            .collect();
+        Ok((due, SHARED_BATCH))
     }
 
     async fn post(&self, payload: &str) -> Result<(), String> {
@@ -191,6 +242,15 @@ impl WebhookDelivery {
             Err(format!("answered {}", response.status()))
         }
     }
+}
+
+/// What one delivery pass did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pass {
+    /// Events the endpoint acknowledged.
+    pub delivered: usize,
+    /// Whether the pass took as many events as it may (so more may be due).
+    pub full: bool,
 }
 
 /// 1 s, 2 s, 4 s … up to an hour, with ±20 % jitter so retries do not march in step.

@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
-use sqlx::SqliteConnection;
 
 use super::cards::{self, CardBehaviour};
 use super::ids::{stripe_like_id, unix_now};
+use super::store::{on_conn, SandboxConn};
 use super::{customers, load_document, outbox, SandboxProvider};
 use crate::provider::stripe::{decode, metadata};
 use crate::provider::{NewPaymentIntent, PaymentIntent, ProviderError};
@@ -82,7 +82,7 @@ fn three_d_secure_action(intent_id: &str) -> Value {
 
 /// Creates a PaymentIntent for an existing customer.
 pub async fn create(
-    conn: &mut SqliteConnection,
+    conn: &mut SandboxConn,
     intent: &NewPaymentIntent,
 ) -> Result<Value, ProviderError> {
     customers::require(conn, &intent.stripe_customer_id).await?;
@@ -93,38 +93,42 @@ pub async fn create(
 }
 
 /// The stored intent.
-pub async fn load_intent(conn: &mut SqliteConnection, id: &str) -> Result<Value, ProviderError> {
-    const SQL: &str = "SELECT object FROM sandbox_payment_intents WHERE id = ?";
+pub async fn load_intent(conn: &mut SandboxConn, id: &str) -> Result<Value, ProviderError> {
+    const SQL: &str = "SELECT object FROM sandbox_payment_intents WHERE id = $1";
     load_document(conn, SQL, id, ProviderError::NoSuchPaymentIntent).await
 }
 
 /// Stores an intent, new or changed.
-pub async fn save_intent(conn: &mut SqliteConnection, intent: &Value) -> Result<(), ProviderError> {
-    sqlx::query(
-        "INSERT INTO sandbox_payment_intents (id, object) VALUES (?1, ?2)
+pub async fn save_intent(conn: &mut SandboxConn, intent: &Value) -> Result<(), ProviderError> {
+    on_conn!(conn, |c| sqlx::query(
+        "INSERT INTO sandbox_payment_intents (id, object) VALUES ($1, $2)
          ON CONFLICT (id) DO UPDATE SET object = excluded.object",
     )
     .bind(intent["id"].as_str())
     .bind(intent.to_string())
-    .execute(conn)
-    .await?;
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
 /// Charges the intent in full: a succeeded charge and a succeeded intent.
 async fn capture(
-    conn: &mut SqliteConnection,
+    conn: &mut SandboxConn,
     intent: &mut Value,
     payment_method: &str,
     idempotency_key: Option<&str>,
 ) -> Result<(), ProviderError> {
     let charge = charge(intent, payment_method);
-    sqlx::query("INSERT INTO sandbox_charges (id, payment_intent, object) VALUES (?, ?, ?)")
-        .bind(charge["id"].as_str())
-        .bind(intent["id"].as_str())
-        .bind(charge.to_string())
-        .execute(&mut *conn)
-        .await?;
+    on_conn!(conn, |c| sqlx::query(
+        "INSERT INTO sandbox_charges (id, payment_intent, object) VALUES ($1, $2, $3)"
+    )
+    .bind(charge["id"].as_str())
+    .bind(intent["id"].as_str())
+    .bind(charge.to_string())
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
     intent["status"] = json!("succeeded");
     intent["amount_received"] = intent["amount"].clone();
     intent["payment_method"] = json!(payment_method);
@@ -140,7 +144,7 @@ async fn capture(
 /// Confirms an intent with a test card, as Stripe would: charged, declined, or held for
 /// 3-D Secure. `key` is the idempotency key its events report.
 pub async fn confirm(
-    conn: &mut SqliteConnection,
+    conn: &mut SandboxConn,
     payment_intent_id: &str,
     payment_method: &str,
     key: &str,

@@ -2,11 +2,11 @@
 //! of it, carrying billstream's refund id in their metadata as Stripe refunds do.
 
 use serde_json::{json, Value};
-use sqlx::SqliteConnection;
 
 use super::ids::{stripe_like_id, unix_now};
 use super::outbox;
 use super::payments::load_intent;
+use super::store::{on_conn, SandboxConn};
 use crate::provider::stripe::metadata;
 use crate::provider::{NewRefund, ProviderError};
 
@@ -28,7 +28,7 @@ fn refund(intent: &Value, amount: i64, billstream_refund_id: &str) -> Value {
 /// Refunds part of a succeeded intent's charge: the charge's totals and refund list move on,
 /// and `charge.refunded` and `refund.created` are announced.
 pub async fn create(
-    conn: &mut SqliteConnection,
+    conn: &mut SandboxConn,
     new: &NewRefund,
     key: &str,
 ) -> Result<Value, ProviderError> {
@@ -40,11 +40,12 @@ pub async fn create(
         ));
     }
     let charge_id = intent["latest_charge"].as_str().unwrap_or_default();
-    let charge: Option<String> =
-        sqlx::query_scalar("SELECT object FROM sandbox_charges WHERE id = ?")
-            .bind(charge_id)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let charge: Option<String> = on_conn!(conn, |c| sqlx::query_scalar(
+        "SELECT object FROM sandbox_charges WHERE id = $1"
+    )
+    .bind(charge_id)
+    .fetch_optional(c)
+    .await)?;
     let mut charge: Value = charge
         .and_then(|object| serde_json::from_str(&object).ok())
         .ok_or_else(|| ProviderError::Provider("sandbox charge missing".into()))?;
@@ -66,17 +67,23 @@ pub async fn create(
     if let Some(list) = charge["refunds"]["data"].as_array_mut() {
         list.push(refund.clone());
     }
-    sqlx::query("UPDATE sandbox_charges SET object = ? WHERE id = ?")
-        .bind(charge.to_string())
-        .bind(charge_id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("INSERT INTO sandbox_refunds (id, payment_intent, object) VALUES (?, ?, ?)")
-        .bind(refund["id"].as_str())
-        .bind(payment_intent_id)
-        .bind(refund.to_string())
-        .execute(&mut *conn)
-        .await?;
+    on_conn!(conn, |c| sqlx::query(
+        "UPDATE sandbox_charges SET object = $1 WHERE id = $2"
+    )
+    .bind(charge.to_string())
+    .bind(charge_id)
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
+    on_conn!(conn, |c| sqlx::query(
+        "INSERT INTO sandbox_refunds (id, payment_intent, object) VALUES ($1, $2, $3)"
+    )
+    .bind(refund["id"].as_str())
+    .bind(payment_intent_id)
+    .bind(refund.to_string())
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
     outbox::enqueue(conn, "charge.refunded", &charge, Some(key)).await?;
     outbox::enqueue(conn, "refund.created", &refund, Some(key)).await?;
     Ok(refund)

@@ -5,13 +5,13 @@
 //! its next step falls due (see `cycle`).
 
 use serde_json::{json, Value};
-use sqlx::SqliteConnection;
 
 use super::cycle::bill_period;
 use super::idempotency::{Answer, Change};
 use super::ids::{stripe_like_id, DAY};
 use super::invoices::{self, line};
 use super::prices::{add_interval, price_object, price_of, prorate, set_price};
+use super::store::{on_conn, SandboxConn};
 use super::{corrupt, customers, outbox};
 use crate::provider::stripe::metadata;
 use crate::provider::{NewSubscription, PlanPrice, ProviderError};
@@ -39,7 +39,7 @@ impl Change for SubscriptionChange {
         }
     }
 
-    fn run(self, conn: &mut SqliteConnection, id: String, now: i64) -> Answer<'_> {
+    fn run(self, conn: &mut SandboxConn, id: String, now: i64) -> Answer<'_> {
         Box::pin(async move {
             match self {
                 Self::Cancel { at_period_end } => {
@@ -75,23 +75,20 @@ impl StoredSubscription {
     }
 
     /// Saves it and announces the change (`customer.subscription.updated`).
-    pub async fn save_updated(&self, conn: &mut SqliteConnection) -> Result<(), ProviderError> {
+    pub async fn save_updated(&self, conn: &mut SandboxConn) -> Result<(), ProviderError> {
         save(conn, self).await?;
         outbox::enqueue(conn, "customer.subscription.updated", &self.object, None).await
     }
 }
 
 /// The stored subscription.
-pub async fn load(
-    conn: &mut SqliteConnection,
-    id: &str,
-) -> Result<StoredSubscription, ProviderError> {
-    let row: Option<(String, String, Option<i64>)> = sqlx::query_as(
-        "SELECT object, pending_items, next_event_at FROM sandbox_subscriptions WHERE id = ?",
+pub async fn load(conn: &mut SandboxConn, id: &str) -> Result<StoredSubscription, ProviderError> {
+    let row: Option<(String, String, Option<i64>)> = on_conn!(conn, |c| sqlx::query_as(
+        "SELECT object, pending_items, next_event_at FROM sandbox_subscriptions WHERE id = $1",
     )
     .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    .fetch_optional(c)
+    .await)?;
     let (object, pending, next_event_at) = row.ok_or(ProviderError::NoSuchSubscription)?;
     Ok(StoredSubscription {
         object: serde_json::from_str(&object).map_err(|_| corrupt("subscription"))?,
@@ -102,12 +99,12 @@ pub async fn load(
 
 /// Stores a subscription, new or changed.
 pub async fn save(
-    conn: &mut SqliteConnection,
+    conn: &mut SandboxConn,
     stored: &StoredSubscription,
 ) -> Result<(), ProviderError> {
-    sqlx::query(
+    on_conn!(conn, |c| sqlx::query(
         "INSERT INTO sandbox_subscriptions (id, customer, object, pending_items, next_event_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)
+         VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (id) DO UPDATE SET object = excluded.object,
              pending_items = excluded.pending_items, next_event_at = excluded.next_event_at",
     )
@@ -116,16 +113,14 @@ pub async fn save(
     .bind(stored.object.to_string())
     .bind(Value::from(stored.pending.clone()).to_string())
     .bind(stored.next_event_at)
-    .execute(conn)
-    .await?;
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
 /// A subscription that has not ended: only those can change.
-async fn load_live(
-    conn: &mut SqliteConnection,
-    id: &str,
-) -> Result<StoredSubscription, ProviderError> {
+async fn load_live(conn: &mut SandboxConn, id: &str) -> Result<StoredSubscription, ProviderError> {
     let stored = load(conn, id).await?;
     if stored.is_ended() {
         return Err(ProviderError::UnexpectedState(
@@ -148,7 +143,7 @@ fn cancel_at_period_end(object: &mut Value, decided_at: Option<i64>) {
 
 /// Creates a subscription: a trial, or a first invoice charged at once.
 pub async fn create_subscription(
-    conn: &mut SqliteConnection,
+    conn: &mut SandboxConn,
     new: &NewSubscription,
     now: i64,
 ) -> Result<Value, ProviderError> {
@@ -203,7 +198,7 @@ pub async fn create_subscription(
 
 /// Cancels now, or schedules the cancellation for the end of the period.
 async fn cancel_subscription(
-    conn: &mut SqliteConnection,
+    conn: &mut SandboxConn,
     id: &str,
     at_period_end: bool,
     now: i64,
@@ -219,10 +214,7 @@ async fn cancel_subscription(
 }
 
 /// Undoes a cancellation at period end.
-async fn resume_subscription(
-    conn: &mut SqliteConnection,
-    id: &str,
-) -> Result<Value, ProviderError> {
+async fn resume_subscription(conn: &mut SandboxConn, id: &str) -> Result<Value, ProviderError> {
     let mut stored = load(conn, id).await?;
     if stored.is_ended() || stored.object["cancel_at_period_end"] != true {
         return Err(ProviderError::UnexpectedState(
@@ -239,7 +231,7 @@ async fn resume_subscription(
 /// time on the old price is credited and the remaining time on the new one charged on the next
 /// invoice; a new interval restarts the period and invoices now. A trial just switches.
 async fn change_price(
-    conn: &mut SqliteConnection,
+    conn: &mut SandboxConn,
     id: &str,
     new_price: &PlanPrice,
     now: i64,
@@ -299,7 +291,7 @@ async fn change_price(
 
 /// Brings a subscription in line with the outcome of one of its invoices.
 pub async fn settle_subscription(
-    conn: &mut SqliteConnection,
+    conn: &mut SandboxConn,
     subscription_id: &str,
     paid: bool,
     exhausted: bool,
@@ -330,7 +322,7 @@ pub async fn settle_subscription(
 
 /// Cancels for good: no more renewals, no more retries of its invoices.
 pub async fn end_subscription(
-    conn: &mut SqliteConnection,
+    conn: &mut SandboxConn,
     mut stored: StoredSubscription,
     now: i64,
 ) -> Result<(), ProviderError> {
@@ -342,12 +334,14 @@ pub async fn end_subscription(
     stored.next_event_at = None;
     save(conn, &stored).await?;
     let id = stored.object["id"].as_str().unwrap_or_default().to_owned();
-    let retried: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM sandbox_invoices WHERE subscription = ? AND next_attempt_at IS NOT NULL",
+    let retried: Vec<String> = on_conn!(conn, |c| {
+        sqlx::query_scalar(
+        "SELECT id FROM sandbox_invoices WHERE subscription = $1 AND next_attempt_at IS NOT NULL",
     )
     .bind(&id)
-    .fetch_all(&mut *conn)
-    .await?;
+.fetch_all(c)
+.await
+    })?;
     for invoice_id in retried {
         let mut invoice = invoices::load(conn, &invoice_id).await?;
         invoice["next_payment_attempt"] = Value::Null;

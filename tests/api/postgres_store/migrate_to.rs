@@ -1,6 +1,7 @@
 //! `billstream migrate-to`: a SQLite database's log copied into PostgreSQL, in order, equal
 //! event for event, its claims made again; a second run goes on where the first stopped; a
-//! target holding another log is refused untouched. The webhook inbox is copied with the log.
+//! target holding another log is refused untouched. The webhook inbox and the
+//! offline sandbox are copied with the log.
 
 use aggregates::customer::Customer;
 use billstream::store::pg_cqrs_for;
@@ -146,6 +147,14 @@ async fn migrate_to_copies_the_log_in_order_with_its_claims_and_goes_on_where_it
     let postgres_inbox: Vec<String> = sqlx::query_scalar(inbox).fetch_all(&target).await.unwrap();
     assert!(sqlite_inbox.contains(&"evt_moved".to_owned()));
     assert_eq!(postgres_inbox, sqlite_inbox);
+    // And the sandbox the payment was made in, so its intent is found from PostgreSQL
+    let intents = "SELECT id, object FROM sandbox_payment_intents ORDER BY id";
+    let sqlite_intents: Vec<(String, String)> =
+        sqlx::query_as(intents).fetch_all(&sqlite).await.unwrap();
+    let postgres_intents: Vec<(String, String)> =
+        sqlx::query_as(intents).fetch_all(&target).await.unwrap();
+    assert_eq!(postgres_intents, sqlite_intents);
+    assert!(second.contains("sandbox rows"), "{second}");
     assert!(
         !url.is_empty() && !second.contains(&url),
         "the URL is not printed"

@@ -5,7 +5,8 @@
 //! database, racing (`two_servers`); a node's own file checked against the shared log
 //! (`node_files`); one e-mail per message whatever the nodes (`shared_mail`);
 //! Idempotency-Keys across nodes (`shared_keys`); the webhook inbox they share
-//! (`shared_inbox`); `/ready` and `billstream migrate` on PostgreSQL (`operations`). A "node" here is what a billstream
+//! (`shared_inbox`) and the offline sandbox they share (`shared_sandbox`); `/ready` and
+//! `billstream migrate` on PostgreSQL (`operations`). A "node" here is what a billstream
 //! process holds: its own pool and its own cqrs-es frameworks.
 
 mod global_order;
@@ -17,6 +18,7 @@ mod operations;
 mod shared_inbox;
 mod shared_keys;
 mod shared_mail;
+mod shared_sandbox;
 mod tls;
 mod two_servers;
 

@@ -1,0 +1,114 @@
+//! Where the sandbox keeps its "Stripe-side" state: the node's SQLite file, or, when the nodes
+//! share a PostgreSQL log, PostgreSQL, so that every node sees one sandbox (a payment created
+//! through one node is confirmed through another; one clock; one outbox).
+//!
+//! Both backends take the same SQL (`$n` placeholders, `ON CONFLICT`, `RETURNING`); the
+//! [`on_conn!`] macro runs one statement on whichever connection a [`SandboxConn`] holds.
+//! Writes are serialized as SQLite serializes them: on the node's file by the service's write
+//! gate and `BEGIN IMMEDIATE`, on PostgreSQL by one transaction-scoped advisory lock, so every
+//! rule the sandbox checks inside its transaction (a refund within the charge, one answer per
+//! idempotency key, each due renewal run once) holds across nodes too.
+
+use projections::{WriteGate, WriteTurn};
+use sqlx::pool::PoolConnection;
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+
+/// The advisory lock every shared sandbox write holds until its commit (an arbitrary constant,
+/// "sandbox" in ASCII, distinct from sqlx's migration lock).
+const SHARED_WRITE_LOCK: i64 = 0x73_61_6e_64_62_6f_78;
+
+/// The sandbox's database.
+#[derive(Clone)]
+pub enum SandboxStore {
+    /// The node's own SQLite file; writes take turns with the service's other writers.
+    Node { pool: SqlitePool, gate: WriteGate },
+    /// The PostgreSQL database the nodes share.
+    Shared { pool: PgPool },
+}
+
+/// A connection to the sandbox's database: a write transaction or a plain connection for reads.
+pub enum SandboxConn {
+    NodeWrite(Transaction<'static, Sqlite>),
+    NodeRead(PoolConnection<Sqlite>),
+    SharedWrite(Transaction<'static, Postgres>),
+    SharedRead(PoolConnection<Postgres>),
+}
+
+/// The connection under a [`SandboxConn`], for one statement.
+pub enum Side<'c> {
+    Sqlite(&'c mut SqliteConnection),
+    Postgres(&'c mut PgConnection),
+}
+
+/// Runs `$body` with `$c` bound to the SQLite or the PostgreSQL connection under `$conn`. The
+/// body is compiled once per backend, so it may bind and decode only types both know, and
+/// must turn a backend's own result type (e.g. `rows_affected()`) into a common one.
+macro_rules! on_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn.side() {
+            $crate::provider::sandbox::store::Side::Sqlite($c) => $body,
+            $crate::provider::sandbox::store::Side::Postgres($c) => $body,
+        }
+    };
+}
+pub(crate) use on_conn;
+
+impl SandboxConn {
+    /// The connection, for one statement.
+    pub fn side(&mut self) -> Side<'_> {
+        match self {
+            SandboxConn::NodeWrite(tx) => Side::Sqlite(tx),
+            SandboxConn::NodeRead(conn) => Side::Sqlite(conn),
+            SandboxConn::SharedWrite(tx) => Side::Postgres(tx),
+            SandboxConn::SharedRead(conn) => Side::Postgres(conn),
+        }
+    }
+
+    /// Whether this is the shared (PostgreSQL) sandbox, for the few statements that differ.
+    pub fn is_shared(&self) -> bool {
+        matches!(
+            self,
+            SandboxConn::SharedWrite(_) | SandboxConn::SharedRead(_)
+        )
+    }
+
+    /// Commits a write transaction (a read connection has nothing to commit).
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            SandboxConn::NodeWrite(tx) => tx.commit().await,
+            SandboxConn::SharedWrite(tx) => tx.commit().await,
+            SandboxConn::NodeRead(_) | SandboxConn::SharedRead(_) => Ok(()),
+        }
+    }
+}
+
+impl SandboxStore {
+    /// Waits for the sandbox's one writer turn, then begins a transaction holding it. On the
+    /// node's file the turn is the write gate's (returned, to be held until the commit); on
+    /// PostgreSQL it is the advisory lock, released by the commit or rollback.
+    pub async fn begin_write(&self) -> Result<(Option<WriteTurn<'_>>, SandboxConn), sqlx::Error> {
+        match self {
+            SandboxStore::Node { pool, gate } => {
+                let turn = gate.turn().await;
+                let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                Ok((Some(turn), SandboxConn::NodeWrite(tx)))
+            }
+            SandboxStore::Shared { pool } => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(SHARED_WRITE_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok((None, SandboxConn::SharedWrite(tx)))
+            }
+        }
+    }
+
+    /// A connection for reads outside any write.
+    pub async fn read(&self) -> Result<SandboxConn, sqlx::Error> {
+        Ok(match self {
+            SandboxStore::Node { pool, .. } => SandboxConn::NodeRead(pool.acquire().await?),
+            SandboxStore::Shared { pool } => SandboxConn::SharedRead(pool.acquire().await?),
+        })
+    }
+}
