@@ -46,12 +46,16 @@ pub(super) fn select_provider(
                 .sandbox_webhook_url
                 .clone()
                 .unwrap_or_else(|| own_webhook_url(local_addr));
-            let delivery = WebhookDelivery::new(
+            let mut delivery = WebhookDelivery::new(
                 sandbox.store().clone(),
                 target,
                 webhook_secret.clone(),
                 sandbox.outbox_wake(),
             );
+            // On the shared outbox, a node's claim lasts as long as on the shared inbox.
+            if let Some(settings) = &config.shared_log {
+                delivery = delivery.with_claim(settings.inbox_claim);
+            }
             Ok(ProviderSetup {
                 provider: Arc::new(sandbox.clone()),
                 sandbox: Some(sandbox),

@@ -100,6 +100,7 @@ pub struct WebhookDelivery {
     target: String,
     secret: Secret,
     wake: Arc<Notify>,
+    claim: Duration,
 }
 
 /// The longest wait between two attempts at one event.
@@ -108,14 +109,14 @@ const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 const IDLE_POLL: Duration = Duration::from_millis(500);
 /// Events posted per pass from the node's own outbox.
 const BATCH: i64 = 50;
-/// Events one node claims per pass from the shared outbox: few, so that the claim outlives
-/// their posts even when each takes its whole timeout.
+/// Events one node claims per pass from the shared outbox: few, so that the claim usually
+/// outlives their posts (one that does not costs a second delivery, which has no effect).
 const SHARED_BATCH: i64 = 5;
 /// How long a post may take before it is given up.
 const POST_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a node's claim on shared events lasts: past it, a node that died mid-pass has its
-/// events delivered by another.
-const SHARED_CLAIM: Duration = Duration::from_secs(60);
+/// How long a node's claim on shared events lasts unless set (`WEBHOOK_CLAIM_TIMEOUT`): past
+/// it, a node that died mid-pass has its events delivered by another.
+const SHARED_CLAIM: Duration = Duration::from_secs(30);
 
 impl WebhookDelivery {
     /// A worker posting the events of `store` to `target`, signing with `secret`, woken by
@@ -131,7 +132,14 @@ impl WebhookDelivery {
             target,
             secret,
             wake,
+            claim: SHARED_CLAIM,
         }
+    }
+
+    /// How long this node's claim on events of the shared outbox lasts.
+    pub fn with_claim(mut self, claim: Duration) -> Self {
+        self.claim = claim;
+        self
     }
 
     /// Runs until aborted.
@@ -213,7 +221,7 @@ impl WebhookDelivery {
         let mut claimed: Vec<(i64, String, String, i64)> =
             on_conn!(conn, |c| sqlx::query_as(CLAIM)
                 .bind(now)
-                .bind(now + SHARED_CLAIM.as_millis() as i64)
+                .bind(now + self.claim.as_millis() as i64)
                 .bind(SHARED_BATCH)
                 .fetch_all(c)
                 .await)?;

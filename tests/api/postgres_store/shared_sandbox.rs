@@ -1,8 +1,8 @@
 //! The offline sandbox the nodes share: on PostgreSQL it honours the gateway contract as the
 //! node's file does; a payment created through one node is confirmed and refunded through
 //! another, refunds raced through both never exceed the charge, one clock moved from both runs
-//! each due step once, and every event of its outbox reaches the shared inbox. A node's own
-//! sandbox moves into the shared one when it starts.
+//! each due step once, and every event of its outbox reaches the shared inbox, those a killed
+//! node was delivering too. A node's own sandbox moves into the shared one when it starts.
 
 use std::time::Duration;
 
@@ -302,4 +302,68 @@ async fn a_nodes_own_sandbox_moves_into_the_shared_one_when_it_starts() {
         .await
         .unwrap();
     assert_eq!(left, 0);
+}
+
+#[tokio::test]
+async fn the_events_a_killed_node_was_delivering_are_delivered_by_another() {
+    let url = fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let shared = shared_pool(&url).await;
+    // An endpoint that takes every connection and never answers.
+    let hole = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hole_url = format!("http://{}/api/webhooks/stripe", hole.local_addr().unwrap());
+    let posts = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = posts.clone();
+    let _hole = tokio::spawn(async move {
+        let mut kept = Vec::new();
+        while let Ok((socket, _)) = hole.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            kept.push(socket);
+        }
+    });
+    let vars = |webhooks: Option<&str>| {
+        let mut vars = vec![
+            ("STRIPE_WEBHOOK_SECRET", SECRET.to_owned()),
+            ("WEBHOOK_CLAIM_TIMEOUT", "2s".to_owned()),
+        ];
+        vars.extend(webhooks.map(|url| ("SANDBOX_WEBHOOK_URL", url.to_owned())));
+        vars
+    };
+
+    // Given node A posting the sandbox's events of a new customer to an endpoint that hangs,
+    let mut a = serve_nodes(&url, dir.path(), &["node-a"], &vars(Some(&hole_url))).await;
+    register_on(&reqwest::Client::new(), &a[0].0.base, "held@example.com").await;
+    for _ in 0..100 {
+        if posts.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        posts.load(std::sync::atomic::Ordering::SeqCst) > 0,
+        "node A never posted"
+    );
+    let held: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sandbox_webhook_outbox WHERE delivered_at IS NULL",
+    )
+    .fetch_one(&shared)
+    .await
+    .unwrap();
+    assert!(held > 0);
+
+    // when node A is killed mid-post and node B runs,
+    a[0].0.process.kill().expect("node A is killed");
+    a[0].0.process.wait().expect("node A is gone");
+    let _b = serve_nodes(&url, dir.path(), &["node-b"], &vars(None)).await;
+
+    // then, once A's claims run out, node B delivers every event, each stored in the inbox.
+    let sent = outbox_drained(&shared).await;
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM stripe_inbox i JOIN sandbox_webhook_outbox o ON o.id = i.event_id",
+    )
+    .fetch_one(&shared)
+    .await
+    .unwrap();
+    assert_eq!(stored, sent);
+    assert!(sent >= held);
 }

@@ -315,7 +315,7 @@ async fn a_node_killed_under_load_loses_nothing_it_acknowledged() {
     let (file_b, vars_b) = sandbox_node("node-b");
     let mut doomed = start_node_with(&file_a, &client, &vars_a).await;
     let survivor = start_node_with(&file_b, &client, &vars_b).await;
-    // The offline sandbox is each node's own: this customer pays through node A.
+    // This customer pays through node A, the node to be killed.
     let (status, registered) = send(
         &client,
         format!("{}/api/auth/register", doomed.base),

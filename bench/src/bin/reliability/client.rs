@@ -92,7 +92,7 @@ pub async fn wait_until_settled(
     let mut conn = open(&spec.database_url()).await?;
     let deadline = std::time::Instant::now() + limit;
     loop {
-        let pending = inbox_count(
+        let pending = shared_count(
             spec,
             "SELECT COUNT(*) FROM stripe_inbox WHERE status = 'pending'",
         )
@@ -114,9 +114,9 @@ pub async fn wait_until_settled(
     }
 }
 
-/// A count over the webhook inbox, wherever the service keeps it: the node's file, or the
-/// database the nodes share on PostgreSQL. `sql` must read the same on both.
-pub async fn inbox_count(spec: &ServiceSpec, sql: &str) -> anyhow::Result<i64> {
+/// A count over the webhook inbox or the offline sandbox, wherever the service keeps them: the
+/// node's file, or the database the nodes share on PostgreSQL. `sql` must read the same on both.
+pub async fn shared_count(spec: &ServiceSpec, sql: &str) -> anyhow::Result<i64> {
     Ok(match &spec.shared_log {
         Some(url) => {
             let mut shared = PgConnection::connect(url).await?;

@@ -96,12 +96,18 @@ pub async fn run(spec: &ServiceSpec, rounds: usize) -> anyhow::Result<Contention
         refunds_succeeded += refunds;
 
         let mut conn = client::open(&spec.database_url()).await?;
-        let charges = client::count(
-            &mut conn,
+        // The sandbox is the node's, or on PostgreSQL the nodes' shared one.
+        let charges = client::shared_count(
+            spec,
             &format!("SELECT COUNT(*) FROM sandbox_charges WHERE payment_intent = '{intent}'"),
         )
         .await?;
-        let provider_refunded = client::count(&mut conn, &format!("SELECT COALESCE(SUM(json_extract(object, '$.amount')), 0) FROM sandbox_refunds WHERE payment_intent = '{intent}'")).await?;
+        let amount = if spec.shared_log.is_some() {
+            "(object::jsonb ->> 'amount')::bigint"
+        } else {
+            "json_extract(object, '$.amount')"
+        };
+        let provider_refunded = client::shared_count(spec, &format!("SELECT CAST(COALESCE(SUM({amount}), 0) AS bigint) FROM sandbox_refunds WHERE payment_intent = '{intent}'")).await?;
         let succeeded = client::count(&mut conn, &format!("SELECT COUNT(*) FROM events WHERE aggregate_id = '{payment_id}' AND event_type = 'PaymentSucceeded'")).await?;
         let (status, refunded): (String, i64) =
             sqlx::query_as("SELECT status, refunded_amount FROM payments WHERE payment_id = ?")

@@ -186,10 +186,10 @@ pub async fn run(
           (SELECT COUNT(*) FROM (SELECT aggregate_id, json_extract(payload, '$.StripeEventApplied.stripe_event_id') AS e FROM events WHERE event_type = 'StripeEventApplied' GROUP BY 1, 2 HAVING COUNT(*) > 1))
         + (SELECT COUNT(*) FROM (SELECT aggregate_id, json_extract(payload, '$.' || event_type || '.refund_id') AS r FROM events WHERE event_type IN ('PaymentRefunded', 'RefundAttributed') GROUP BY 1, 2 HAVING COUNT(*) > 1))
         + (SELECT COUNT(*) FROM (SELECT aggregate_id FROM events WHERE event_type = 'PaymentSucceeded' GROUP BY 1 HAVING COUNT(*) > 1))").await?
-        + client::inbox_count(spec, "SELECT
+        + client::shared_count(spec, "SELECT
             (SELECT COUNT(*) FROM (SELECT event_id FROM stripe_inbox GROUP BY 1 HAVING COUNT(*) > 1) AS twice)
           + (SELECT COUNT(*) FROM stripe_inbox WHERE status NOT IN ('applied', 'ignored'))").await?;
-    let stored_events = client::inbox_count(
+    let stored_events = client::shared_count(
         spec,
         "SELECT COUNT(*) FROM stripe_inbox WHERE event_id LIKE 'evt_storm%'",
     )
