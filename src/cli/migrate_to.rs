@@ -1,7 +1,8 @@
 //! `billstream migrate-to --to postgres://…`: copies this SQLite database's event log into a
 //! PostgreSQL database, in order, with every position, sequence, payload and commit time; the
 //! claims (e-mails, invoice and credit-note numbers, plans) are made again as the events land
-//! (`store::postgres::import`).
+//! (`store::postgres::import`). The webhook inbox and the offline sandbox follow the log, each
+//! row the target lacks.
 //!
 //! It reads committed events only, so it may run while the SQLite server does; run it again to
 //! copy what was appended since (it goes on where the target's log ends). The PostgreSQL URL,
