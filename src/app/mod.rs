@@ -34,7 +34,7 @@ use crate::auth::{JwtKeys, LoginThrottle, PasswordHasher, ResetTokens, Sessions}
 use crate::config::Config;
 use crate::http::limits::RateLimiters;
 use crate::http::{router, AppState, WebhookIntake};
-use crate::inbox::{EventApplier, Inbox, InboxWorker, NodeInbox, SharedInbox};
+use crate::inbox::{EventApplier, InboxWorker};
 use crate::mail::shared_claims::SharedClaims;
 use crate::mail::{Delivery, Mailer};
 use crate::portal::links::InvoiceLinks;
@@ -245,17 +245,7 @@ impl Application {
         };
         let trial_reminders = TrialReminders::new(pool.clone(), commands.make(), clock.clone());
         let stats = Arc::new(StatsService::new(pool.clone(), clock));
-        let inbox = match (&shared_log, &config.shared_log) {
-            (Some(shared), Some(settings)) => Inbox::Shared(SharedInbox::new(
-                shared.pool.clone(),
-                node,
-                settings.inbox_claim,
-            )),
-            _ => Inbox::Node(NodeInbox::new(pool.clone(), writer.clone())),
-        };
-        if let Inbox::Shared(shared) = &inbox {
-            shared_log::hand_over_inbox(shared, &pool).await?;
-        }
+        let inbox = shared_log::open_inbox(&shared_log, &config, node, &pool, &writer).await?;
         let inbox_wake = Arc::new(Notify::new());
         let inbox_worker = InboxWorker::new(
             inbox.clone(),

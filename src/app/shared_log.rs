@@ -11,8 +11,8 @@ use sqlx::{PgPool, SqlitePool};
 use tokio::task::JoinHandle;
 
 use super::StartupError;
-use crate::config::SharedLogSettings;
-use crate::inbox::SharedInbox;
+use crate::config::{Config, SharedLogSettings};
+use crate::inbox::{Inbox, NodeInbox, SharedInbox};
 use crate::provider::sandbox;
 use crate::store::group_commit::GroupCommit;
 use crate::store::log_repository::SharedLog;
@@ -68,13 +68,27 @@ pub(super) async fn open(
     })
 }
 
+/// The webhook inbox: the shared one on PostgreSQL (with the node's own moved into it), else
+/// the node's file's.
+pub(super) async fn open_inbox(
+    shared_log: &Option<SharedLog>,
+    config: &Config,
+    node: String,
+    pool: &SqlitePool,
+    writer: &GroupCommit,
+) -> Result<Inbox, StartupError> {
+    let (Some(shared), Some(settings)) = (shared_log, &config.shared_log) else {
+        return Ok(Inbox::Node(NodeInbox::new(pool.clone(), writer.clone())));
+    };
+    let inbox = SharedInbox::new(shared.pool.clone(), node, settings.inbox_claim);
+    hand_over_inbox(&inbox, pool).await?;
+    Ok(Inbox::Shared(inbox))
+}
+
 /// Moves the events of the node's own inbox (a node that ran before the inbox was shared, or
 /// the file `migrate-to` copied) into the shared one, where any node applies those still
 /// pending, then empties the node's: it is not read again.
-pub(super) async fn hand_over_inbox(
-    inbox: &SharedInbox,
-    node: &SqlitePool,
-) -> Result<(), StartupError> {
+async fn hand_over_inbox(inbox: &SharedInbox, node: &SqlitePool) -> Result<(), StartupError> {
     let failed = |error: String| StartupError::SharedLog(format!("moving the inbox: {error}"));
     let copied = inbox
         .adopt(node)

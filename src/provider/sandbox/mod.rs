@@ -36,9 +36,7 @@ mod subscriptions;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use projections::{WriteGate, WriteTurn};
 use serde_json::json;
-use sqlx::{PgPool, SqlitePool};
 use tokio::sync::Notify;
 
 use super::stripe::{billing_decode, decode, metadata};
@@ -51,63 +49,15 @@ pub use cards::test_payment_method;
 use documents::{corrupt, load_document};
 use idempotency::at_clock_time;
 use invoices::InvoiceAction;
-use store::{SandboxConn, SandboxStore};
+use store::SandboxStore;
 use subscriptions::SubscriptionChange;
 
-/// The sandbox provider.
+/// The sandbox provider (made in `store`, with the database it keeps its state in).
 #[derive(Clone)]
 pub struct SandboxProvider {
     store: SandboxStore,
     /// Wakes the webhook delivery worker when an event is queued.
     outbox_wake: Arc<Notify>,
-}
-
-impl SandboxProvider {
-    /// A sandbox in the node's database (its tables come with the migrations).
-    pub fn new(pool: SqlitePool) -> Self {
-        Self::over(SandboxStore::Node {
-            pool,
-            gate: WriteGate::new(),
-        })
-    }
-
-    /// The sandbox the nodes share, in their PostgreSQL database.
-    pub fn shared(pool: PgPool) -> Self {
-        Self::over(SandboxStore::Shared { pool })
-    }
-
-    fn over(store: SandboxStore) -> Self {
-        Self {
-            store,
-            outbox_wake: Arc::new(Notify::new()),
-        }
-    }
-
-    /// Takes write turns from `gate`, shared with the service's other writers (the node's
-    /// file only: the shared sandbox serializes its writes in PostgreSQL).
-    pub fn with_write_gate(mut self, gate: WriteGate) -> Self {
-        if let SandboxStore::Node { gate: own, .. } = &mut self.store {
-            *own = gate;
-        }
-        self
-    }
-
-    /// Waits for the sandbox's writer turn, then begins a transaction holding it.
-    pub(crate) async fn begin_write(
-        &self,
-    ) -> Result<(Option<WriteTurn<'_>>, SandboxConn), sqlx::Error> {
-        self.store.begin_write().await
-    }
-
-    /// The sandbox's database (for its webhook delivery worker).
-    pub fn store(&self) -> &SandboxStore {
-        &self.store
-    }
-
-    /// What the webhook delivery worker waits on.
-    pub fn outbox_wake(&self) -> Arc<Notify> {
-        self.outbox_wake.clone()
-    }
 }
 
 #[async_trait]

@@ -8,10 +8,17 @@
 //! gate and `BEGIN IMMEDIATE`, on PostgreSQL by one transaction-scoped advisory lock, so every
 //! rule the sandbox checks inside its transaction (a refund within the charge, one answer per
 //! idempotency key, each due renewal run once) holds across nodes too.
+//!
+//! The `SandboxProvider` is made here, over one store or the other.
+
+use std::sync::Arc;
 
 use projections::{WriteGate, WriteTurn};
 use sqlx::pool::PoolConnection;
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use tokio::sync::Notify;
+
+use super::SandboxProvider;
 
 /// The advisory lock every shared sandbox write holds until its commit (an arbitrary constant,
 /// "sandbox" in ASCII, distinct from sqlx's migration lock).
@@ -110,5 +117,53 @@ impl SandboxStore {
             SandboxStore::Node { pool, .. } => SandboxConn::NodeRead(pool.acquire().await?),
             SandboxStore::Shared { pool } => SandboxConn::SharedRead(pool.acquire().await?),
         })
+    }
+}
+
+impl SandboxProvider {
+    /// A sandbox in the node's database (its tables come with the migrations).
+    pub fn new(pool: SqlitePool) -> Self {
+        Self::over(SandboxStore::Node {
+            pool,
+            gate: WriteGate::new(),
+        })
+    }
+
+    /// The sandbox the nodes share, in their PostgreSQL database.
+    pub fn shared(pool: PgPool) -> Self {
+        Self::over(SandboxStore::Shared { pool })
+    }
+
+    fn over(store: SandboxStore) -> Self {
+        Self {
+            store,
+            outbox_wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Takes write turns from `gate`, shared with the service's other writers (the node's
+    /// file only: the shared sandbox serializes its writes in PostgreSQL).
+    pub fn with_write_gate(mut self, gate: WriteGate) -> Self {
+        if let SandboxStore::Node { gate: own, .. } = &mut self.store {
+            *own = gate;
+        }
+        self
+    }
+
+    /// Waits for the sandbox's writer turn, then begins a transaction holding it.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<(Option<WriteTurn<'_>>, SandboxConn), sqlx::Error> {
+        self.store.begin_write().await
+    }
+
+    /// The sandbox's database (for its webhook delivery worker).
+    pub fn store(&self) -> &SandboxStore {
+        &self.store
+    }
+
+    /// What the webhook delivery worker waits on.
+    pub fn outbox_wake(&self) -> Arc<Notify> {
+        self.outbox_wake.clone()
     }
 }
