@@ -370,9 +370,12 @@ async fn the_scheduled_run_brings_an_unheard_subscription_forward_without_an_ope
         .execute(&app.pool)
         .await
         .unwrap();
-    // The first run comes one interval after the start.
+    // The first run comes one interval after the start. The run repairs the object first
+    // and records itself (with its `ObjectRepaired`) after, so wait for both.
     for _ in 0..250 {
-        if view_status(&app, "subscriptions", "subscription_id", &id).await == "active" {
+        if view_status(&app, "subscriptions", "subscription_id", &id).await == "active"
+            && !object_repairs(&app).await.is_empty()
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
