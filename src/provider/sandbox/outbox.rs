@@ -169,6 +169,9 @@ impl WebhookDelivery {
             delivered: 0,
             full: due.len() as i64 == batch,
         };
+        // Outcomes are recorded together after the pass: one durable transaction, in the write
+        // gate's queue, instead of one per event racing the service's writers for SQLite's lock.
+        let mut outcomes = Vec::with_capacity(due.len());
         for (id, payload, attempts) in due {
             let (sql, at, reason) = match self.post(&payload).await {
                 Ok(()) => {
@@ -185,15 +188,22 @@ impl WebhookDelivery {
                     (RETRY, unix_millis() + wait.as_millis() as i64, Some(reason))
                 }
             };
-            let mut conn = self.store.read().await?;
+            outcomes.push((sql, at, reason, id));
+        }
+        if outcomes.is_empty() {
+            return Ok(pass);
+        }
+        let (_turn, mut conn) = self.store.begin_records().await?;
+        for (sql, at, reason, id) in &outcomes {
             on_conn!(conn, |c| sqlx::query(sql)
                 .bind(at)
                 .bind(reason.as_deref())
-                .bind(&id)
+                .bind(id)
                 .execute(c)
                 .await
                 .map(|done| done.rows_affected()))?;
         }
+        conn.commit().await?;
         Ok(pass)
     }
 

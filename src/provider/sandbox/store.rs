@@ -111,6 +111,18 @@ impl SandboxStore {
         }
     }
 
+    /// A transaction for rows that one worker alone holds (the outbox's claimed events): on the
+    /// node's file it takes the write gate's turn like any write; on PostgreSQL the rows' claim
+    /// already keeps other nodes away, so it does without the sandbox's advisory lock.
+    pub async fn begin_records(&self) -> Result<(Option<WriteTurn<'_>>, SandboxConn), sqlx::Error> {
+        match self {
+            SandboxStore::Node { .. } => self.begin_write().await,
+            SandboxStore::Shared { pool } => {
+                Ok((None, SandboxConn::SharedWrite(pool.begin().await?)))
+            }
+        }
+    }
+
     /// A connection for reads outside any write.
     pub async fn read(&self) -> Result<SandboxConn, sqlx::Error> {
         Ok(match self {
