@@ -69,7 +69,8 @@ pub struct Config {
     pub stripe_api_base: String,
     /// The plan catalog (TOML); the built-in catalog when unset.
     pub plans_file: Option<std::path::PathBuf>,
-    /// Where the sandbox delivers its webhooks (default: the service's own endpoint).
+    /// Where the sandbox delivers its webhooks (default: the service's own endpoint); `off`
+    /// delivers none (they stay in the sandbox's outbox).
     pub sandbox_webhook_url: Option<String>,
     pub cors_allowed_origins: Vec<String>,
     pub log_format: LogFormat,

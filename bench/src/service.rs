@@ -109,8 +109,10 @@ impl ServiceSpec {
             // The harness is one client at rates no person reaches (logins at twice bcrypt's
             // capacity): the per-address and per-account rate limits would refuse most of it.
             .env("RATE_LIMITS", "off")
-            // The sandbox's own deliveries go nowhere: only the harness's events arrive.
-            .env("SANDBOX_WEBHOOK_URL", "http://127.0.0.1:9/")
+            // The sandbox delivers none of its own webhooks: only the harness's events arrive.
+            // (They went to a closed port until stop 30, and the retries of every refused one,
+            // a write each, ran beside every phase.)
+            .env("SANDBOX_WEBHOOK_URL", "off")
             .env("RUST_LOG", "warn")
             .env("LOG_FORMAT", "json");
         if let Some(shared_log) = &self.shared_log {

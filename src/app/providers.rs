@@ -26,6 +26,10 @@ pub(super) struct ProviderSetup {
     pub(super) webhook_delivery: Option<WebhookDelivery>,
 }
 
+/// `SANDBOX_WEBHOOK_URL`'s value that turns the sandbox's deliveries off: for harnesses that
+/// send the service their own events and want none besides.
+const SANDBOX_DELIVERY_OFF: &str = "off";
+
 /// `shared` is the nodes' PostgreSQL database, when they share one: the sandbox lives there
 /// then, so that every node sees the same payments, clock and outbox.
 pub(super) fn select_provider(
@@ -42,24 +46,32 @@ pub(super) fn select_provider(
                 Some(shared) => SandboxProvider::shared(shared.clone()),
                 None => SandboxProvider::new(pool.clone()).with_write_gate(gate.clone()),
             };
-            let target = config
-                .sandbox_webhook_url
-                .clone()
-                .unwrap_or_else(|| own_webhook_url(local_addr));
-            let mut delivery = WebhookDelivery::new(
-                sandbox.store().clone(),
-                target,
-                webhook_secret.clone(),
-                sandbox.outbox_wake(),
-            );
-            // On the shared outbox, a node's claim lasts as long as on the shared inbox.
-            if let Some(settings) = &config.shared_log {
-                delivery = delivery.with_claim(settings.inbox_claim);
-            }
+            let delivery = match config.sandbox_webhook_url.as_deref() {
+                Some(off) if off.eq_ignore_ascii_case(SANDBOX_DELIVERY_OFF) => {
+                    tracing::warn!(
+                        "SANDBOX_WEBHOOK_URL=off: the sandbox keeps its webhooks in its outbox and delivers none"
+                    );
+                    None
+                }
+                target => {
+                    let target = target.map_or_else(|| own_webhook_url(local_addr), str::to_owned);
+                    let delivery = WebhookDelivery::new(
+                        sandbox.store().clone(),
+                        target,
+                        webhook_secret.clone(),
+                        sandbox.outbox_wake(),
+                    );
+                    // On the shared outbox, a node's claim lasts as long as on the shared inbox.
+                    Some(match &config.shared_log {
+                        Some(settings) => delivery.with_claim(settings.inbox_claim),
+                        None => delivery,
+                    })
+                }
+            };
             Ok(ProviderSetup {
                 provider: Arc::new(sandbox.clone()),
                 sandbox: Some(sandbox),
-                webhook_delivery: Some(delivery),
+                webhook_delivery: delivery,
             })
         }
         Mode::StripeTest | Mode::StripeLive => {

@@ -156,3 +156,38 @@ async fn deliveries_are_signed_with_the_configured_secret() {
     assert!(!verified.is_empty(), "nothing delivered");
     assert!(verified.iter().all(|ok| *ok), "{verified:?}");
 }
+
+#[tokio::test]
+async fn with_deliveries_off_the_sandbox_keeps_its_events_and_sends_none() {
+    let app = spawn_app_with(&[("SANDBOX_WEBHOOK_URL", "off")]).await;
+    let token = app.token_for("quiet@example.com").await;
+    let created = app.create_intent(&token, 1_234, "eur").await;
+    let intent = created["payment_intent_id"].as_str().unwrap();
+    app.confirm(&token, intent, "pm_card_visa").await;
+    // Longer than a delivery takes when it is on (the test above sees them within a second).
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let (queued, undelivered, attempted): (i64, i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COUNT(*) FILTER (WHERE delivered_at IS NULL),
+                COUNT(*) FILTER (WHERE attempts > 0)
+           FROM sandbox_webhook_outbox",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(queued >= 4, "{queued} events queued");
+    assert_eq!(undelivered, queued);
+    assert_eq!(attempted, 0);
+    let received: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stripe_inbox")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(received, 0);
+    // The payment itself is unaffected: the command recorded it.
+    let status = app
+        .get_json(
+            &format!("/api/payments/{}", created["payment_id"].as_str().unwrap()),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status["status"], "succeeded", "{status}");
+}
