@@ -40,6 +40,7 @@ use crate::mail::{Delivery, Mailer};
 use crate::portal::links::InvoiceLinks;
 use crate::provider::sandbox::outbox::WebhookDelivery;
 use crate::provider::sandbox::SandboxProvider;
+use crate::store::checkpoints;
 use crate::store::group_commit::{GroupCommit, GroupCommitSettings};
 use crate::store::lock::{database_path, DatabaseLock};
 use crate::store::pool as db;
@@ -354,6 +355,10 @@ impl Application {
         // Held until the pool is closed, at the end of this function.
         let _database_lock = self.database_lock;
         let projector_loop = spawn_projector_loop(self.projector.clone());
+        let checkpoint_loop = checkpoints::spawn_checkpointer(
+            self.pool.clone(),
+            checkpoints::signal_for(self.pool.connect_options().get_filename()),
+        );
         let follow_loop = self.shared_log.as_ref().map(|shared| {
             shared_log::spawn_follow_loop(self.projector.clone(), shared.pool.clone())
         });
@@ -373,6 +378,7 @@ impl Application {
             crate::http::server::serve(self.listener, self.router, self.header_timeout, shutdown)
                 .await;
         projector_loop.abort();
+        checkpoint_loop.abort();
         inbox_loop.abort();
         repair_loop.abort();
         issuing_loop.abort();

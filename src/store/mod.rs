@@ -3,11 +3,13 @@
 //! shared one on PostgreSQL (`log_repository`),
 //! the cqrs-es wiring (every `Cqrs` alias), the event store with its snapshots
 //! (`snapshot_store`, `snapshots`), the servers' lock on the database file (`lock`)
-//! and the operators' backups and restores (`backup`); the same event store on PostgreSQL for
+//! and the operators' backups and restores (`backup`); WAL checkpoints off the commit path
+//! (`checkpoints`); the same event store on PostgreSQL for
 //! several nodes on one database (`postgres`). Knows SQL and cqrs-es; knows no HTTP,
 //! no provider and no use case.
 
 pub mod backup;
+pub mod checkpoints;
 pub mod cqrs;
 pub mod event_reads;
 pub mod event_repository;

@@ -7,6 +7,7 @@ use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
+use super::checkpoints;
 use crate::config::{Config, Synchronous};
 
 /// The schema: event store, projections, sandbox tables. Applied at start-up and by
@@ -25,20 +26,26 @@ pub async fn connect(config: &Config) -> Result<SqlitePool, sqlx::Error> {
         .foreign_keys(true)
         // Writers queue on SQLite's single write lock; wait rather than fail under load.
         .busy_timeout(Duration::from_secs(15));
+    let wal = checkpoints::signal_for(options.get_filename());
     SqlitePoolOptions::new()
         .max_connections(8)
-        .after_connect(|conn, _| {
+        // A file's connection cannot go stale as a network one can: sqlx's ping before each
+        // acquire would only cost one more round trip to the connection's thread.
+        .test_before_acquire(false)
+        .after_connect(move |conn, _| {
             Box::pin(async move {
                 let mut handle = conn.lock_handle().await?;
                 let raw = handle.as_raw_handle();
-                // SAFETY: the handle is this open connection's, locked for the call; the
-                // handler is a plain function with no user data.
+                // SAFETY: the handle is this open connection's, locked for the call; the busy
+                // handler is a plain function with no user data, the WAL hook's data 'static.
                 unsafe {
                     libsqlite3_sys::sqlite3_busy_handler(
                         raw.as_ptr(),
                         Some(retry_soon),
                         std::ptr::null_mut(),
                     );
+                    // Checkpoints leave the commit path (`checkpoints`).
+                    checkpoints::install(raw.as_ptr(), wal);
                 }
                 Ok(())
             })

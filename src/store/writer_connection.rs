@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use sqlx::SqlitePool;
 
+use super::checkpoints;
 use super::group_commit::GroupCommitError;
 use super::pool::keep_trying;
 
@@ -49,6 +50,8 @@ impl WriterConnection {
         // Other processes (the CLI, an operator's `sqlite3`) may hold the write lock a moment.
         db.busy_handler(Some(keep_trying))?;
         db.set_prepared_statement_cache_capacity(64);
+        // SAFETY: `db` was opened above and is not shared yet.
+        unsafe { checkpoints::install(db.handle(), checkpoints::signal_for(&self.path)) };
         Ok(db)
     }
 }

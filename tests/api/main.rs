@@ -9,6 +9,7 @@ mod bad_input;
 mod billing;
 mod billing_details;
 mod browser_headers;
+mod checkpoints;
 mod cli;
 mod conformance;
 mod credit_note_numbers;
