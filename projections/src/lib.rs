@@ -33,6 +33,7 @@ pub mod readers;
 pub mod rebuild_claim;
 pub mod rebuilds;
 pub mod shadow;
+mod shadow_copy;
 mod shadow_schema;
 pub mod statement;
 pub mod subscriptions;

@@ -3,14 +3,14 @@
 //! A dedicated connection creates TEMP tables named like the views: SQLite resolves unqualified
 //! names TEMP first, so the unchanged projection code fills them from the log, batch by batch,
 //! in transactions that never take the main database's write lock. The rows are then copied
-//! into `main.<table>__rebuild` in short write transactions, and one short swap transaction
-//! renames the live table aside (`<table>__retired`), renames the shadow in its place, applies
-//! the events appended since the shadow's position and moves the checkpoint. The retired table
-//! is emptied afterwards in short transactions and then dropped: dropping a large table inside
-//! the swap would hold the write lock for as long as freeing its pages takes. Readers see the
-//! old view or the new one, never a half-built one; a crash before the swap leaves the live
-//! views untouched (TEMP vanishes with the connection; stale `__rebuild` and `__retired` tables
-//! are dropped by the next run).
+//! into `main.<table>__rebuild` in short write transactions (`shadow_copy`), and one short swap
+//! transaction renames the live table aside (`<table>__retired`), renames the shadow in its
+//! place, applies the events appended since the shadow's position and moves the checkpoint.
+//! The retired table is emptied afterwards in short transactions and then dropped: dropping a
+//! large table inside the swap would hold the write lock for as long as freeing its pages
+//! takes. Readers see the old view or the new one, never a half-built one; a crash before the
+//! swap leaves the live views untouched (TEMP vanishes with the connection; stale `__rebuild`
+//! and `__retired` tables (with any index built on them) are dropped by the next run).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,14 +21,12 @@ use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 use crate::event_log;
 use crate::in_thread;
 use crate::projector::Projection;
+use crate::shadow_copy::{copy_to_main, index_main_shadow, COPY_CHUNK};
 use crate::shadow_schema::{shadow_name, TableSchema};
 use crate::{ProjectionError, WriteGate};
 
 /// Receives (position reached, head position) as a rebuild proceeds.
 pub type Progress<'a> = &'a (dyn Fn(i64, i64) + Send + Sync);
-
-/// Rows copied into the main database per write transaction: a few milliseconds of lock.
-const COPY_CHUNK: i64 = 2_000;
 
 /// What a shadow rebuild did.
 #[derive(Debug, Clone, Copy)]
@@ -185,6 +183,7 @@ pub(crate) async fn rebuild(
     shadow.fill(on_progress).await?;
     for schema in shadow.schemas.clone() {
         copy_to_main(&mut shadow.conn, gate, &schema).await?;
+        index_main_shadow(&mut shadow.conn, gate, &schema).await?;
         // From here on the connection's unqualified name must mean the main table again.
         sqlx::query(&format!("DROP TABLE temp.\"{}\"", schema.table))
             .execute(&mut shadow.conn)
@@ -307,48 +306,11 @@ async fn prepare_main_shadows(
         ))
         .execute(&mut *tx)
         .await?;
-        for statement in schema.create_shadow_in_main() {
-            sqlx::query(&statement).execute(&mut *tx).await?;
-        }
+        sqlx::query(&schema.create_shadow_table_in_main())
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await
-}
-
-/// Copies a TEMP shadow into `main.<table>__rebuild`, a chunk per short write transaction.
-async fn copy_to_main(
-    conn: &mut SqliteConnection,
-    gate: &WriteGate,
-    schema: &TableSchema,
-) -> Result<(), sqlx::Error> {
-    let table = schema.table;
-    let shadow = shadow_name(table);
-    let mut after: i64 = 0;
-    loop {
-        let _turn = gate.turn().await;
-        let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
-        let last: Option<i64> = sqlx::query_scalar(&format!(
-            "SELECT MAX(rowid) FROM (SELECT rowid FROM temp.\"{table}\"
-              WHERE rowid > ?1 ORDER BY rowid LIMIT ?2)"
-        ))
-        .bind(after)
-        .bind(COPY_CHUNK)
-        .fetch_one(&mut *tx)
-        .await?;
-        let Some(last) = last else {
-            tx.commit().await?;
-            return Ok(());
-        };
-        sqlx::query(&format!(
-            "INSERT INTO main.\"{shadow}\" SELECT * FROM temp.\"{table}\"
-              WHERE rowid > ?1 AND rowid <= ?2 ORDER BY rowid"
-        ))
-        .bind(after)
-        .bind(last)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        after = last;
-    }
 }
 
 /// Moves the rebuilt projections' checkpoints to `position` and records when they were rebuilt.

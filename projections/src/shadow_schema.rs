@@ -22,6 +22,9 @@ pub struct TableSchema {
     /// (index name, its `CREATE INDEX` statement); automatic indexes are left out: the
     /// constraints in `create_table` make them again.
     indexes: Vec<(String, String)>,
+    /// The table's primary key when it is one `NOT NULL` text column (its ids), the order rows
+    /// are copied in: the key's own index then grows at its end instead of at random places.
+    pub text_key: Option<String>,
 }
 
 impl TableSchema {
@@ -50,10 +53,21 @@ impl TableSchema {
         let create_table = create_table.ok_or_else(|| {
             sqlx::Error::Protocol(format!("the view table {table} does not exist"))
         })?;
+        let key: Vec<(String, String, bool)> = sqlx::query_as(
+            "SELECT name, type, \"notnull\" FROM pragma_table_info(?1, 'main') WHERE pk > 0",
+        )
+        .bind(table)
+        .fetch_all(&mut *conn)
+        .await?;
+        let text_key = match key.as_slice() {
+            [(name, kind, true)] if kind.eq_ignore_ascii_case("text") => Some(name.clone()),
+            _ => None,
+        };
         Ok(Self {
             table,
             create_table,
             indexes,
+            text_key,
         })
     }
 
@@ -74,21 +88,29 @@ impl TableSchema {
         statements
     }
 
-    /// Statements creating `main.<table>__rebuild` and its indexes under their alternate names.
-    pub fn create_shadow_in_main(&self) -> Vec<String> {
-        let shadow = shadow_name(self.table);
-        let mut statements = vec![retarget_table(
+    /// The statement creating `main.<table>__rebuild`, with the indexes its constraints imply
+    /// (a primary key or `UNIQUE`) but not the others: those are created after the rows are
+    /// copied in (`create_shadow_indexes_in_main`).
+    pub fn create_shadow_table_in_main(&self) -> String {
+        retarget_table(
             &self.create_table,
-            &format!("main.\"{shadow}\""),
-        )];
-        for (name, sql) in &self.indexes {
-            statements.push(retarget_index(
-                sql,
-                &format!("main.\"{}\"", alternate_index_name(name)),
-                &shadow,
-            ));
-        }
-        statements
+            &format!("main.\"{}\"", shadow_name(self.table)),
+        )
+    }
+
+    /// Statements creating the indexes of `main.<table>__rebuild` under their alternate names.
+    pub fn create_shadow_indexes_in_main(&self) -> Vec<String> {
+        let shadow = shadow_name(self.table);
+        self.indexes
+            .iter()
+            .map(|(name, sql)| {
+                retarget_index(
+                    sql,
+                    &format!("main.\"{}\"", alternate_index_name(name)),
+                    &shadow,
+                )
+            })
+            .collect()
     }
 }
 

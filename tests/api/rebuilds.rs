@@ -67,6 +67,26 @@ pub async fn fresh_replay_of(app: &TestApp) -> Vec<(String, Vec<String>)> {
 }
 
 /// Creates payment intents as `token` until `stop`; returns the longest request and the count.
+/// Each table's declared indexes, by their definition (the name alternates between rebuilds).
+async fn indexes_of_tables(pool: &SqlitePool) -> Vec<(String, String)> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut definitions: Vec<(String, String)> = rows
+        .into_iter()
+        .map(|(table, sql)| {
+            let columns = sql.find(" ON ").map_or("", |at| &sql[at..]);
+            let columns = columns.find('(').map_or("", |at| &columns[at..]);
+            (table, columns.to_owned())
+        })
+        .collect();
+    definitions.sort();
+    definitions
+}
+
 async fn keep_writing(
     client: reqwest::Client,
     url: String,
@@ -115,6 +135,7 @@ async fn a_rebuild_under_concurrent_writes_swaps_in_the_views_a_fresh_replay_bui
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(200)).await;
+    let indexes_before = indexes_of_tables(&app.pool).await;
     let before = app.event_count().await;
     let db_path = app.db_path.clone();
     let replay = tokio::task::spawn_blocking(move || billstream(&db_path, &["replay"]))
@@ -148,6 +169,8 @@ async fn a_rebuild_under_concurrent_writes_swaps_in_the_views_a_fresh_replay_bui
         "a write waited {longest:?}"
     );
     assert_eq!(dump_views(&app.pool).await, fresh_replay_of(&app).await);
+    // The rebuilt views carry every index of the old ones (built after their rows were copied).
+    assert_eq!(indexes_of_tables(&app.pool).await, indexes_before);
     // The old views, renamed aside by the swap, are emptied and dropped after it.
     let leftovers: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master
