@@ -25,8 +25,11 @@ use crate::provider::{self, IncomingEvent};
 const IDLE_POLL: Duration = Duration::from_millis(500);
 /// Events read per pass.
 const BATCH: i64 = 500;
-/// Objects whose events are applied at the same time (their commits share transactions).
-const LANES: usize = 32;
+/// Objects whose events are applied at the same time (their commits share transactions): every
+/// object of a pass. The more commands are in flight, the more of them each group commit holds;
+/// draining 20,000 events took 13.3 s with 32 lanes, 11.0 s with 256 and 9.6 s with 512
+/// (BENCHMARKS.md, stop 31).
+const LANES: usize = BATCH as usize;
 
 /// The inbox worker.
 pub struct InboxWorker {
