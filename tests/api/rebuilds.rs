@@ -66,7 +66,6 @@ pub async fn fresh_replay_of(app: &TestApp) -> Vec<(String, Vec<String>)> {
     views
 }
 
-/// Creates payment intents as `token` until `stop`; returns the longest request and the count.
 /// Each table's declared indexes, by their definition (the name alternates between rebuilds).
 async fn indexes_of_tables(pool: &SqlitePool) -> Vec<(String, String)> {
     let rows: Vec<(String, String)> = sqlx::query_as(
@@ -87,6 +86,7 @@ async fn indexes_of_tables(pool: &SqlitePool) -> Vec<(String, String)> {
     definitions
 }
 
+/// Creates payment intents as `token` until `stop`; returns the longest request and the count.
 async fn keep_writing(
     client: reqwest::Client,
     url: String,
