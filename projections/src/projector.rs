@@ -11,7 +11,7 @@ use crate::event_log::{self, StoredEvent};
 use crate::health::{self, ProjectionHealth};
 use crate::in_thread;
 use crate::statement::Statement;
-use crate::{ProjectionError, Upstream, WriteGate};
+use crate::{ProjectionError, Readers, Upstream, WriteGate};
 
 /// A consumer of the log: a view, which owns tables and whose rows follow from the events
 /// alone, or a consumer such as the mailer, which owns none and may read before it writes.
@@ -100,6 +100,8 @@ pub struct Projector {
     /// The shared log this node copies before each catch-up (PostgreSQL), if any. Weak: the
     /// copier appends through the writer, which holds this projector.
     upstream: std::sync::OnceLock<std::sync::Weak<dyn Upstream>>,
+    /// Where `is_caught_up` reads, from the calling thread.
+    readers: Readers,
 }
 
 impl Projector {
@@ -109,6 +111,7 @@ impl Projector {
     /// A projector over the given projections.
     pub fn new(pool: SqlitePool, projections: Vec<Arc<dyn Projection>>) -> Self {
         Self {
+            readers: Readers::pooled(pool.clone()),
             pool,
             projections,
             running: Mutex::new(()),
@@ -116,6 +119,12 @@ impl Projector {
             gate: WriteGate::new(),
             upstream: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Asks whether it is caught up on `readers`' connections (of the same file).
+    pub fn with_readers(mut self, readers: Readers) -> Self {
+        self.readers = readers;
+        self
     }
 
     /// Takes write turns from `gate`, shared with the process's other writers.
@@ -225,27 +234,29 @@ impl Projector {
 
     /// True when every projection has applied the whole log.
     pub async fn is_caught_up(&self) -> Result<bool, ProjectionError> {
-        // Every command asks this after its commit: read on SQLite's handle, in one round trip.
+        // Every command asks this after its commit: read from this thread on a reader's
+        // connection, its statements prepared once.
         let names: Vec<&'static str> = self.projections.iter().map(|p| p.name()).collect();
-        in_thread::read(&self.pool, move |db| {
-            let head: i64 = db
-                .prepare_cached("SELECT COALESCE(MAX(position), 0) FROM events")?
-                .query_row([], |row| row.get(0))?;
-            let mut statement =
-                db.prepare_cached("SELECT projection, position FROM projection_checkpoints")?;
-            let checkpoints = statement
-                .query_map([], |row| {
-                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(names.iter().all(|name| {
+        self.readers
+            .read(move |db| {
+                let head: i64 = db
+                    .prepare_cached("SELECT COALESCE(MAX(position), 0) FROM events")?
+                    .query_row([], |row| row.get(0))?;
+                let mut statement =
+                    db.prepare_cached("SELECT projection, position FROM projection_checkpoints")?;
+                let checkpoints = statement
+                    .query_map([], |row| {
+                        Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(names.iter().all(|name| {
                 checkpoints
                     .iter()
                     .find(|(projection, _)| projection == name)
                     .is_some_and(|(_, position)| *position >= head)
             } || head == 0))
-        })
-        .await
+            })
+            .await
     }
 
     /// Applies up to one batch of the log to the views and in-thread consumers on `db`, inside

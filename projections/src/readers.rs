@@ -1,4 +1,5 @@
-//! The hot reads of every request (a token's state, a page of payment history) on SQLite
+//! The hot reads (a token's state, a page of payment history, a command's load of its
+//! aggregate and its "anything to catch up?" check, the inbox worker's lookups) on SQLite
 //! connections of their own, each keeping its prepared statements.
 //!
 //! `in_thread::read` lends this thread a pooled sqlx connection's handle: one round trip to

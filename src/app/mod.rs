@@ -111,10 +111,14 @@ impl Application {
             invoice_links.clone(),
             plans.clone(),
         );
+        // The hot reads (a token's state, a history page, a command's load and catch-up check,
+        // the inbox's lookups) on connections of their own; when all are busy, on the pool.
+        let readers = Readers::open(pool.clone(), HOT_READERS)?;
         let projector = Arc::new(
             Projector::with_all_projections(pool.clone())
                 .with_projection(Arc::new(mailer))
-                .with_write_gate(gate.clone()),
+                .with_write_gate(gate.clone())
+                .with_readers(readers.clone()),
         );
         // Each batch of appends brings the views up to date in its own transaction.
         let writer = GroupCommit::start_with_views(
@@ -126,7 +130,8 @@ impl Application {
             },
             projector.clone(),
         )
-        .await?;
+        .await?
+        .with_readers(readers.clone());
         let (writer, shared_log) = match &config.shared_log {
             None => (writer, None),
             Some(settings) => {
@@ -184,9 +189,6 @@ impl Application {
             provider.clone(),
             hasher,
         ));
-        // The hot reads of every request, on connections of their own; a read that finds them
-        // all busy takes the pool's path.
-        let readers = Readers::open(pool.clone(), HOT_READERS)?;
         let mut payments = PaymentService::new(
             commands.make(),
             pool.clone(),
@@ -251,7 +253,7 @@ impl Application {
         let inbox_worker = InboxWorker::new(
             inbox.clone(),
             Arc::new(EventApplier::new(
-                pool.clone(),
+                readers.clone(),
                 Arc::new(commands.cqrs_without_catch_up()),
                 Arc::new(commands.cqrs_without_catch_up()),
                 Arc::new(commands.cqrs_without_catch_up()),

@@ -16,8 +16,7 @@ use aggregates::subscription::{SubscriptionCommand, SubscriptionStripeFact};
 use chrono::{DateTime, TimeZone, Utc};
 use cqrs_es::{Aggregate, AggregateError};
 use projections::direct_rows::{find, DirectRow};
-use projections::{in_thread, CustomerProfile, PaymentRow, ProjectionError, Subscriptions};
-use sqlx::SqlitePool;
+use projections::{CustomerProfile, PaymentRow, ProjectionError, Readers, Subscriptions};
 
 use super::store::InboxStatus;
 use crate::error::AppError;
@@ -64,7 +63,8 @@ impl<E: std::error::Error> From<AggregateError<E>> for ApplyError {
 
 /// Applies events to aggregates.
 pub struct EventApplier {
-    pool: SqlitePool,
+    /// The lookups of each event, from the calling thread on the file's reader connections.
+    readers: Readers,
     payments: Arc<PaymentCqrs>,
     customers: Arc<CustomerCqrs>,
     subscriptions: Arc<SubscriptionCqrs>,
@@ -96,7 +96,7 @@ fn provider_time(seconds: i64) -> DateTime<Utc> {
 
 impl EventApplier {
     pub fn new(
-        pool: SqlitePool,
+        readers: Readers,
         payments: Arc<PaymentCqrs>,
         customers: Arc<CustomerCqrs>,
         subscriptions: Arc<SubscriptionCqrs>,
@@ -104,7 +104,7 @@ impl EventApplier {
         prices: Arc<PriceBook>,
     ) -> Self {
         Self {
-            pool,
+            readers,
             payments,
             customers,
             subscriptions,
@@ -157,15 +157,19 @@ impl EventApplier {
         }
     }
 
-    /// The row of `R`'s view whose `key` is `value`, read on SQLite's handle: every event
-    /// looks up its object and its customer, so these reads are the worker's busiest.
+    /// The row of `R`'s view whose `key` is `value`, read on a reader's connection (its
+    /// statement prepared once): every event looks up its object and its customer, so these
+    /// reads are the worker's busiest.
     async fn row<R: DirectRow + Send + 'static>(
         &self,
         key: &'static str,
         value: &str,
     ) -> Result<Option<R>, ApplyError> {
         let value = value.to_owned();
-        Ok(in_thread::read(&self.pool, move |db| find::<R>(db, key, &value)).await?)
+        Ok(self
+            .readers
+            .read(move |db| find::<R>(db, key, &value))
+            .await?)
     }
 
     /// The payment of PaymentIntent `intent`, if billstream records it.
@@ -322,7 +326,9 @@ impl EventApplier {
         };
         let subscription_id = match &subscription.billstream_id {
             Some(ours) => ours.clone(),
-            None => match Subscriptions::find_by_stripe_id(&self.pool, &subscription.id).await? {
+            None => match Subscriptions::find_by_stripe_id(self.readers.pool(), &subscription.id)
+                .await?
+            {
                 Some(row) => row.subscription_id,
                 None => DerivedId::SubscriptionBornAtProvider.of(&subscription.id),
             },

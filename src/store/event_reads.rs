@@ -1,13 +1,12 @@
-//! An aggregate's events read on a pooled connection's SQLite handle (`projections::in_thread`):
-//! the rows sqlite-es reads, with its statement, but without a message from sqlx's connection
-//! thread per row. Every command loads its aggregate this way, so a stream of a hundred events
-//! since the last snapshot is one round trip, not a hundred.
+//! An aggregate's events read from the calling thread on one of the file's reader connections
+//! (`projections::Readers`, a pooled connection's handle when they are all busy): the rows
+//! sqlite-es reads, with its statement, prepared once per connection, and no message to sqlx's
+//! connection thread, per row or per load. Every command loads its aggregate this way.
 
 use cqrs_es::persist::{PersistenceError, SerializedEvent};
-use projections::in_thread;
+use projections::Readers;
 use rusqlite::types::Type;
 use serde_json::Value;
-use sqlx::SqlitePool;
 
 /// sqlite-es's select, with the optional lower bound of `get_last_events`.
 const SELECT_EVENTS: &str = "SELECT aggregate_type, aggregate_id, sequence, event_type,
@@ -19,7 +18,7 @@ const SELECT_EVENTS: &str = "SELECT aggregate_type, aggregate_id, sequence, even
 /// The events of aggregate `(aggregate_type, aggregate_id)` after sequence `after` (`None`: all
 /// of them), in order.
 pub async fn select_events(
-    pool: &SqlitePool,
+    readers: &Readers,
     aggregate_type: &'static str,
     aggregate_id: &str,
     after: Option<usize>,
@@ -30,29 +29,34 @@ pub async fn select_events(
             .map_err(|error| PersistenceError::UnknownError(Box::new(error)))?,
         None => -1,
     };
-    in_thread::read(pool, move |db| {
-        let mut statement = db.prepare_cached(SELECT_EVENTS)?;
-        let rows = statement.query_map(
-            rusqlite::params![aggregate_type, aggregate_id, after],
-            |row| {
-                let sequence: i64 = row.get(2)?;
-                Ok(SerializedEvent::new(
-                    row.get(1)?,
-                    usize::try_from(sequence).map_err(|error| {
-                        rusqlite::Error::FromSqlConversionFailure(2, Type::Integer, Box::new(error))
-                    })?,
-                    row.get(0)?,
-                    row.get(3)?,
-                    row.get(4)?,
-                    json(row, 5)?,
-                    json(row, 6)?,
-                ))
-            },
-        )?;
-        rows.collect()
-    })
-    .await
-    .map_err(|error| PersistenceError::ConnectionError(Box::new(error)))
+    readers
+        .read(move |db| {
+            let mut statement = db.prepare_cached(SELECT_EVENTS)?;
+            let rows = statement.query_map(
+                rusqlite::params![aggregate_type, aggregate_id, after],
+                |row| {
+                    let sequence: i64 = row.get(2)?;
+                    Ok(SerializedEvent::new(
+                        row.get(1)?,
+                        usize::try_from(sequence).map_err(|error| {
+                            rusqlite::Error::FromSqlConversionFailure(
+                                2,
+                                Type::Integer,
+                                Box::new(error),
+                            )
+                        })?,
+                        row.get(0)?,
+                        row.get(3)?,
+                        row.get(4)?,
+                        json(row, 5)?,
+                        json(row, 6)?,
+                    ))
+                },
+            )?;
+            rows.collect()
+        })
+        .await
+        .map_err(|error| PersistenceError::ConnectionError(Box::new(error)))
 }
 
 /// Column `index`, JSON text, as a value.

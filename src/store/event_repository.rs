@@ -13,6 +13,7 @@ use cqrs_es::persist::{
     PersistedEventRepository, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot,
 };
 use cqrs_es::Aggregate;
+use projections::Readers;
 use serde_json::Value;
 use sqlite_es::SqliteEventRepository;
 use sqlx::SqlitePool;
@@ -32,16 +33,21 @@ const INSERT_EVENT: &str = "INSERT INTO events
 /// Event repository whose appends (and snapshots) are group-committed.
 pub struct GroupCommitEventRepository {
     reads: SqliteEventRepository,
-    pool: SqlitePool,
+    /// A command's load: its snapshot, then the events after it.
+    readers: Readers,
     writer: GroupCommit,
 }
 
 impl GroupCommitEventRepository {
-    /// Reads through `pool`, appends through `writer`.
+    /// Reads on `writer`'s readers (through `pool` when it has none), appends through `writer`.
     pub fn new(pool: SqlitePool, writer: GroupCommit) -> Self {
+        let readers = writer
+            .readers()
+            .cloned()
+            .unwrap_or_else(|| Readers::pooled(pool.clone()));
         Self {
-            reads: SqliteEventRepository::new(pool.clone()),
-            pool,
+            reads: SqliteEventRepository::new(pool),
+            readers,
             writer,
         }
     }
@@ -119,7 +125,7 @@ impl PersistedEventRepository for GroupCommitEventRepository {
         &self,
         aggregate_id: &str,
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
-        event_reads::select_events(&self.pool, A::TYPE, aggregate_id, None).await
+        event_reads::select_events(&self.readers, A::TYPE, aggregate_id, None).await
     }
 
     async fn get_last_events<A: Aggregate>(
@@ -127,14 +133,14 @@ impl PersistedEventRepository for GroupCommitEventRepository {
         aggregate_id: &str,
         last_sequence: usize,
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
-        event_reads::select_events(&self.pool, A::TYPE, aggregate_id, Some(last_sequence)).await
+        event_reads::select_events(&self.readers, A::TYPE, aggregate_id, Some(last_sequence)).await
     }
 
     async fn get_snapshot<A: Aggregate>(
         &self,
         aggregate_id: &str,
     ) -> Result<Option<SerializedSnapshot>, PersistenceError> {
-        snapshots::find(&self.pool, A::TYPE, aggregate_id)
+        snapshots::find(&self.readers, A::TYPE, aggregate_id)
             .await
             .map_err(|error| PersistenceError::ConnectionError(Box::new(error)))
     }

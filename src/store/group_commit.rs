@@ -22,7 +22,7 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use projections::{Projector, WriteGate};
+use projections::{Projector, Readers, WriteGate};
 use sqlx::SqlitePool;
 use tokio::sync::oneshot;
 
@@ -91,6 +91,8 @@ pub struct GroupCommit {
     /// On PostgreSQL, where commands append their events instead (`log_repository`); the
     /// node's file still takes every other write, and the copy of that log.
     shared_log: Option<SharedLog>,
+    /// Read-only connections to the same file, for the reads before a command's append.
+    readers: Option<Readers>,
 }
 
 /// What the writer has done since it started.
@@ -159,6 +161,7 @@ impl GroupCommit {
             jobs,
             stats,
             shared_log: None,
+            readers: None,
         })
     }
 
@@ -166,6 +169,17 @@ impl GroupCommit {
     pub fn with_shared_log(mut self, shared_log: SharedLog) -> Self {
         self.shared_log = Some(shared_log);
         self
+    }
+
+    /// This writer, with `readers` for the loads of the commands that append through it.
+    pub fn with_readers(mut self, readers: Readers) -> Self {
+        self.readers = Some(readers);
+        self
+    }
+
+    /// The readers of the writer's file, when it was given them.
+    pub fn readers(&self) -> Option<&Readers> {
+        self.readers.as_ref()
     }
 
     /// The shared log commands append to, when the node runs on PostgreSQL.

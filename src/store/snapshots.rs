@@ -9,10 +9,9 @@
 //! overwritten by the next command (`snapshot_store`).
 
 use cqrs_es::persist::SerializedSnapshot;
-use projections::{in_thread, ProjectionError};
+use projections::{ProjectionError, Readers};
 use rusqlite::OptionalExtension;
 use serde_json::Value;
-use sqlx::SqlitePool;
 
 /// Events between snapshots. A command then reads its snapshot and fewer than this many events
 /// after it — rows that cost microseconds each next to the command's own round trips and
@@ -65,27 +64,29 @@ pub fn upsert(
 /// payload is not JSON at all (or whose numbers are out of range) counts as none, so the
 /// aggregate is replayed in full; JSON of another shape is cqrs-es's to pass over likewise.
 pub async fn find(
-    pool: &SqlitePool,
+    readers: &Readers,
     aggregate_type: &str,
     aggregate_id: &str,
 ) -> Result<Option<SerializedSnapshot>, ProjectionError> {
     let key = (aggregate_type.to_owned(), aggregate_id.to_owned());
-    // Read on SQLite's handle (`in_thread`): a command's load is this and its events after it.
-    let row = in_thread::read(pool, move |db| {
-        db.prepare_cached(
-            "SELECT last_sequence, current_snapshot, payload FROM snapshots
+    // Read from this thread on a reader's connection: a command's load is this and its events
+    // after it.
+    let row = readers
+        .read(move |db| {
+            db.prepare_cached(
+                "SELECT last_sequence, current_snapshot, payload FROM snapshots
               WHERE aggregate_type = ?1 AND aggregate_id = ?2",
-        )?
-        .query_row(rusqlite::params![key.0, key.1], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, i64>(1)?,
-                row.get::<_, String>(2)?,
-            ))
+            )?
+            .query_row(rusqlite::params![key.0, key.1], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, i64>(1)?,
+                    row.get::<_, String>(2)?,
+                ))
+            })
+            .optional()
         })
-        .optional()
-    })
-    .await?;
+        .await?;
     Ok(row.and_then(|(last_sequence, current_snapshot, payload)| {
         decode(
             aggregate_type,
