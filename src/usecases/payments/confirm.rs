@@ -4,7 +4,7 @@
 
 use aggregates::payment::{PaymentCommand, RecordOutcome};
 use chrono::Utc;
-use projections::{PaymentRow, Payments};
+use projections::PaymentRow;
 
 use super::PaymentService;
 use crate::error::AppError;
@@ -24,7 +24,8 @@ impl PaymentService {
     ) -> Result<PaymentRow, AppError> {
         let payment_method = self.payment_method(payment_method)?;
         let payment = crate::usecases::common::owned_by(
-            Payments::find_by_intent(&self.pool, payment_intent_id).await?,
+            self.lookup::<PaymentRow>("payment_intent_id", payment_intent_id)
+                .await?,
             customer_id,
         )?;
         let attempt = self

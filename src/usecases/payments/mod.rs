@@ -13,7 +13,8 @@ use aggregates::payment::{CreatePayment, Payment, PaymentCommand, PaymentStatus}
 use aggregates::values::{CardNumbers, Description, Metadata, PaymentMethodId};
 use aggregates::ValidationError;
 use chrono::Utc;
-use projections::{CustomerProfiles, HistoryQuery, PaymentRow, Payments, Readers};
+use projections::direct_rows::{find, DirectRow};
+use projections::{CustomerProfile, HistoryQuery, PaymentRow, Payments, Readers};
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 
@@ -50,8 +51,7 @@ pub struct CreatedIntent {
 /// Payments.
 pub struct PaymentService {
     commands: Commands<Payment>,
-    pool: SqlitePool,
-    /// The hot reads (a page of history).
+    /// Every read of the views: a page of history, the rows a command reads and answers with.
     readers: Readers,
     provider: Arc<dyn PaymentProvider>,
     client_keys: ClientKeys,
@@ -70,8 +70,7 @@ impl PaymentService {
         Self {
             commands,
             client_keys: ClientKeys::new(pool.clone()),
-            readers: Readers::pooled(pool.clone()),
-            pool,
+            readers: Readers::pooled(pool),
             provider,
             card_numbers,
         }
@@ -116,7 +115,8 @@ impl PaymentService {
         }
         // The same key always names the same payment, so concurrent retries converge.
         let payment_id = DerivedId::PaymentFromClientKey.for_request(customer_id, idempotency_key);
-        let customer = CustomerProfiles::find_by_id(&self.pool, customer_id)
+        let customer = self
+            .lookup::<CustomerProfile>("id", customer_id)
             .await?
             .ok_or(AppError::Unauthenticated)?;
         let description = description.map(Description::into_string);
@@ -209,12 +209,26 @@ impl PaymentService {
 
     /// The customer's payment (404 for anyone else's).
     async fn owned(&self, customer_id: &str, payment_id: &str) -> Result<PaymentRow, AppError> {
-        owned_by(Payments::find(&self.pool, payment_id).await?, customer_id)
+        owned_by(self.lookup("payment_id", payment_id).await?, customer_id)
     }
 
     async fn row(&self, payment_id: &str) -> Result<PaymentRow, AppError> {
-        Payments::find(&self.pool, payment_id)
+        self.lookup("payment_id", payment_id)
             .await?
             .ok_or(AppError::NotFound)
+    }
+
+    /// The row of `R`'s view whose `key` is `value`: every command reads one or two, so they
+    /// run from this thread on a reader's connection, their statements prepared once.
+    async fn lookup<R: DirectRow + Send + 'static>(
+        &self,
+        key: &'static str,
+        value: &str,
+    ) -> Result<Option<R>, AppError> {
+        let value = value.to_owned();
+        Ok(self
+            .readers
+            .read(move |db| find::<R>(db, key, &value))
+            .await?)
     }
 }
