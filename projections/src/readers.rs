@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use sqlx::SqlitePool;
 
+use crate::direct_rows::{self, DirectRow};
 use crate::{in_thread, ProjectionError};
 
 /// How long a reader waits on a lock (a checkpoint truncating the WAL) before it fails.
@@ -93,6 +94,15 @@ impl Readers {
             }
         }
         in_thread::read(&self.pool, query).await
+    }
+
+    /// The row of `R`'s view whose `key` column is `value`, if any (`direct_rows::find`).
+    pub async fn find<R: DirectRow>(
+        &self,
+        key: &'static str,
+        value: &str,
+    ) -> Result<Option<R>, ProjectionError> {
+        self.read(|db| direct_rows::find::<R>(db, key, value)).await
     }
 }
 

@@ -15,7 +15,7 @@ use aggregates::payment::{
 use aggregates::subscription::{SubscriptionCommand, SubscriptionStripeFact};
 use chrono::{DateTime, TimeZone, Utc};
 use cqrs_es::{Aggregate, AggregateError};
-use projections::direct_rows::{find, DirectRow};
+use projections::direct_rows::DirectRow;
 use projections::{CustomerProfile, PaymentRow, ProjectionError, Readers, Subscriptions};
 
 use super::store::InboxStatus;
@@ -160,16 +160,12 @@ impl EventApplier {
     /// The row of `R`'s view whose `key` is `value`, read on a reader's connection (its
     /// statement prepared once): every event looks up its object and its customer, so these
     /// reads are the worker's busiest.
-    async fn row<R: DirectRow + Send + 'static>(
+    async fn row<R: DirectRow>(
         &self,
         key: &'static str,
         value: &str,
     ) -> Result<Option<R>, ApplyError> {
-        let value = value.to_owned();
-        Ok(self
-            .readers
-            .read(move |db| find::<R>(db, key, &value))
-            .await?)
+        Ok(self.readers.find(key, value).await?)
     }
 
     /// The payment of PaymentIntent `intent`, if billstream records it.

@@ -13,7 +13,7 @@ use aggregates::payment::{CreatePayment, Payment, PaymentCommand, PaymentStatus}
 use aggregates::values::{CardNumbers, Description, Metadata, PaymentMethodId};
 use aggregates::ValidationError;
 use chrono::Utc;
-use projections::direct_rows::{find, DirectRow};
+use projections::direct_rows::DirectRow;
 use projections::{CustomerProfile, HistoryQuery, PaymentRow, Payments, Readers};
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
@@ -220,15 +220,11 @@ impl PaymentService {
 
     /// The row of `R`'s view whose `key` is `value`: every command reads one or two, so they
     /// run from this thread on a reader's connection, their statements prepared once.
-    async fn lookup<R: DirectRow + Send + 'static>(
+    async fn lookup<R: DirectRow>(
         &self,
         key: &'static str,
         value: &str,
     ) -> Result<Option<R>, AppError> {
-        let value = value.to_owned();
-        Ok(self
-            .readers
-            .read(move |db| find::<R>(db, key, &value))
-            .await?)
+        Ok(self.readers.find(key, value).await?)
     }
 }
