@@ -238,24 +238,7 @@ impl Projector {
         // connection, its statements prepared once.
         let names: Vec<&'static str> = self.projections.iter().map(|p| p.name()).collect();
         self.readers
-            .read(move |db| {
-                let head: i64 = db
-                    .prepare_cached("SELECT COALESCE(MAX(position), 0) FROM events")?
-                    .query_row([], |row| row.get(0))?;
-                let mut statement =
-                    db.prepare_cached("SELECT projection, position FROM projection_checkpoints")?;
-                let checkpoints = statement
-                    .query_map([], |row| {
-                        Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
-                    })?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                Ok(names.iter().all(|name| {
-                checkpoints
-                    .iter()
-                    .find(|(projection, _)| projection == name)
-                    .is_some_and(|(_, position)| *position >= head)
-            } || head == 0))
-            })
+            .read(move |db| every_one_at_the_head(db, &names))
             .await
     }
 
@@ -379,4 +362,26 @@ impl Projector {
             })
             .collect())
     }
+}
+
+/// True when each of `names` has a checkpoint at the log's head (or the log is empty).
+fn every_one_at_the_head(db: &rusqlite::Connection, names: &[&str]) -> rusqlite::Result<bool> {
+    let head: i64 = db
+        .prepare_cached("SELECT COALESCE(MAX(position), 0) FROM events")?
+        .query_row([], |row| row.get(0))?;
+    if head == 0 {
+        return Ok(true);
+    }
+    let mut statement =
+        db.prepare_cached("SELECT projection, position FROM projection_checkpoints")?;
+    let checkpoints = statement
+        .query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(names.iter().all(|name| {
+        checkpoints
+            .iter()
+            .any(|(projection, position)| projection == name && *position >= head)
+    }))
 }

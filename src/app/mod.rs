@@ -58,7 +58,7 @@ use crate::usecases::stats::StatsService;
 use crate::usecases::subscriptions::SubscriptionService;
 use crate::usecases::trial_reminders::TrialReminders;
 
-/// Read-only connections for the hot reads of every request (`projections::Readers`).
+/// Read-only connections (`projections::Readers`): tokens, history, loads, inbox lookups.
 const HOT_READERS: usize = 4;
 
 /// A built, bound, not yet running service.
@@ -111,8 +111,6 @@ impl Application {
             invoice_links.clone(),
             plans.clone(),
         );
-        // The hot reads (a token's state, a history page, a command's load and catch-up check,
-        // the inbox's lookups) on connections of their own; when all are busy, on the pool.
         let readers = Readers::open(pool.clone(), HOT_READERS)?;
         let projector = Arc::new(
             Projector::with_all_projections(pool.clone())

@@ -15,7 +15,6 @@ use aggregates::payment::{
 use aggregates::subscription::{SubscriptionCommand, SubscriptionStripeFact};
 use chrono::{DateTime, TimeZone, Utc};
 use cqrs_es::{Aggregate, AggregateError};
-use projections::direct_rows::DirectRow;
 use projections::{CustomerProfile, PaymentRow, ProjectionError, Readers, Subscriptions};
 
 use super::store::InboxStatus;
@@ -157,20 +156,13 @@ impl EventApplier {
         }
     }
 
-    /// The row of `R`'s view whose `key` is `value`, read on a reader's connection (its
-    /// statement prepared once): every event looks up its object and its customer, so these
-    /// reads are the worker's busiest.
-    async fn row<R: DirectRow>(
-        &self,
-        key: &'static str,
-        value: &str,
-    ) -> Result<Option<R>, ApplyError> {
-        Ok(self.readers.find(key, value).await?)
-    }
-
     /// The payment of PaymentIntent `intent`, if billstream records it.
     async fn payment_by_intent(&self, intent: &str) -> Result<Option<PaymentRow>, ApplyError> {
-        self.row::<PaymentRow>("payment_intent_id", intent).await
+        // Read on a reader's connection: every event looks up its object and its customer.
+        Ok(self
+            .readers
+            .find::<PaymentRow>("payment_intent_id", intent)
+            .await?)
     }
 
     /// billstream's customer for a provider customer id, if billstream knows it.
@@ -182,7 +174,8 @@ impl EventApplier {
             return Ok(None);
         };
         Ok(self
-            .row::<CustomerProfile>("stripe_customer_id", stripe_customer)
+            .readers
+            .find::<CustomerProfile>("stripe_customer_id", stripe_customer)
             .await?
             .map(|profile| profile.id))
     }

@@ -26,40 +26,9 @@ use projections::{Projector, Readers, WriteGate};
 use sqlx::SqlitePool;
 use tokio::sync::oneshot;
 
+pub use super::group_commit_error::GroupCommitError;
 use super::log_repository::SharedLog;
 use super::writer_connection::WriterConnection;
-
-/// Why a job did not commit.
-#[derive(Debug, thiserror::Error)]
-pub enum GroupCommitError {
-    /// The job's own statements failed; they were rolled back, the batch went on.
-    #[error(transparent)]
-    Rejected(#[from] rusqlite::Error),
-    /// The batch's transaction could not begin or commit: nothing of the job was kept.
-    #[error("the write transaction failed: {0}")]
-    TransactionFailed(String),
-    /// The writer has stopped (the service is shutting down).
-    #[error("the database writer has stopped")]
-    Stopped,
-    /// The job panicked (behind its savepoint, what it did was rolled back); the batch went on.
-    #[error("the write job failed unexpectedly")]
-    Panicked,
-    /// The writer could not open its connection.
-    #[error("cannot open the writer's connection: {0}")]
-    Open(String),
-}
-
-impl GroupCommitError {
-    /// SQLite's extended result code of a rejected job's failure (e.g. 1555, a primary key).
-    pub fn sqlite_code(&self) -> Option<i32> {
-        match self {
-            Self::Rejected(rusqlite::Error::SqliteFailure(failure, _)) => {
-                Some(failure.extended_code)
-            }
-            _ => None,
-        }
-    }
-}
 
 /// The statements of one job, run on the writer's connection inside the batch's transaction.
 /// Prepare them with `prepare_cached`: the writer's connection lives as long as the service.

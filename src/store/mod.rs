@@ -1,6 +1,6 @@
 //! Persistence: the SQLite pool and migrations, the event repository (its reads on SQLite's
-//! handle: `event_reads`), the group-commit writer, the choice between the node's log and the
-//! shared one on PostgreSQL (`log_repository`),
+//! handle: `event_reads`), the group-commit writer (its errors: `group_commit_error`), the
+//! choice between the node's log and the shared one on PostgreSQL (`log_repository`),
 //! the cqrs-es wiring (every `Cqrs` alias), the event store with its snapshots
 //! (`snapshot_store`, `snapshots`), the servers' lock on the database file (`lock`)
 //! and the operators' backups and restores (`backup`); WAL checkpoints off the commit path
@@ -14,6 +14,7 @@ pub mod cqrs;
 pub mod event_reads;
 pub mod event_repository;
 pub mod group_commit;
+mod group_commit_error;
 pub mod lock;
 pub mod log_repository;
 pub mod pool;

@@ -24,7 +24,8 @@ impl PaymentService {
     ) -> Result<PaymentRow, AppError> {
         let payment_method = self.payment_method(payment_method)?;
         let payment = crate::usecases::common::owned_by(
-            self.lookup::<PaymentRow>("payment_intent_id", payment_intent_id)
+            self.readers
+                .find::<PaymentRow>("payment_intent_id", payment_intent_id)
                 .await?,
             customer_id,
         )?;

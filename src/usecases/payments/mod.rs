@@ -13,7 +13,6 @@ use aggregates::payment::{CreatePayment, Payment, PaymentCommand, PaymentStatus}
 use aggregates::values::{CardNumbers, Description, Metadata, PaymentMethodId};
 use aggregates::ValidationError;
 use chrono::Utc;
-use projections::direct_rows::DirectRow;
 use projections::{CustomerProfile, HistoryQuery, PaymentRow, Payments, Readers};
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
@@ -116,7 +115,8 @@ impl PaymentService {
         // The same key always names the same payment, so concurrent retries converge.
         let payment_id = DerivedId::PaymentFromClientKey.for_request(customer_id, idempotency_key);
         let customer = self
-            .lookup::<CustomerProfile>("id", customer_id)
+            .readers
+            .find::<CustomerProfile>("id", customer_id)
             .await?
             .ok_or(AppError::Unauthenticated)?;
         let description = description.map(Description::into_string);
@@ -209,22 +209,16 @@ impl PaymentService {
 
     /// The customer's payment (404 for anyone else's).
     async fn owned(&self, customer_id: &str, payment_id: &str) -> Result<PaymentRow, AppError> {
-        owned_by(self.lookup("payment_id", payment_id).await?, customer_id)
+        owned_by(
+            self.readers.find("payment_id", payment_id).await?,
+            customer_id,
+        )
     }
 
     async fn row(&self, payment_id: &str) -> Result<PaymentRow, AppError> {
-        self.lookup("payment_id", payment_id)
+        self.readers
+            .find("payment_id", payment_id)
             .await?
             .ok_or(AppError::NotFound)
-    }
-
-    /// The row of `R`'s view whose `key` is `value`: every command reads one or two, so they
-    /// run from this thread on a reader's connection, their statements prepared once.
-    async fn lookup<R: DirectRow>(
-        &self,
-        key: &'static str,
-        value: &str,
-    ) -> Result<Option<R>, AppError> {
-        Ok(self.readers.find(key, value).await?)
     }
 }
