@@ -3,10 +3,11 @@
 //!
 //! Appends go through the repository's group-commit writer (`group_commit`): the appends queued
 //! at one moment share one transaction that holds `event_log_head` (locking that row until it
-//! ends), inserts each command's events at the positions after it, with the claims their
-//! trigger makes and the snapshot they make due, each in a savepoint of its own when the batch
-//! holds several, then commits. So positions are gap-free and in commit order, and an append
-//! that fails leaves nothing behind, its positions included.
+//! ends), inserts the commands' events at the positions after it, with the claims their
+//! trigger makes and the snapshots they make due (in one statement, or each command in a
+//! savepoint of its own when one of them lost its race), then commits. So positions are
+//! gap-free and in commit order, and an append that fails leaves nothing behind, its positions
+//! included.
 //!
 //! Errors: the next sequence of the aggregate already taken (`events_pkey`), a claim already
 //! held (an e-mail, an invoice or credit-note number, a plan) and PostgreSQL's own

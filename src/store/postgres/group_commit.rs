@@ -5,9 +5,11 @@
 //! positions one transaction after another; one transaction per command would make every
 //! command on every node wait for the commits (and their WAL flush) of all the ones before it.
 //! Here a writer task per repository takes every append queued while the previous batch
-//! committed and writes them together: each in a savepoint of its own, so one that loses its
-//! race (its aggregate's sequence or a claim already taken) is rolled back alone and told so,
-//! while the others commit. Each caller is answered after the commit that holds its events.
+//! committed and writes them together: all their events in one statement, the usual case. When
+//! that statement fails (one append lost its race: its aggregate's sequence or a claim already
+//! taken), it is rolled back and the batch is written again append by append, each in a
+//! savepoint of its own, so the loser is rolled back alone and told so while the others
+//! commit. Each caller is answered after the commit that holds its events.
 
 use cqrs_es::persist::PersistenceError;
 use sqlx::{PgConnection, PgPool};
@@ -120,73 +122,164 @@ async fn commit(
 ) -> Result<Vec<Result<(), PersistenceError>>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     // The global lock, held to the commit: this batch's positions follow every committed one.
-    let mut head: i64 = sqlx::query_scalar("SELECT last_position FROM event_log_head FOR UPDATE")
+    let head: i64 = sqlx::query_scalar("SELECT last_position FROM event_log_head FOR UPDATE")
         .fetch_one(&mut *tx)
         .await?;
-    let alone = appends.len() == 1;
-    let mut outcomes = Vec::with_capacity(appends.len());
-    for append in appends {
-        if alone {
-            // One append: the transaction is its savepoint.
-            insert(&mut tx, append, head).await?;
-        } else {
-            sqlx::query("SAVEPOINT append").execute(&mut *tx).await?;
-            if let Err(error) = insert(&mut tx, append, head).await {
-                sqlx::query("ROLLBACK TO SAVEPOINT append")
-                    .execute(&mut *tx)
-                    .await?;
-                outcomes.push(Err(persistence_error(error)));
-                continue;
-            }
-            sqlx::query("RELEASE SAVEPOINT append")
-                .execute(&mut *tx)
-                .await?;
-        }
-        head += append.sequences.len() as i64;
-        outcomes.push(Ok(()));
-    }
+    let outcomes = if appends.len() == 1 {
+        // One append: the transaction is its savepoint.
+        insert(&mut tx, &appends[0], head).await?;
+        vec![Ok(())]
+    } else if insert_together(&mut tx, appends, head).await? {
+        appends.iter().map(|_| Ok(())).collect()
+    } else {
+        insert_one_by_one(&mut tx, appends, head).await?
+    };
+    let written: usize = appends
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, outcome)| outcome.is_ok())
+        .map(|(append, _)| append.sequences.len())
+        .sum();
     sqlx::query("UPDATE event_log_head SET last_position = $1")
-        .bind(head)
+        .bind(head + written as i64)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
     Ok(outcomes)
 }
 
+/// Inserts every append's events in one statement, then their snapshots, in a savepoint:
+/// one round trip for the whole batch where each append in its own savepoint takes three.
+/// Answers false, with the savepoint rolled back, when any statement fails (an append that
+/// lost its race, most likely): the caller then finds which one, append by append.
+async fn insert_together(
+    conn: &mut PgConnection,
+    appends: &[Append],
+    head: i64,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query("SAVEPOINT together")
+        .execute(&mut *conn)
+        .await?;
+    let mut rows = Append::default();
+    let mut aggregate_types = Vec::new();
+    for append in appends {
+        aggregate_types.extend(
+            append
+                .sequences
+                .iter()
+                .map(|_| append.aggregate_type.clone()),
+        );
+        rows.aggregate_ids.extend_from_slice(&append.aggregate_ids);
+        rows.sequences.extend_from_slice(&append.sequences);
+        rows.event_types.extend_from_slice(&append.event_types);
+        rows.event_versions
+            .extend_from_slice(&append.event_versions);
+        rows.payloads.extend_from_slice(&append.payloads);
+        rows.metadata.extend_from_slice(&append.metadata);
+    }
+    let mut written = insert_events(conn, &aggregate_types, &rows, head).await;
+    for append in appends {
+        if written.is_err() {
+            break;
+        }
+        written = insert_snapshot(conn, append).await;
+    }
+    if written.is_err() {
+        sqlx::query("ROLLBACK TO SAVEPOINT together")
+            .execute(&mut *conn)
+            .await?;
+        return Ok(false);
+    }
+    sqlx::query("RELEASE SAVEPOINT together")
+        .execute(&mut *conn)
+        .await?;
+    Ok(true)
+}
+
+/// Inserts each append in a savepoint of its own, so one that fails (its aggregate's sequence
+/// or a claim already taken) is rolled back alone and told so, while the others go on.
+async fn insert_one_by_one(
+    conn: &mut PgConnection,
+    appends: &[Append],
+    mut head: i64,
+) -> Result<Vec<Result<(), PersistenceError>>, sqlx::Error> {
+    let mut outcomes = Vec::with_capacity(appends.len());
+    for append in appends {
+        sqlx::query("SAVEPOINT append").execute(&mut *conn).await?;
+        if let Err(error) = insert(conn, append, head).await {
+            sqlx::query("ROLLBACK TO SAVEPOINT append")
+                .execute(&mut *conn)
+                .await?;
+            outcomes.push(Err(persistence_error(error)));
+            continue;
+        }
+        sqlx::query("RELEASE SAVEPOINT append")
+            .execute(&mut *conn)
+            .await?;
+        head += append.sequences.len() as i64;
+        outcomes.push(Ok(()));
+    }
+    Ok(outcomes)
+}
+
 /// Inserts `append`'s events at the positions after `head`, then its snapshot.
 async fn insert(conn: &mut PgConnection, append: &Append, head: i64) -> Result<(), sqlx::Error> {
+    let aggregate_types: Vec<String> = append
+        .sequences
+        .iter()
+        .map(|_| append.aggregate_type.clone())
+        .collect();
+    insert_events(conn, &aggregate_types, append, head).await?;
+    insert_snapshot(conn, append).await
+}
+
+/// Inserts the events of `rows` (one aggregate type per row) at the positions after `head`,
+/// in their order.
+async fn insert_events(
+    conn: &mut PgConnection,
+    aggregate_types: &[String],
+    rows: &Append,
+    head: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO events
            (aggregate_type, aggregate_id, sequence, event_type, event_version, payload,
             metadata, position)
-         SELECT $1, rows.aggregate_id, rows.sequence, rows.event_type, rows.event_version,
-                rows.payload::jsonb, rows.metadata::jsonb, $2 + rows.ordinality
-           FROM UNNEST($3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[])
+         SELECT rows.aggregate_type, rows.aggregate_id, rows.sequence, rows.event_type,
+                rows.event_version, rows.payload::jsonb, rows.metadata::jsonb,
+                $1 + rows.ordinality
+           FROM UNNEST($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],
+                       $8::text[])
                 WITH ORDINALITY
-                AS rows (aggregate_id, sequence, event_type, event_version, payload, metadata,
-                         ordinality)
+                AS rows (aggregate_type, aggregate_id, sequence, event_type, event_version,
+                         payload, metadata, ordinality)
           ORDER BY rows.ordinality",
     )
-    .bind(&append.aggregate_type)
     .bind(head)
-    .bind(&append.aggregate_ids)
-    .bind(&append.sequences)
-    .bind(&append.event_types)
-    .bind(&append.event_versions)
-    .bind(&append.payloads)
-    .bind(&append.metadata)
+    .bind(aggregate_types)
+    .bind(&rows.aggregate_ids)
+    .bind(&rows.sequences)
+    .bind(&rows.event_types)
+    .bind(&rows.event_versions)
+    .bind(&rows.payloads)
+    .bind(&rows.metadata)
     .execute(&mut *conn)
     .await?;
-    if let Some(snapshot) = &append.snapshot {
-        snapshots::upsert(
-            conn,
-            &append.aggregate_type,
-            &snapshot.aggregate_id,
-            snapshot.last_sequence,
-            snapshot.current_snapshot,
-            &snapshot.payload,
-        )
-        .await?;
-    }
     Ok(())
+}
+
+/// Writes the snapshot `append` makes due, if any.
+async fn insert_snapshot(conn: &mut PgConnection, append: &Append) -> Result<(), sqlx::Error> {
+    let Some(snapshot) = &append.snapshot else {
+        return Ok(());
+    };
+    snapshots::upsert(
+        conn,
+        &append.aggregate_type,
+        &snapshot.aggregate_id,
+        snapshot.last_sequence,
+        snapshot.current_snapshot,
+        &snapshot.payload,
+    )
+    .await
 }

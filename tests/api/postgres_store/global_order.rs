@@ -100,3 +100,87 @@ async fn an_append_that_loses_its_race_gives_its_positions_back() {
     assert_eq!(positions(&second).await, vec![1, 2]);
     assert_eq!(head(&second).await.expect("the head"), 2);
 }
+
+/// A payment's first event, as a node that has just decided to create it would append it.
+fn first_event(id: &str, note: &str) -> SerializedEvent {
+    SerializedEvent {
+        aggregate_id: id.into(),
+        sequence: 1,
+        aggregate_type: "Payment".into(),
+        event_type: "PaymentCreated".into(),
+        event_version: "1.0".into(),
+        payload: json!({"PaymentCreated": {"note": note}}),
+        metadata: json!({}),
+    }
+}
+
+#[tokio::test]
+async fn appends_committed_together_refuse_only_the_one_that_lost_its_race() {
+    // Given the log's head held by another node's transaction, and one append waiting on it,
+    // so that every append queued meanwhile goes into the writer's next batch
+    let (first, second) = two_nodes().await;
+    let repository = PgEventRepository::new(first.clone());
+    let mut holder = second.begin().await.expect("a transaction");
+    sqlx::query("SELECT last_position FROM event_log_head FOR UPDATE")
+        .execute(&mut *holder)
+        .await
+        .expect("the head held");
+    let waiting = {
+        let repository = repository.clone();
+        tokio::spawn(async move {
+            repository
+                .persist::<Payment>(&[first_event("pi_0", "first")], None)
+                .await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // When ten payments are appended at once, two of them the same payment's first event
+    let mut queued = Vec::new();
+    for (id, note) in (1..=9)
+        .map(|n| (format!("pi_{n}"), "only"))
+        .chain([("pi_4".to_owned(), "twin")])
+    {
+        let repository = repository.clone();
+        queued.push(tokio::spawn(async move {
+            repository
+                .persist::<Payment>(&[first_event(&id, note)], None)
+                .await
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    holder.commit().await.expect("the head let go");
+    // Then the waiting one and nine of the ten commit, one of the twins is refused as a lost
+    // race, and the log holds ten events at positions 1 to 10 with no gap
+    waiting.await.expect("joined").expect("the first append");
+    let mut outcomes = Vec::new();
+    for append in queued {
+        outcomes.push(append.await.expect("joined"));
+    }
+    let (twins, others): (Vec<_>, Vec<_>) = outcomes
+        .into_iter()
+        .enumerate()
+        .partition(|(index, _)| *index == 3 || *index == 9);
+    assert!(
+        others.iter().all(|(_, outcome)| outcome.is_ok()),
+        "{others:?}"
+    );
+    let refused: Vec<_> = twins
+        .iter()
+        .filter(|(_, outcome)| matches!(outcome, Err(PersistenceError::OptimisticLockError)))
+        .collect();
+    assert_eq!(refused.len(), 1, "{twins:?}");
+    let kept = if refused[0].0 == 3 { "twin" } else { "only" };
+    assert!(
+        twins.iter().any(|(_, outcome)| outcome.is_ok()),
+        "{twins:?}"
+    );
+    assert_eq!(positions(&second).await, (1..=10).collect::<Vec<i64>>());
+    assert_eq!(head(&second).await.expect("the head"), 10);
+    let stored: Vec<String> = sqlx::query_scalar(
+        "SELECT payload->'PaymentCreated'->>'note' FROM events WHERE aggregate_id = 'pi_4'",
+    )
+    .fetch_all(&second)
+    .await
+    .expect("pi_4's events");
+    assert_eq!(stored, vec![kept.to_owned()]);
+}
