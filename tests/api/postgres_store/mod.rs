@@ -10,6 +10,7 @@
 //! process holds: its own pool and its own cqrs-es frameworks.
 
 mod global_order;
+mod inbox_worker;
 mod invariants;
 mod log_rules;
 mod migrate_to;
