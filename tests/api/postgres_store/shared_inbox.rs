@@ -38,14 +38,19 @@ async fn store_lifecycles(inbox: &SharedInbox, objects: usize) -> usize {
         .collect();
     shuffle(&mut events, 7);
     for event in &events {
-        let body = event.to_string();
-        let envelope = read_envelope(body.as_bytes()).expect("an event");
-        inbox
-            .store(&envelope, body.as_bytes())
-            .await
-            .expect("stored");
+        store_event(inbox, event).await;
     }
     events.len()
+}
+
+/// Stores one event as the webhook endpoint would.
+async fn store_event(inbox: &SharedInbox, event: &Value) {
+    let body = event.to_string();
+    let envelope = read_envelope(body.as_bytes()).expect("an event");
+    inbox
+        .store(&envelope, body.as_bytes())
+        .await
+        .expect("stored");
 }
 
 /// The object an event of `lifecycle` belongs to: `evt_{n}_{step}` → `n`.
@@ -146,6 +151,40 @@ async fn a_claim_left_by_a_dead_node_is_taken_over_once_it_expires() {
     .await
     .unwrap();
     assert_eq!(holders, vec!["live".to_owned()]);
+}
+
+#[tokio::test]
+async fn a_lane_crowding_the_oldest_events_does_not_hide_the_heads_of_the_others() {
+    let (_, pool) = shared_database().await;
+    let first = SharedInbox::new(pool.clone(), "node-a".into(), Duration::from_secs(30));
+    let second = SharedInbox::new(pool.clone(), "node-b".into(), Duration::from_secs(30));
+    // Given one PaymentIntent with 12 events, all older than the one event of another,
+    let crowded = intent("pi_crowded", "cus_shared", "processing", now() - 600);
+    for step in 0..12 {
+        let kind = "payment_intent.processing";
+        let id = format!("evt_crowded_{step}");
+        store_event(
+            &first,
+            &event(&id, kind, now() - 600 + step, crowded.clone()),
+        )
+        .await;
+    }
+    let later = intent("pi_later", "cus_shared", "succeeded", now() - 60);
+    let kind = "payment_intent.succeeded";
+    store_event(&first, &event("evt_later_0", kind, now() - 60, later)).await;
+    // and a node holding the crowded lane's head,
+    assert_eq!(claim_ids(&first).await, vec!["evt_crowded_0".to_owned()]);
+    // when the other node claims one event, whose nearest candidates (eight per event
+    // claimed) are all of the held lane,
+    let taken = claim_ids(&second).await;
+    // then it looks further and takes the other lane's head.
+    assert_eq!(taken, vec!["evt_later_0".to_owned()]);
+}
+
+/// The ids of the events `inbox` claims with a limit of one.
+async fn claim_ids(inbox: &SharedInbox) -> Vec<String> {
+    let claimed = inbox.due(1).await.expect("claims");
+    claimed.into_iter().map(|entry| entry.event_id).collect()
 }
 
 /// Counts the shared inbox's events in each status.
