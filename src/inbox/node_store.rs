@@ -18,6 +18,14 @@ pub struct NodeInbox {
     writer: GroupCommit,
 }
 
+/// The claim: the oldest due events, in Stripe's order (`due`).
+const DUE: &str = "SELECT seq, event_id, type, object_id, created, status, attempts, last_error,
+                          received_at, payload
+                     FROM stripe_inbox
+                    WHERE status = 'pending' AND next_attempt_at <= ?
+                    ORDER BY created, seq
+                    LIMIT ?";
+
 fn unix_millis() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
@@ -72,20 +80,14 @@ impl NodeInbox {
     }
 
     /// Pending events that are due, oldest Stripe time first (so the events of one object come
-    /// in the order Stripe created them), arrival order breaking ties.
+    /// in the order Stripe created them), arrival order breaking ties. One walk of the
+    /// `stripe_inbox_pending` index, which is in that order, stopping at `limit`.
     pub async fn due(&self, limit: i64) -> Result<Vec<InboxEntry>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT seq, event_id, type, object_id, created, status, attempts, last_error,
-                    received_at, payload
-               FROM stripe_inbox
-              WHERE status = 'pending' AND next_attempt_at <= ?
-              ORDER BY created, seq
-              LIMIT ?",
-        )
-        .bind(unix_millis())
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
+        sqlx::query_as(DUE)
+            .bind(unix_millis())
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
     }
 
     /// Records how processing ended.
@@ -228,5 +230,34 @@ impl NodeInbox {
         .execute(&self.pool)
         .await?;
         Ok(requeued.rows_affected())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DUE;
+
+    #[tokio::test]
+    async fn a_claim_walks_the_pending_events_in_order_instead_of_sorting_the_backlog() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("db.sqlite").display()
+        );
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        crate::store::pool::migrate(&pool).await.unwrap();
+        let plan: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {DUE}"))
+                .bind(0_i64)
+                .bind(500_i64)
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        let plan: Vec<&str> = plan.iter().map(|(_, _, _, step)| step.as_str()).collect();
+        assert_eq!(
+            plan,
+            vec!["SCAN stripe_inbox USING INDEX stripe_inbox_pending"],
+            "the claim would read and sort every pending event"
+        );
     }
 }

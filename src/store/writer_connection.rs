@@ -47,6 +47,14 @@ impl WriterConnection {
         let db = rusqlite::Connection::open(&self.path)?;
         db.pragma_update(None, "synchronous", self.synchronous)?;
         db.pragma_update(None, "foreign_keys", self.foreign_keys)?;
+        // Each job runs behind a savepoint, whose sub-journal (the pages' images before the job)
+        // SQLite keeps in memory only up to 64 KiB per transaction and then spills to a
+        // temporary file: a batch of hundreds of jobs wrote every page image there, with a
+        // `pwrite` for each and one more for its page number, ~14% of the writer thread's time
+        // in a webhook burst (BENCHMARKS.md, stop 34). In memory it costs a copy; it is
+        // emptied at each commit, so it holds at most one batch's pages. This connection
+        // creates no TEMP tables (the rebuild's shadows have a connection of their own).
+        db.pragma_update(None, "temp_store", "MEMORY")?;
         // Other processes (the CLI, an operator's `sqlite3`) may hold the write lock a moment.
         db.busy_handler(Some(keep_trying))?;
         db.set_prepared_statement_cache_capacity(64);

@@ -240,3 +240,19 @@ async fn a_long_backlog_is_caught_up_one_batch_per_write_and_the_rest_left_to_th
         Some(projections::Projector::DEFAULT_BATCH_SIZE)
     );
 }
+
+#[tokio::test]
+async fn the_writers_savepoint_journals_stay_in_memory_instead_of_spilling_to_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = open_pool(&dir.path().join("db.sqlite")).await;
+    let writer = writer(&pool).await;
+    // Each job runs behind a savepoint; past 64 KiB its journal spills to a temporary file
+    // unless temporary storage is in memory (2).
+    let temp_store = writer
+        .run(Box::new(|db| {
+            db.query_row("PRAGMA temp_store", [], |row| row.get::<_, i64>(0))
+        }))
+        .await
+        .unwrap();
+    assert_eq!(temp_store, 2);
+}
