@@ -80,7 +80,7 @@ impl SharedInbox {
     /// one walk of the `stripe_inbox_due` index: those not yet due left out, what remains is
     /// the oldest due events, and a lane met there has its head there too, so the heads found
     /// are the first of all heads. So a claim's cost no longer grows with the backlog (at
-    /// 20,000 pending events a scan and sort of them all took ~25–34 ms a claim). The window
+    /// 20,000 pending events a scan and sort of them all took 23–44 ms a claim). The window
     /// filters on due-ness only after its `LIMIT`: with the filter inside, the planner guessed
     /// it would pass a third of the rows and chose a scan of the whole table. Only when the
     /// window is full and its lanes are held elsewhere, yielding too few heads, does the claim
