@@ -9,7 +9,7 @@ use billstream::store::postgres::{connect, PgSettings};
 use serde_json::Value;
 use sqlx::PgPool;
 
-use super::serve_nodes;
+use super::{register_session_on, serve_nodes};
 use crate::helpers::open_pool;
 use crate::support::postgres::fresh_database;
 use crate::webhooks::{lifecycle, now, nowhere, shuffle};
@@ -44,23 +44,6 @@ async fn store_at_once(pool: &PgPool, events: &[Value]) {
     tx.commit().await.expect("committed");
 }
 
-/// Registers `email` on the node at `base`; the Stripe customer id it was given.
-async fn register_customer_on(base: &str, email: &str) -> String {
-    let session: Value = reqwest::Client::new()
-        .post(format!("{base}/api/auth/register"))
-        .json(&serde_json::json!({"email": email, "password": "correct horse battery", "name": "Ada"}))
-        .send()
-        .await
-        .expect("the node answers")
-        .json()
-        .await
-        .expect("a JSON body");
-    session["customer"]["stripe_customer_id"]
-        .as_str()
-        .expect("a Stripe customer")
-        .to_owned()
-}
-
 #[tokio::test]
 async fn a_backlog_of_lifecycles_is_applied_each_event_once_in_order_on_its_first_attempt() {
     let url = fresh_database().await;
@@ -72,12 +55,16 @@ async fn a_backlog_of_lifecycles_is_applied_each_event_once_in_order_on_its_firs
     let (node, file) = serve_nodes(&url, dir.path(), &["node-a"], &vars)
         .await
         .remove(0);
-    let customer = register_customer_on(&node.base, "worker@example.com").await;
+    let session =
+        register_session_on(&reqwest::Client::new(), &node.base, "worker@example.com").await;
+    let customer = session["customer"]["stripe_customer_id"]
+        .as_str()
+        .expect("a Stripe customer");
     let pool = connect(&url, &PgSettings::default()).await.unwrap();
     // Given the lifecycles of 150 PaymentIntents (3-D Secure asked, failed, paid, partly
     // refunded: four events each), stored in the shared inbox at once in a shuffled order,
     let mut events: Vec<Value> = (0..OBJECTS)
-        .flat_map(|n| lifecycle(n, &customer, now() - 6_000 + 10 * n as i64))
+        .flat_map(|n| lifecycle(n, customer, now() - 6_000 + 10 * n as i64))
         .collect();
     shuffle(&mut events, 11);
     store_at_once(&pool, &events).await;

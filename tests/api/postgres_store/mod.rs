@@ -107,6 +107,16 @@ pub async fn serve_nodes(
 
 /// Registers `email` on the node at `base`; its bearer token.
 pub async fn register_on(client: &reqwest::Client, base: &str, email: &str) -> String {
+    let session = register_session_on(client, base, email).await;
+    session["token"].as_str().expect("a token").to_owned()
+}
+
+/// Registers a customer on the node at `base`; returns the whole session (token, customer).
+pub async fn register_session_on(
+    client: &reqwest::Client,
+    base: &str,
+    email: &str,
+) -> serde_json::Value {
     let response = client
         .post(format!("{base}/api/auth/register"))
         .json(&serde_json::json!({"email": email, "password": "correct horse battery", "name": "Ada"}))
@@ -114,6 +124,5 @@ pub async fn register_on(client: &reqwest::Client, base: &str, email: &str) -> S
         .await
         .expect("the node answers");
     assert_eq!(response.status(), reqwest::StatusCode::CREATED);
-    let body: serde_json::Value = response.json().await.expect("a JSON body");
-    body["token"].as_str().expect("a token").to_owned()
+    response.json().await.expect("a JSON body")
 }
