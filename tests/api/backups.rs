@@ -83,12 +83,7 @@ async fn a_backup_taken_during_writes_starts_a_server_with_a_consistent_history(
     let before = app.event_count().await;
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("backup.db");
-    let (db_path, out) = (app.db_path.clone(), copy.clone());
-    let output = tokio::task::spawn_blocking(move || {
-        billstream(&db_path, &["backup", "--out", out.to_str().unwrap()])
-    })
-    .await
-    .unwrap();
+    let output = billstream(&app.db_path, &["backup", "--out", copy.to_str().unwrap()]).await;
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
@@ -104,7 +99,7 @@ async fn a_backup_taken_during_writes_starts_a_server_with_a_consistent_history(
     let after = app.event_count().await;
 
     // Never over an existing file.
-    let again = billstream(&app.db_path, &["backup", "--out", copy.to_str().unwrap()]);
+    let again = billstream(&app.db_path, &["backup", "--out", copy.to_str().unwrap()]).await;
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 
@@ -166,11 +161,12 @@ async fn restore_checks_the_backup_and_refuses_while_a_server_holds_the_database
     let copy = dir.path().join("backup.db");
     let copy_arg = copy.to_str().unwrap();
     assert!(billstream(&db_path, &["backup", "--out", copy_arg])
+        .await
         .status
         .success());
     app.create_intent(&token, 2_000, "eur").await;
 
-    let refused = billstream(&db_path, &["restore", "--from", copy_arg]);
+    let refused = billstream(&db_path, &["restore", "--from", copy_arg]).await;
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
@@ -180,13 +176,13 @@ async fn restore_checks_the_backup_and_refuses_while_a_server_holds_the_database
 
     let stranger = dir.path().join("notes.db");
     std::fs::write(&stranger, "not a database").unwrap();
-    let foreign = billstream(&db_path, &["restore", "--from", stranger.to_str().unwrap()]);
+    let foreign = billstream(&db_path, &["restore", "--from", stranger.to_str().unwrap()]).await;
     assert!(!foreign.status.success());
     let stderr = String::from_utf8_lossy(&foreign.stderr);
     assert!(stderr.contains("not a billstream database"), "{stderr}");
 
     app.stop().await;
-    let restored = billstream(&db_path, &["restore", "--from", copy_arg]);
+    let restored = billstream(&db_path, &["restore", "--from", copy_arg]).await;
     let stdout = String::from_utf8_lossy(&restored.stdout);
     assert!(
         restored.status.success(),

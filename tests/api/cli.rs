@@ -9,7 +9,7 @@ use crate::helpers::{billstream, spawn_quiet_app};
 async fn migrate_creates_a_database_from_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("fresh.db");
-    let output = billstream(&db_path, &["migrate"]);
+    let output = billstream(&db_path, &["migrate"]).await;
     assert!(
         output.status.success(),
         "{}",
@@ -33,7 +33,7 @@ async fn replay_on_a_populated_database_leaves_every_profile_identical() {
         assert_eq!(patched.status(), 200);
     }
     let before = CustomerProfiles::all(&app.pool).await.unwrap();
-    let output = billstream(&app.db_path, &["replay"]);
+    let output = billstream(&app.db_path, &["replay"]).await;
     assert!(
         output.status.success(),
         "{}",
@@ -55,7 +55,7 @@ async fn events_prints_json_lines_in_commit_order_without_password_hashes() {
         .await;
     let first_id = first["customer"]["id"].as_str().unwrap();
 
-    let output = billstream(&app.db_path, &["events"]);
+    let output = billstream(&app.db_path, &["events"]).await;
     assert!(
         output.status.success(),
         "{}",
@@ -93,10 +93,11 @@ async fn events_prints_json_lines_in_commit_order_without_password_hashes() {
             "--limit",
             "5",
         ],
-    );
+    )
+    .await;
     let filtered_lines = String::from_utf8_lossy(&filtered.stdout).lines().count();
     assert_eq!(filtered_lines, 1);
-    let after = billstream(&app.db_path, &["events", "--after", "1"]);
+    let after = billstream(&app.db_path, &["events", "--after", "1"]).await;
     let after_lines: Vec<Value> = String::from_utf8_lossy(&after.stdout)
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())

@@ -129,7 +129,7 @@ async fn a_partial_credit_note_reduces_what_is_due_and_is_a_valid_factur_x_credi
     // notes' rows with them) from the log.
     let again = note_file(&app, &token, number, "pdf").await;
     assert_eq!(again, pdf);
-    let output = billstream(&app.db_path, &["replay"]);
+    let output = billstream(&app.db_path, &["replay"]).await;
     assert!(
         output.status.success(),
         "{}",

@@ -272,13 +272,17 @@ impl TestApp {
     }
 }
 
-/// Runs the `billstream` binary on database `db_path`.
-pub fn billstream(db_path: &Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_billstream"))
+/// Runs the `billstream` binary on database `db_path`, waiting without blocking the test's
+/// runtime. The application under test runs on that runtime: blocked, it would hold its open
+/// transactions (and SQLite's write lock) until the command gave up waiting for the lock, as a
+/// replay beside a live app did under load.
+pub async fn billstream(db_path: &Path, args: &[&str]) -> std::process::Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_billstream"))
         .args(args)
         .env("DATABASE_URL", format!("sqlite://{}", db_path.display()))
         .env("RUST_LOG", "warn")
         .output()
+        .await
         .expect("the binary runs")
 }
 

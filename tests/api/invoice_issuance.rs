@@ -91,7 +91,7 @@ async fn a_replay_of_the_log_never_renders_an_issued_document_again() {
     };
     let first_issue = issued_at(&app.pool).await;
 
-    let output = billstream(&app.db_path, &["replay"]);
+    let output = billstream(&app.db_path, &["replay"]).await;
     assert!(
         output.status.success(),
         "{}",

@@ -200,10 +200,7 @@ async fn a_customers_timeline_lists_their_events_in_commit_order_with_their_caus
     assert_eq!(&paged, entries);
 
     // The same lines from the command line.
-    let lines = json_lines(&billstream(
-        &app.db_path,
-        &["events", "--customer", customer_id],
-    ));
+    let lines = json_lines(&billstream(&app.db_path, &["events", "--customer", customer_id]).await);
     assert_eq!(&lines, entries);
 
     let unknown = admin(&app, "/api/admin/customers/nobody/timeline").await;
@@ -340,7 +337,7 @@ async fn projection_health_shows_each_views_checkpoint_lag_rows_and_last_rebuild
     );
     assert_eq!(payments["rebuilt_at"], Value::Null);
 
-    let replay = billstream(&app.db_path, &["replay"]);
+    let replay = billstream(&app.db_path, &["replay"]).await;
     assert!(replay.status.success());
     let health = admin_json(&app, "/api/admin/projections").await;
     let payments = health["data"]

@@ -190,12 +190,7 @@ async fn a_view_rebuilt_by_another_process_is_not_rebuilt_twice_at_once() {
             .contains("payments"),
         "{body}"
     );
-    let db_path = app.db_path.clone();
-    let cli = tokio::task::spawn_blocking(move || {
-        billstream(&db_path, &["replay", "--projection", "payments"])
-    })
-    .await
-    .unwrap();
+    let cli = billstream(&app.db_path, &["replay", "--projection", "payments"]).await;
     assert!(!cli.status.success());
     let stderr = String::from_utf8_lossy(&cli.stderr);
     assert!(
@@ -207,12 +202,7 @@ async fn a_view_rebuilt_by_another_process_is_not_rebuilt_twice_at_once() {
     assert_eq!(started.status(), StatusCode::ACCEPTED);
 
     drop(other);
-    let db_path = app.db_path.clone();
-    let cli = tokio::task::spawn_blocking(move || {
-        billstream(&db_path, &["replay", "--projection", "payments"])
-    })
-    .await
-    .unwrap();
+    let cli = billstream(&app.db_path, &["replay", "--projection", "payments"]).await;
     assert!(
         cli.status.success(),
         "{}",

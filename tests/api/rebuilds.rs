@@ -137,10 +137,7 @@ async fn a_rebuild_under_concurrent_writes_swaps_in_the_views_a_fresh_replay_bui
     tokio::time::sleep(Duration::from_millis(200)).await;
     let indexes_before = indexes_of_tables(&app.pool).await;
     let before = app.event_count().await;
-    let db_path = app.db_path.clone();
-    let replay = tokio::task::spawn_blocking(move || billstream(&db_path, &["replay"]))
-        .await
-        .unwrap();
+    let replay = billstream(&app.db_path, &["replay"]).await;
     let during = app.event_count().await - before;
     tokio::time::sleep(Duration::from_millis(200)).await;
     stop.store(true, Ordering::Relaxed);
@@ -189,7 +186,7 @@ async fn verify_reports_a_tampered_row_exits_1_and_leaves_it_until_a_plain_repla
     let token = app.token_for("tampered@example.com").await;
     let intent = app.create_intent(&token, 2_000, "eur").await;
     let payment_id = intent["payment_id"].as_str().unwrap().to_owned();
-    let untouched = billstream(&app.db_path, &["replay", "--verify"]);
+    let untouched = billstream(&app.db_path, &["replay", "--verify"]).await;
     assert!(
         untouched.status.success(),
         "{}",
@@ -205,7 +202,8 @@ async fn verify_reports_a_tampered_row_exits_1_and_leaves_it_until_a_plain_repla
     let verify = billstream(
         &app.db_path,
         &["replay", "--verify", "--projection", "payments"],
-    );
+    )
+    .await;
     assert_eq!(verify.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&verify.stdout);
     assert!(
@@ -222,10 +220,10 @@ async fn verify_reports_a_tampered_row_exits_1_and_leaves_it_until_a_plain_repla
     };
     assert_eq!(amount().await.unwrap(), 1, "verify changed the live view");
 
-    let replay = billstream(&app.db_path, &["replay", "--projection", "payments"]);
+    let replay = billstream(&app.db_path, &["replay", "--projection", "payments"]).await;
     assert!(replay.status.success());
     assert_eq!(amount().await.unwrap(), 2_000);
-    let verify = billstream(&app.db_path, &["replay", "--verify"]);
+    let verify = billstream(&app.db_path, &["replay", "--verify"]).await;
     assert!(verify.status.success());
     assert_eq!(dump_views(&app.pool).await, fresh_replay_of(&app).await);
 }
@@ -233,7 +231,7 @@ async fn verify_reports_a_tampered_row_exits_1_and_leaves_it_until_a_plain_repla
 #[tokio::test]
 async fn replay_of_an_unknown_view_names_the_views_there_are() {
     let app = spawn_quiet_app().await;
-    let output = billstream(&app.db_path, &["replay", "--projection", "ledger"]);
+    let output = billstream(&app.db_path, &["replay", "--projection", "ledger"]).await;
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(

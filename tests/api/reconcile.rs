@@ -107,19 +107,14 @@ async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
-/// Runs `billstream reconcile` with `args`; returns its output, checking it succeeded. It runs
-/// off the test's runtime, which serves the application meanwhile (its inbox worker applies
-/// what the command feeds).
+/// Runs `billstream reconcile` with `args`; returns its output, checking it succeeded. The
+/// test's runtime serves the application meanwhile (its inbox worker applies what the command
+/// feeds).
 pub(crate) async fn reconcile(app: &TestApp, args: &[&str]) -> String {
     let mut all = vec!["reconcile".to_owned()];
     all.extend(args.iter().map(|arg| (*arg).to_owned()));
-    let db_path = app.db_path.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        let all: Vec<&str> = all.iter().map(String::as_str).collect();
-        billstream(&db_path, &all)
-    })
-    .await
-    .unwrap();
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    let output = billstream(&app.db_path, &all).await;
     assert!(
         output.status.success(),
         "{}",

@@ -85,7 +85,7 @@ async fn a_snapshot_as_of_a_past_position_equals_the_views_read_at_that_position
         "--out",
         out.to_str().unwrap(),
     ];
-    let output = billstream(&app.db_path, &args);
+    let output = billstream(&app.db_path, &args).await;
     assert!(
         output.status.success(),
         "{}",
@@ -98,7 +98,7 @@ async fn a_snapshot_as_of_a_past_position_equals_the_views_read_at_that_position
     );
     assert_eq!(snapshot_views(&out).await, then);
 
-    let again = billstream(&app.db_path, &args);
+    let again = billstream(&app.db_path, &args).await;
     assert_eq!(again.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 
@@ -112,7 +112,8 @@ async fn a_snapshot_as_of_a_past_position_equals_the_views_read_at_that_position
             "--out",
             before_anything.to_str().unwrap(),
         ],
-    );
+    )
+    .await;
     assert!(output.status.success());
     assert!(snapshot_views(&before_anything)
         .await

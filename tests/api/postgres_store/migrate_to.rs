@@ -97,7 +97,7 @@ async fn migrate_to_copies_the_log_in_order_with_its_claims_and_goes_on_where_it
     assert_eq!(confirmed, 200);
     let url = fresh_database().await;
     // When its log is copied while it runs, then again after one more registration
-    let first = stdout(&billstream(&app.db_path, &["migrate-to", "--to", &url]));
+    let first = stdout(&billstream(&app.db_path, &["migrate-to", "--to", &url]).await);
     assert!(first.contains("copied"), "{first}");
     app.register("late@example.com", "correct horse", "Late")
         .await;
@@ -113,7 +113,7 @@ async fn migrate_to_copies_the_log_in_order_with_its_claims_and_goes_on_where_it
     .await
     .expect("an acknowledged event");
     let before_second = sqlite_log(&app.pool).await.len();
-    let second = stdout(&billstream(&app.db_path, &["migrate-to", "--to", &url]));
+    let second = stdout(&billstream(&app.db_path, &["migrate-to", "--to", &url]).await);
     assert!(second.contains("from an earlier run"), "{second}");
     // Then the PostgreSQL log is the SQLite log, event for event (the server goes on: what it
     // appended after the second run began is for a third)
@@ -179,8 +179,8 @@ async fn migrate_to_refuses_a_target_that_holds_another_log_and_leaves_it_untouc
     app.register("here@example.com", "correct horse", "Here")
         .await;
     // When this database's log is copied into it, or into something that is not PostgreSQL
-    let refused = billstream(&app.db_path, &["migrate-to", "--to", &url]);
-    let not_postgres = billstream(&app.db_path, &["migrate-to", "--to", "sqlite://other.db"]);
+    let refused = billstream(&app.db_path, &["migrate-to", "--to", &url]).await;
+    let not_postgres = billstream(&app.db_path, &["migrate-to", "--to", "sqlite://other.db"]).await;
     // Then both are refused, saying why, and the target keeps its one event
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
@@ -197,7 +197,7 @@ async fn migrate_to_says_why_it_cannot_reach_the_target() {
     let app = spawn_quiet_app().await;
     let url = format!("postgres://postgres@127.0.0.1:{}/nowhere", free_port());
     // When its log is to be copied there
-    let output = billstream(&app.db_path, &["migrate-to", "--to", &url]);
+    let output = billstream(&app.db_path, &["migrate-to", "--to", &url]).await;
     // Then it fails with the reason, not with a pool's timeout, and without the URL
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -81,7 +81,7 @@ async fn migrate_to_copies_the_log_over_a_verified_tls_connection() {
         &format!("sslmode=verify-full&sslrootcert={}", root.display()),
     );
     // When its log is copied there
-    let output = billstream(&app.db_path, &["migrate-to", "--to", &target]);
+    let output = billstream(&app.db_path, &["migrate-to", "--to", &target]).await;
     // Then the copy succeeds and the customer's claim is in PostgreSQL
     assert!(
         output.status.success(),
