@@ -33,7 +33,7 @@ use providers::{
 use crate::auth::{JwtKeys, LoginThrottle, PasswordHasher, ResetTokens, Sessions};
 use crate::config::Config;
 use crate::http::limits::RateLimiters;
-use crate::http::{router, AppState, WebhookIntake};
+use crate::http::{router, AppState, Services, WebhookIntake};
 use crate::inbox::{EventApplier, InboxWorker};
 use crate::mail::shared_claims::SharedClaims;
 use crate::mail::{Delivery, Mailer};
@@ -284,7 +284,7 @@ impl Application {
         if let Some(shared) = &shared_log {
             login_throttle = login_throttle.shared(shared.pool.clone());
         }
-        let state = AppState {
+        let state = AppState::new(Services {
             pool: pool.clone(),
             shared_log: shared_log.as_ref().map(|shared| shared.pool.clone()),
             projector: projector.clone(),
@@ -313,7 +313,7 @@ impl Application {
                 wake: inbox_wake,
             },
             plans,
-        };
+        });
         let router = router(
             state,
             &config.cors_allowed_origins,
