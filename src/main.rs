@@ -7,9 +7,9 @@ use billstream::config::Config;
 use billstream::telemetry;
 
 /// mimalloc rather than glibc's malloc: the service allocates and frees small objects on every
-/// request from many threads at once, where glibc's arenas spent about a tenth of a history
-/// page's profile (`_int_malloc`, `_int_free`, `malloc_consolidate`). BENCHMARKS.md has the
-/// comparison.
+/// request from many threads at once, where glibc's arenas took about 13% of the self time in a
+/// history page's profile (`_int_malloc`, `_int_free`, `malloc_consolidate`). BENCHMARKS.md has
+/// the comparison.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
