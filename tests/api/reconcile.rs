@@ -111,9 +111,8 @@ async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
 /// test's runtime serves the application meanwhile (its inbox worker applies what the command
 /// feeds).
 pub(crate) async fn reconcile(app: &TestApp, args: &[&str]) -> String {
-    let mut all = vec!["reconcile".to_owned()];
-    all.extend(args.iter().map(|arg| (*arg).to_owned()));
-    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    let mut all = vec!["reconcile"];
+    all.extend_from_slice(args);
     let output = billstream(&app.db_path, &all).await;
     assert!(
         output.status.success(),
