@@ -28,25 +28,47 @@ async fn allow_connections(admin: &mut PgConnection, name: &str, allowed: bool) 
     .await
     .expect("the database is altered");
     if !allowed {
-        sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+        // A connection that passed the startup check just before the ALTER committed is not
+        // yet in pg_stat_activity when the first round of terminations runs, and would
+        // survive it: end the database's backends until two rounds 200 ms apart find none.
+        let mut quiet_rounds = 0;
+        for _ in 0..50 {
+            let ended: Vec<bool> = sqlx::query_scalar(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+            )
             .bind(name)
-            .execute(&mut *admin)
+            .fetch_all(&mut *admin)
             .await
             .expect("its connections end");
+            quiet_rounds = if ended.is_empty() {
+                quiet_rounds + 1
+            } else {
+                0
+            };
+            if quiet_rounds == 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 }
 
-/// Polls `/ready` until it answers `want` (10 s at most); the last status seen.
-async fn ready_becomes(client: &reqwest::Client, base: &str, want: StatusCode) -> StatusCode {
-    let mut seen = StatusCode::OK;
+/// Polls `/ready` until it answers `want` (10 s at most); the last status and body seen.
+async fn ready_becomes(
+    client: &reqwest::Client,
+    base: &str,
+    want: StatusCode,
+) -> (StatusCode, String) {
+    let mut seen = (StatusCode::OK, String::new());
     for _ in 0..100 {
-        seen = client
+        let answer = client
             .get(format!("{base}/ready"))
             .send()
             .await
-            .expect("the node answers")
-            .status();
-        if seen == want {
+            .expect("the node answers");
+        let status = answer.status();
+        seen = (status, answer.text().await.expect("a body"));
+        if status == want {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -63,7 +85,7 @@ async fn a_node_cut_off_from_the_shared_database_is_not_ready_until_it_answers_a
         .await
         .remove(0);
     assert_eq!(
-        ready_becomes(&client, &node.base, StatusCode::OK).await,
+        ready_becomes(&client, &node.base, StatusCode::OK).await.0,
         StatusCode::OK
     );
     let (admin_url, name) = admin_of(&url);
@@ -72,24 +94,14 @@ async fn a_node_cut_off_from_the_shared_database_is_not_ready_until_it_answers_a
     // When the shared database stops answering the node,
     allow_connections(&mut admin, &name, false).await;
     // then the node says it is not ready, with the usual error body and nothing internal,
-    assert_eq!(
-        ready_becomes(&client, &node.base, StatusCode::SERVICE_UNAVAILABLE).await,
-        StatusCode::SERVICE_UNAVAILABLE
-    );
-    let body = client
-        .get(format!("{}/ready", node.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (status, body) = ready_becomes(&client, &node.base, StatusCode::SERVICE_UNAVAILABLE).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert!(body.contains("\"not_ready\""), "{body}");
     assert!(!body.contains("postgres"), "{body}");
     // and ready again once it answers.
     allow_connections(&mut admin, &name, true).await;
     assert_eq!(
-        ready_becomes(&client, &node.base, StatusCode::OK).await,
+        ready_becomes(&client, &node.base, StatusCode::OK).await.0,
         StatusCode::OK
     );
 }
