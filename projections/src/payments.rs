@@ -6,6 +6,7 @@ use sqlx::{FromRow, SqliteExecutor};
 
 use crate::customer_profiles::format_timestamp;
 use crate::event_log::StoredEvent;
+use crate::payment_listed::PaymentListed;
 use crate::readers::Readers;
 use crate::statement::{collect, Statement};
 use crate::{Projection, ProjectionError};
@@ -71,6 +72,14 @@ impl PaymentRow {
     }
 }
 
+/// Which payments a page of history holds: the customer's, by status and cursor, newest first.
+const HISTORY_FILTER: &str = "FROM payments
+  WHERE customer_id = ?1
+    AND (?2 IS NULL OR status = ?2)
+    AND (?3 IS NULL OR created_position < ?3)
+  ORDER BY created_position DESC
+  LIMIT ?4";
+
 /// A page of a customer's history query.
 #[derive(Debug, Clone, Default)]
 pub struct HistoryQuery<'a> {
@@ -78,6 +87,13 @@ pub struct HistoryQuery<'a> {
     /// Only payments created before this log position (the cursor).
     pub before_position: Option<i64>,
     pub limit: i64,
+}
+
+impl HistoryQuery<'_> {
+    /// The parameters of [`HISTORY_FILTER`] for `customer_id`'s page.
+    fn params<'q>(&'q self, customer_id: &'q str) -> impl rusqlite::Params + 'q {
+        (customer_id, self.status, self.before_position, self.limit)
+    }
 }
 
 /// The payments projection and its queries.
@@ -106,9 +122,8 @@ impl Payments {
             .await
     }
 
-    /// A customer's payments, newest first. The busiest read of the portal and the API: it
-    /// runs from this thread on a reader's connection (`Readers`), its statement prepared once,
-    /// the rows read straight into [`PaymentRow`]s.
+    /// A customer's payments, newest first, as owned rows (the portal's dashboard). It runs
+    /// from this thread on a reader's connection (`Readers`), its statement prepared once.
     pub async fn history(
         readers: &Readers,
         customer_id: &str,
@@ -116,25 +131,32 @@ impl Payments {
     ) -> Result<Vec<PaymentRow>, ProjectionError> {
         readers
             .read(|db| {
-                let mut statement = db.prepare_cached(&format!(
-                    "SELECT {} FROM payments
-                  WHERE customer_id = ?1
-                    AND (?2 IS NULL OR status = ?2)
-                    AND (?3 IS NULL OR created_position < ?3)
-                  ORDER BY created_position DESC
-                  LIMIT ?4",
-                    PaymentRow::COLUMNS
-                ))?;
-                let rows = statement.query_map(
-                    rusqlite::params![
-                        customer_id,
-                        query.status,
-                        query.before_position,
-                        query.limit
-                    ],
-                    PaymentRow::from_direct,
-                )?;
+                let sql = format!("SELECT {} {HISTORY_FILTER}", PaymentRow::COLUMNS);
+                let mut statement = db.prepare_cached(&sql)?;
+                let rows =
+                    statement.query_map(query.params(customer_id), PaymentRow::from_direct)?;
                 rows.collect()
+            })
+            .await
+    }
+
+    /// The same page handed to `visit` row by row, each borrowed from SQLite's row: the busiest
+    /// read of the API, which writes each row's JSON as it comes (no owned copy of a column).
+    pub async fn history_each(
+        readers: &Readers,
+        customer_id: &str,
+        query: &HistoryQuery<'_>,
+        mut visit: impl FnMut(PaymentListed<'_>),
+    ) -> Result<(), ProjectionError> {
+        readers
+            .read(|db| {
+                let sql = format!("SELECT {} {HISTORY_FILTER}", PaymentListed::COLUMNS);
+                let mut statement = db.prepare_cached(&sql)?;
+                let mut rows = statement.query(query.params(customer_id))?;
+                while let Some(row) = rows.next()? {
+                    visit(PaymentListed::from_direct(row)?);
+                }
+                Ok(())
             })
             .await
     }

@@ -9,7 +9,7 @@ pub mod pagination;
 pub use execute::{
     command_metadata, execute_with_retry, provider_event_metadata, CommandMetadata, Commands,
 };
-pub use pagination::{Page, PageRequest};
+pub use pagination::{Page, PageRequest, PageRows};
 
 use projections::{CustomerProfiles, InvoiceRow, PaymentRow, SubscriptionRow};
 use sqlx::SqlitePool;

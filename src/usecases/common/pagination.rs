@@ -53,6 +53,44 @@ impl PageRequest {
     }
 }
 
+/// A page counted as its rows stream past (fetched with [`PageRequest::fetch_limit`], newest
+/// first): which rows it shows, and the cursor after its last one if another row followed.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRows {
+    limit: i64,
+    shown: i64,
+    last_shown: Option<i64>,
+    more: bool,
+}
+
+impl PageRows {
+    pub fn new(request: PageRequest) -> Self {
+        Self {
+            limit: request.limit,
+            shown: 0,
+            last_shown: None,
+            more: false,
+        }
+    }
+
+    /// Whether the next row, at log `position`, is on the page (the one after it is not).
+    pub fn shows(&mut self, position: i64) -> bool {
+        if self.shown < self.limit {
+            self.shown += 1;
+            self.last_shown = Some(position);
+            true
+        } else {
+            self.more = true;
+            false
+        }
+    }
+
+    /// The cursor of the next page, if a row followed the page's last.
+    pub fn next_cursor(&self) -> Option<String> {
+        self.last_shown.filter(|_| self.more).map(encode_cursor)
+    }
+}
+
 /// One page of a list, newest first, and the cursor of the next page if there is one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page<T> {
@@ -103,6 +141,21 @@ mod tests {
         assert_eq!(decode_cursor(&page.next_cursor.unwrap()).unwrap(), 20);
         let last = request.page(vec![5], |position| *position);
         assert_eq!(last.next_cursor, None);
+    }
+
+    #[test]
+    fn rows_streaming_past_make_the_same_page_as_a_fetched_list() {
+        let request = PageRequest::parse(Some(2), None).unwrap();
+        let mut rows = PageRows::new(request);
+        let shown: Vec<i64> = [30, 20, 10]
+            .into_iter()
+            .filter(|position| rows.shows(*position))
+            .collect();
+        assert_eq!(shown, vec![30, 20]);
+        assert_eq!(decode_cursor(&rows.next_cursor().unwrap()).unwrap(), 20);
+        let mut last = PageRows::new(request);
+        assert!(last.shows(5));
+        assert_eq!(last.next_cursor(), None);
     }
 
     #[test]

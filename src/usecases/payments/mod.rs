@@ -13,14 +13,14 @@ use aggregates::payment::{CreatePayment, Payment, PaymentCommand, PaymentStatus}
 use aggregates::values::{CardNumbers, Description, Metadata, PaymentMethodId};
 use aggregates::ValidationError;
 use chrono::Utc;
-use projections::{CustomerProfile, HistoryQuery, PaymentRow, Payments, Readers};
+use projections::{CustomerProfile, HistoryQuery, PaymentListed, PaymentRow, Payments, Readers};
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 
 use super::common::idempotency::{
     provider_key, validate_client_key, ClientKeys, DerivedId, Subject,
 };
-use super::common::{command_metadata, owned_by, Commands, Page, PageRequest};
+use super::common::{command_metadata, owned_by, Commands, Page, PageRequest, PageRows};
 use crate::error::AppError;
 use crate::provider::{NewPaymentIntent, PaymentProvider};
 
@@ -45,6 +45,25 @@ pub struct CreatedIntent {
     pub status: String,
     pub amount: i64,
     pub currency: String,
+}
+
+/// The checked page and the query that reads it (one row more than the page, to know whether
+/// another follows).
+fn history_query<'a>(
+    status: Option<&'a str>,
+    limit: Option<i64>,
+    cursor: Option<&str>,
+) -> Result<(PageRequest, HistoryQuery<'a>), AppError> {
+    let page = PageRequest::parse(limit, cursor)?;
+    if status.is_some_and(|status| PaymentStatus::parse(status).is_none()) {
+        return Err(ValidationError::new("status", "is not a payment status").into());
+    }
+    let query = HistoryQuery {
+        status,
+        before_position: page.before_position,
+        limit: page.fetch_limit(),
+    };
+    Ok((page, query))
 }
 
 /// Payments.
@@ -185,21 +204,30 @@ impl PaymentService {
         limit: Option<i64>,
         cursor: Option<&str>,
     ) -> Result<Page<PaymentRow>, AppError> {
-        let page = PageRequest::parse(limit, cursor)?;
-        if status.is_some_and(|status| PaymentStatus::parse(status).is_none()) {
-            return Err(ValidationError::new("status", "is not a payment status").into());
-        }
-        let rows = Payments::history(
-            &self.readers,
-            customer_id,
-            &HistoryQuery {
-                status,
-                before_position: page.before_position,
-                limit: page.fetch_limit(),
-            },
-        )
-        .await?;
+        let (page, query) = history_query(status, limit, cursor)?;
+        let rows = Payments::history(&self.readers, customer_id, &query).await?;
         Ok(page.page(rows, |row| row.created_position))
+    }
+
+    /// The same page handed to `visit` row by row, borrowed from the view (the API writes
+    /// each row's JSON as it is read); the cursor of the next page, if there is one.
+    pub async fn history_each(
+        &self,
+        customer_id: &str,
+        status: Option<&str>,
+        limit: Option<i64>,
+        cursor: Option<&str>,
+        mut visit: impl FnMut(PaymentListed<'_>),
+    ) -> Result<Option<String>, AppError> {
+        let (page, query) = history_query(status, limit, cursor)?;
+        let mut rows = PageRows::new(page);
+        Payments::history_each(&self.readers, customer_id, &query, |row| {
+            if rows.shows(row.created_position) {
+                visit(row);
+            }
+        })
+        .await?;
+        Ok(rows.next_cursor())
     }
 
     /// The payment method, checked for this mode.
