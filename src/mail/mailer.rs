@@ -41,7 +41,7 @@ pub struct Mailer {
     seller: Seller,
     /// Signs the invoice message's link to the invoice page.
     links: Arc<InvoiceLinks>,
-    /// The plans' names, for the trial reminder.
+    /// The plans' names in each language, for the trial reminder.
     plans: Arc<PlanCatalog>,
 }
 
@@ -50,6 +50,8 @@ struct Draft {
     facts: Facts,
     customer_id: String,
     invoice_id: Option<String>,
+    /// The plan the message names, whose name is looked up in the recipient's language.
+    plan: Option<String>,
 }
 
 impl Mailer {
@@ -120,6 +122,7 @@ impl Mailer {
                 },
                 customer_id: payment.customer_id,
                 invoice_id: None,
+                plan: None,
             }));
         }
         if event.aggregate_type == Invoice::TYPE {
@@ -159,6 +162,7 @@ impl Mailer {
                 },
                 customer_id: invoice.customer_id,
                 invoice_id: issued.then_some(invoice.invoice_id),
+                plan: None,
             }));
         }
         if event.aggregate_type == Subscription::TYPE && event.event_type == "TrialEndingSoon" {
@@ -181,18 +185,15 @@ impl Mailer {
                     customer_name: String::new(),
                     amount: subscription.amount.unwrap_or(0),
                     currency: subscription.currency.unwrap_or_else(|| "eur".into()),
-                    // The catalog's name ("Particulier"), else the id it no longer lists.
-                    reference: subscription.plan.map(|plan| {
-                        self.plans
-                            .find(&plan)
-                            .map_or(plan, |known| known.name.clone())
-                    }),
+                    // Named once the recipient's language is known.
+                    reference: None,
                     due_date: Some(trial_end.format("%Y-%m-%d").to_string()),
                     failure: None,
                     link: Some(self.url("/dashboard")),
                 },
                 customer_id,
                 invoice_id: None,
+                plan: subscription.plan,
             }));
         }
         Ok(None)
@@ -241,6 +242,13 @@ impl Projection for Mailer {
         }
         draft.facts.customer_name = customer.name;
         let language = customer_language(customer.mail_language.as_deref(), &self.settings);
+        if let Some(plan) = draft.plan.take() {
+            // The catalog's name in that language ("Particulier"), else the id it no longer lists.
+            draft.facts.reference = Some(match self.plans.find(&plan) {
+                Some(known) => known.name_in(language.code()).to_owned(),
+                None => plan,
+            });
+        }
         let composed = match compose(&draft.facts, language, &self.seller) {
             Ok(composed) => composed,
             Err(error) => {

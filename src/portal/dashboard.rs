@@ -80,7 +80,7 @@ fn subscription_view(
     SubscriptionView {
         plan_name: plan.map_or_else(
             || row.plan.clone().unwrap_or_default(),
-            |plan| plan.name.clone(),
+            |plan| plan.name_in(lang.code()).to_owned(),
         ),
         status_label: subscription_label(t, status),
         cancel_help: fill(t.cancel_at_period_end_help, &[("date", &period_end)]),
@@ -95,7 +95,7 @@ fn subscription_view(
                 .map(|other| {
                     (
                         other.id.clone(),
-                        fill(t.change_plan_to, &[("plan", &other.name)]),
+                        fill(t.change_plan_to, &[("plan", other.name_in(lang.code()))]),
                     )
                 })
                 .collect()

@@ -38,7 +38,7 @@ impl PlanView {
         let t = lang.catalog();
         Self {
             id: plan.id.clone(),
-            name: plan.name.clone(),
+            name: plan.name_in(lang.code()).to_owned(),
             price: money(plan.amount, &plan.currency, lang),
             interval: interval_text(t, plan.interval),
             trial: if plan.trial_days > 0 {
@@ -46,8 +46,8 @@ impl PlanView {
             } else {
                 t.no_trial.to_owned()
             },
-            features: plan.features.clone(),
-            subscribe_label: fill(t.subscribe_button, &[("plan", &plan.name)]),
+            features: plan.features_in(lang.code()).to_vec(),
+            subscribe_label: fill(t.subscribe_button, &[("plan", plan.name_in(lang.code()))]),
             current,
         }
     }
@@ -127,7 +127,7 @@ fn subscribe_page(visitor: &Visitor, plan: &Plan, key: String, error: String) ->
             &[("price", &view.price), ("interval", view.interval)],
         )
     };
-    let title = fill(t.subscribe_title, &[("plan", &plan.name)]);
+    let title = fill(t.subscribe_title, &[("plan", &view.name)]);
     SubscribePage {
         f: visitor.card_frame(title, Nav::Plans),
         card: CardForm::new(

@@ -94,7 +94,7 @@ pub async fn change_plan_preview(
         fill(
             text,
             &[
-                ("plan", &plan.name),
+                ("plan", plan.name_in(lang.code())),
                 ("price", &money(plan.amount, &plan.currency, lang)),
                 ("interval", interval_text(t, plan.interval)),
             ],

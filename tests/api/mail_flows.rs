@@ -1,8 +1,9 @@
 //! The messages of issue 17 against a real SMTP server (`aiosmtpd`): a declined renewal sends
 //! the failed-payment notice with a link to pay with another card; a trial ending within three
-//! days is announced once; every sent message is recorded once on the log, even when a crash
-//! made it go out twice; with `MAIL_CUSTOMER_EMAILS=stripe` billstream leaves invoices and
-//! receipts to Stripe; `/sandbox/mail` lists and shows the messages.
+//! days is announced once, naming the plan in the customer's language; every sent message is
+//! recorded once on the log, even when a crash made it go out twice; with
+//! `MAIL_CUSTOMER_EMAILS=stripe` billstream leaves invoices and receipts to Stripe;
+//! `/sandbox/mail` lists and shows the messages.
 
 use std::time::{Duration, Instant};
 
@@ -115,9 +116,20 @@ async fn a_declined_renewal_sends_the_failed_payment_notice_with_a_link_to_pay()
 }
 
 #[tokio::test]
-async fn a_trial_ending_within_three_days_is_announced_once() {
+async fn a_trial_ending_soon_is_announced_once_with_the_plan_named_in_the_customer_s_language() {
     let sink = SmtpSink::start().await;
-    let app = mailing_app(&sink, &[]).await;
+    // The catalog names the plan in French and gives it an English name too.
+    let dir = tempfile::tempdir().unwrap();
+    let plans = dir.path().join("plans.toml");
+    std::fs::write(
+        &plans,
+        "[[plans]]\nid = \"particulier\"\nname = \"Particulier\"\namount = 990\n\
+         currency = \"eur\"\ninterval = \"month\"\ntrial_days = 14\n\
+         features = [\"Paiements en ligne\"]\n\
+         [plans.translations.en]\nname = \"Personal\"\n",
+    )
+    .unwrap();
+    let app = mailing_app(&sink, &[("PLANS_FILE", plans.to_str().unwrap())]).await;
     let token = app.token_for("trial@example.com").await;
     let created = post(
         &app,
@@ -136,7 +148,7 @@ async fn a_trial_ending_within_three_days_is_announced_once() {
     let reminder = wait_for_subject(&sink, "Your trial ends on").await;
     assert_eq!(reminder.to, ["trial@example.com"]);
     let text = reminder.text();
-    assert!(text.contains("Your Particulier trial ends soon."), "{text}");
+    assert!(text.contains("Your Personal trial ends soon."), "{text}");
     assert!(text.contains("€9.90"), "{text}");
     assert!(
         text.contains("Manage your subscription: https://billing.example.com/dashboard"),

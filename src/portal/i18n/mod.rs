@@ -221,6 +221,12 @@ mod tests {
     }
 
     #[test]
+    fn a_plan_catalog_may_translate_into_exactly_the_portal_languages() {
+        let codes: Vec<&str> = Lang::ALL.iter().map(|lang| lang.code()).collect();
+        assert_eq!(codes, crate::usecases::plans::LANGUAGES);
+    }
+
+    #[test]
     fn accept_language_picks_the_best_spoken_language() {
         assert_eq!(Lang::negotiate("fr-FR,fr;q=0.9,en;q=0.8"), Some(Lang::Fr));
         assert_eq!(Lang::negotiate("de-DE,en;q=0.5,fr;q=0.7"), Some(Lang::Fr));

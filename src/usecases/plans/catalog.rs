@@ -1,7 +1,10 @@
 //! The plan catalog: what customers can subscribe to, from `PLANS_FILE` (TOML) or the built-in
-//! default (`particulier` and `professionnel`, monthly, 14-day trial).
+//! default (`particulier` and `professionnel`, monthly, 14-day trial). A plan's name and
+//! features are written in one language; `[plans.translations.<code>]` gives them in another
+//! of the portal's languages, which the portal shows its visitors of that language and the
+//! e-mails name to customers who read it.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use aggregates::money::{Amount, Currency};
@@ -31,6 +34,39 @@ pub struct Plan {
     /// The Stripe Price this plan maps to in Stripe mode (created by lookup key when absent).
     #[serde(default, skip_serializing)]
     pub stripe_price_id: Option<String>,
+    /// The name and features in other languages, by language code (one of [`LANGUAGES`]).
+    #[serde(default, skip_serializing)]
+    pub translations: BTreeMap<String, PlanTexts>,
+}
+
+/// A plan's texts in one language; what it leaves out stays as the plan writes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanTexts {
+    pub name: Option<String>,
+    pub features: Option<Vec<String>>,
+}
+
+/// The language codes a catalog may translate into: the portal's languages (a portal test
+/// keeps the two lists equal).
+pub const LANGUAGES: [&str; 2] = ["en", "fr"];
+
+impl Plan {
+    /// The name to show in the language `code`.
+    pub fn name_in(&self, code: &str) -> &str {
+        self.translations
+            .get(code)
+            .and_then(|texts| texts.name.as_deref())
+            .unwrap_or(&self.name)
+    }
+
+    /// The features to show in the language `code`.
+    pub fn features_in(&self, code: &str) -> &[String] {
+        self.translations
+            .get(code)
+            .and_then(|texts| texts.features.as_deref())
+            .unwrap_or(&self.features)
+    }
 }
 
 /// The catalog file's shape.
@@ -68,6 +104,7 @@ currency = "eur"
 interval = "month"
 trial_days = 14
 features = ["Paiements en ligne", "Factures PDF", "Historique des paiements", "Support par e-mail"]
+translations.en.features = ["Online payments", "PDF invoices", "Payment history", "E-mail support"]
 
 [[plans]]
 id = "professionnel"
@@ -77,6 +114,7 @@ currency = "eur"
 interval = "month"
 trial_days = 14
 features = ["Tout Particulier", "Factures personnalisées", "Statistiques de facturation", "Support prioritaire"]
+translations.en.features = ["Everything in Particulier", "Custom invoices", "Billing statistics", "Priority support"]
 "#;
 
 impl PlanCatalog {
@@ -128,6 +166,28 @@ impl PlanCatalog {
                 .map_err(|error| invalid(format!("plan {}: {error}", plan.id)))?;
             Currency::parse("currency", &plan.currency)
                 .map_err(|error| invalid(format!("plan {}: {error}", plan.id)))?;
+            if let Some(code) = plan
+                .translations
+                .keys()
+                .find(|code| !LANGUAGES.contains(&code.as_str()))
+            {
+                return Err(invalid(format!(
+                    "plan {}: translations are for {}, not {code:?}",
+                    plan.id,
+                    LANGUAGES.join(", ")
+                )));
+            }
+            if plan.translations.values().any(|texts| {
+                texts
+                    .name
+                    .as_deref()
+                    .is_some_and(|name| name.trim().is_empty())
+            }) {
+                return Err(invalid(format!(
+                    "plan {} has a blank translated name",
+                    plan.id
+                )));
+            }
             if plan.trial_days > 730 {
                 return Err(invalid(format!(
                     "plan {}: trial_days is at most 730",
@@ -171,6 +231,47 @@ mod tests {
     }
 
     #[test]
+    fn the_built_in_plans_list_their_features_in_every_portal_language() {
+        let catalog = PlanCatalog::load(None).unwrap();
+        for plan in catalog.plans() {
+            assert_eq!(plan.features_in("fr"), plan.features.as_slice());
+            assert_eq!(plan.features_in("en").len(), plan.features.len());
+            assert_ne!(
+                plan.features_in("en"),
+                plan.features_in("fr"),
+                "{}",
+                plan.id
+            );
+        }
+        let particulier = catalog.find("particulier").unwrap();
+        assert_eq!(particulier.features_in("en")[0], "Online payments");
+        assert_eq!(particulier.name_in("en"), "Particulier");
+    }
+
+    #[test]
+    fn a_translation_replaces_only_the_texts_it_gives() {
+        let catalog = PlanCatalog::parse(
+            "test",
+            r#"
+            [[plans]]
+            id = "solo"
+            name = "Solo"
+            amount = 500
+            currency = "eur"
+            interval = "month"
+            trial_days = 0
+            features = ["Un utilisateur"]
+            [plans.translations.en]
+            name = "Single"
+            "#,
+        )
+        .unwrap();
+        let plan = catalog.find("solo").unwrap();
+        assert_eq!((plan.name_in("en"), plan.name_in("fr")), ("Single", "Solo"));
+        assert_eq!(plan.features_in("en"), ["Un utilisateur"]);
+    }
+
+    #[test]
     fn a_catalog_file_may_add_yearly_variants() {
         let catalog = PlanCatalog::parse(
             "test",
@@ -208,6 +309,27 @@ mod tests {
                 "twice",
             ),
             (plan("a", 100, "eur").replace("month", "week"), "interval"),
+            (
+                format!(
+                    "{}[plans.translations.de]\nname = \"A\"\n",
+                    plan("a", 100, "eur")
+                ),
+                "translations are for en, fr",
+            ),
+            (
+                format!(
+                    "{}[plans.translations.en]\nname = \" \"\n",
+                    plan("a", 100, "eur")
+                ),
+                "blank translated name",
+            ),
+            (
+                format!(
+                    "{}[plans.translations.en]\nprice = 1\n",
+                    plan("a", 100, "eur")
+                ),
+                "price",
+            ),
         ] {
             let error = PlanCatalog::parse("test", &text).unwrap_err().to_string();
             assert!(error.contains(reason), "{error}");

@@ -1,6 +1,6 @@
 //! The portal's forms and pages over HTTP: a mistake is shown again next to its field with
 //! what was typed, with a 4xx and nothing changed; the language follows the browser until the
-//! switch is used; signed invoice links open signed out, altered ones do not.
+//! switch is used, plan features included; signed invoice links open signed out, altered ones do not.
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -144,6 +144,31 @@ async fn the_language_follows_the_browser_until_the_switch_is_used() {
     let cookie = line.split(';').next().unwrap_or_default().to_owned();
     let english = asked("fr-FR,fr;q=0.9", Some(cookie)).await;
     assert!(english.contains(r#"<html lang="en">"#), "the switch wins");
+}
+
+#[tokio::test]
+async fn the_plans_page_lists_each_plan_s_features_in_the_visitor_s_language() {
+    let app = spawn_app().await;
+    let plans = |language: &'static str| {
+        let request = browser_like()
+            .get(app.url("/plans"))
+            .header("accept-language", language);
+        async move {
+            let response = request.send().await.expect("sent");
+            assert_eq!(response.status(), StatusCode::OK);
+            response.text().await.expect("body")
+        }
+    };
+    let english = plans("en-GB").await;
+    assert!(english.contains("<li>Online payments</li>"), "{english}");
+    assert!(english.contains("<li>Everything in Particulier</li>"));
+    assert!(
+        !english.contains("Paiements en ligne"),
+        "no French on the English page"
+    );
+    let french = plans("fr-FR").await;
+    assert!(french.contains("<li>Paiements en ligne</li>"), "{french}");
+    assert!(!french.contains("Online payments"));
 }
 
 #[tokio::test]
