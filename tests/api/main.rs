@@ -15,6 +15,7 @@ mod conformance;
 mod credit_note_numbers;
 mod credit_notes;
 mod credit_notes_sandbox;
+mod custom_invoices;
 mod errors;
 mod event_store;
 mod event_versions;
