@@ -11,7 +11,8 @@ use crate::readers::Readers;
 use crate::statement::{collect, Statement};
 use crate::{Projection, ProjectionError};
 
-/// A payment as the API shows it.
+/// A payment as the view stores it: what the portal's pages and the commands' checks read (the
+/// API's history page is written from [`crate::PaymentListed`]).
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct PaymentRow {
     pub payment_id: String,

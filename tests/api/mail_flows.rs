@@ -130,15 +130,23 @@ async fn a_trial_ending_soon_is_announced_once_with_the_plan_named_in_the_custom
     )
     .unwrap();
     let app = mailing_app(&sink, &[("PLANS_FILE", plans.to_str().unwrap())]).await;
+    // One customer reads the service's default language (English), the other French.
     let token = app.token_for("trial@example.com").await;
-    let created = post(
-        &app,
-        "/api/subscriptions",
-        json!({"plan": "particulier", "payment_method": "pm_card_visa"}),
-        Some(&token),
-    )
-    .await;
-    assert_eq!(created["status"], "trialing");
+    let french = app.token_for("essai@example.com").await;
+    let preferences = app
+        .patch_json("/api/auth/profile", &json!({"language": "fr"}), &french)
+        .await;
+    assert_eq!(preferences.status(), StatusCode::OK);
+    for token in [&token, &french] {
+        let created = post(
+            &app,
+            "/api/subscriptions",
+            json!({"plan": "particulier", "payment_method": "pm_card_visa"}),
+            Some(token),
+        )
+        .await;
+        assert_eq!(created["status"], "trialing");
+    }
     // Four days before the end: nothing yet, even after several looks.
     advance(&app, 10 * DAY).await;
     tokio::time::sleep(Duration::from_millis(1_000)).await;
@@ -154,12 +162,19 @@ async fn a_trial_ending_soon_is_announced_once_with_the_plan_named_in_the_custom
         text.contains("Manage your subscription: https://billing.example.com/dashboard"),
         "{text}"
     );
-    // Many more looks, and a day later: still one reminder.
+    let rappel = wait_for_subject(&sink, "Votre période d'essai se termine le").await;
+    assert_eq!(rappel.to, ["essai@example.com"]);
+    let texte = rappel.text();
+    assert!(
+        texte.contains("Votre essai Particulier se termine bientôt."),
+        "{texte}"
+    );
+    // Many more looks, and a day later: still one reminder each.
     advance(&app, DAY).await;
-    let messages = assert_no_more(&sink, 1).await;
-    assert_eq!(messages.len(), 1);
+    let messages = assert_no_more(&sink, 2).await;
+    assert_eq!(messages.len(), 2);
     let reminders = kinds(&app).await;
-    assert_eq!(reminders, ["trial_ending"]);
+    assert_eq!(reminders, ["trial_ending", "trial_ending"]);
     let events: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM events WHERE aggregate_type = 'Subscription'
             AND event_type = 'TrialEndingSoon'",
@@ -167,7 +182,7 @@ async fn a_trial_ending_soon_is_announced_once_with_the_plan_named_in_the_custom
     .fetch_one(&app.pool)
     .await
     .unwrap();
-    assert_eq!(events, 1);
+    assert_eq!(events, 2);
 }
 
 /// Creates and finalizes a €50 invoice: its message is queued.

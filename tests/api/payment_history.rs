@@ -1,5 +1,6 @@
-//! The payment history: newest first, cursor and status filter, bad parameters, the client
-//! configuration, and a replay that rebuilds it identically.
+//! The payment history: newest first, cursor and status filter, each entry as the payment shows
+//! on its own whatever its texts hold, bad parameters, the client configuration, and a replay
+//! that rebuilds it identically.
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -80,6 +81,70 @@ async fn history_lists_newest_first_with_cursor_and_status_filter() {
     ] {
         assert!(item.get(key).is_some(), "{key} missing");
     }
+}
+
+#[tokio::test]
+async fn each_history_entry_is_the_payment_as_shown_on_its_own_whatever_its_texts_hold() {
+    let app = spawn_app().await;
+    let token = customer(&app).await;
+    // Texts that JSON must escape, stored as they were sent.
+    let metadata = json!({
+        "note": "a \"quote\", a back\\slash, a tab\t, a bell\u{7} and a new\nline",
+        "libellé": "€ 12,50 — reçu ✓ </script>",
+    });
+    let response = app
+        .post_json(
+            "/api/payments/create-intent",
+            &json!({"amount": 1_250, "currency": "eur",
+                    "description": "Commande « 42 » \"urgent\" \\ <b>", "metadata": metadata}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let paid: Value = response.json().await.unwrap();
+    let (status, _) = app
+        .confirm(
+            &token,
+            paid["payment_intent_id"].as_str().unwrap(),
+            "pm_card_visa",
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // One awaiting 3-D Secure: its next action is in the page too.
+    let pending = app.create_intent(&token, 4_200, "eur").await;
+    let (_, action) = app
+        .confirm(
+            &token,
+            pending["payment_intent_id"].as_str().unwrap(),
+            "pm_card_authenticationRequired",
+        )
+        .await;
+    assert_eq!(action["status"], "requires_action");
+
+    let page = app.get_json("/api/payments/history", Some(&token)).await;
+    let entries = page["data"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{page}");
+    assert_eq!(page["next_cursor"], Value::Null);
+    assert_eq!(entries[1]["metadata"], metadata);
+    assert_eq!(
+        entries[1]["description"],
+        "Commande « 42 » \"urgent\" \\ <b>"
+    );
+    assert_eq!(entries[0]["next_action"]["type"], "use_stripe_sdk");
+    for entry in entries {
+        let alone = app
+            .get_json(
+                &format!("/api/payments/{}", entry["payment_id"].as_str().unwrap()),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(entry, &alone);
+    }
+    // A filter that matches nothing: an empty page, not an error.
+    let none = app
+        .get_json("/api/payments/history?status=canceled", Some(&token))
+        .await;
+    assert_eq!(none, json!({"data": [], "next_cursor": null}));
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! The portal's forms and pages over HTTP: a mistake is shown again next to its field with
 //! what was typed, with a 4xx and nothing changed; the language follows the browser until the
-//! switch is used, plan features included; signed invoice links open signed out, altered ones do not.
+//! switch is used, plan features included; signed invoice links open signed out, altered ones
+//! do not.
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};

@@ -46,10 +46,11 @@ async fn allow_connections(admin: &mut PgConnection, name: &str, allowed: bool) 
                 0
             };
             if quiet_rounds == 2 {
-                break;
+                return;
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+        panic!("backends of {name} kept appearing after 50 rounds of terminations");
     }
 }
 
