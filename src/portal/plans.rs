@@ -36,9 +36,10 @@ pub struct PlanView {
 impl PlanView {
     fn of(plan: &Plan, lang: Lang, current: bool) -> Self {
         let t = lang.catalog();
+        let name = plan.name_in(lang.code());
         Self {
             id: plan.id.clone(),
-            name: plan.name_in(lang.code()).to_owned(),
+            name: name.to_owned(),
             price: money(plan.amount, &plan.currency, lang),
             interval: interval_text(t, plan.interval),
             trial: if plan.trial_days > 0 {
@@ -47,7 +48,7 @@ impl PlanView {
                 t.no_trial.to_owned()
             },
             features: plan.features_in(lang.code()).to_vec(),
-            subscribe_label: fill(t.subscribe_button, &[("plan", plan.name_in(lang.code()))]),
+            subscribe_label: fill(t.subscribe_button, &[("plan", name)]),
             current,
         }
     }
