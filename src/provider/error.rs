@@ -33,5 +33,30 @@ pub enum ProviderError {
     Provider(String),
     /// The sandbox's own storage failed.
     #[error("sandbox storage failed: {0}")]
-    Storage(#[from] sqlx::Error),
+    Storage(#[from] StorageError),
+}
+
+/// Why the sandbox's database failed: PostgreSQL's (through sqlx) or the node's file (SQLite,
+/// called directly).
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    /// The connection could not be opened, or the thread that committed stopped.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl From<sqlx::Error> for ProviderError {
+    fn from(error: sqlx::Error) -> Self {
+        ProviderError::Storage(error.into())
+    }
+}
+
+impl From<rusqlite::Error> for ProviderError {
+    fn from(error: rusqlite::Error) -> Self {
+        ProviderError::Storage(error.into())
+    }
 }

@@ -2,10 +2,11 @@
 //! provider, and the provider-neutral shapes it speaks — requests and results (`types`,
 //! `billing`), events (`events`), errors (`error`). The offline sandbox (`sandbox/`) and the
 //! Stripe adapter (`stripe/`) implement it; nothing else in the service knows a provider's wire
-//! format. The neutral files import only `aggregates` value types (and `sqlx`'s error, for the
-//! sandbox's storage failures); `stripe/` may import them
+//! format. The neutral files import only `aggregates` value types (and `sqlx`'s and `rusqlite`'s
+//! errors, for the sandbox's storage failures); `stripe/` may import them
 //! and `crate::config`; `sandbox/` may also import `stripe/`'s wire decoding and signing
-//! (it answers in Stripe's shapes) and the write gate it shares with the service.
+//! (it answers in Stripe's shapes), the write gate it shares with the service and the store's
+//! way of opening a writing connection on the node's file.
 
 mod billing;
 mod error;
@@ -15,7 +16,7 @@ pub mod stripe;
 mod types;
 
 pub use billing::*;
-pub use error::ProviderError;
+pub use error::{ProviderError, StorageError};
 pub use events::*;
 /// Webhooks arrive in Stripe's format whichever provider runs (the sandbox sends the same), so
 /// the inbox reads them with the Stripe adapter's decoder.

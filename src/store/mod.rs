@@ -1,5 +1,6 @@
 //! Persistence: the SQLite pool and migrations, the event repository (its reads on SQLite's
-//! handle: `event_reads`), the group-commit writer (its errors: `group_commit_error`), the
+//! handle: `event_reads`), the group-commit writer (its errors: `group_commit_error`; its
+//! connection, opened the same way for the sandbox's writes too: `writer_connection`), the
 //! choice between the node's log and the shared one on PostgreSQL (`log_repository`),
 //! the cqrs-es wiring (every `Cqrs` alias), the event store with its snapshots
 //! (`snapshot_store`, `snapshots`), the servers' lock on the database file (`lock`)
@@ -24,3 +25,4 @@ pub mod snapshots;
 mod writer_connection;
 
 pub use cqrs::*;
+pub use writer_connection::open_writing_connection;

@@ -10,6 +10,18 @@ use super::checkpoints;
 use super::group_commit::GroupCommitError;
 use super::pool::keep_trying;
 
+/// A connection of its own on `pool`'s file, opened as the group-commit writer's is (the pool's
+/// durability, its busy handler, checkpoints left to the checkpointer): for a writer that runs
+/// its statements on its own thread, without sqlx's hop per statement (the sandbox's).
+pub async fn open_writing_connection(
+    pool: &SqlitePool,
+) -> Result<rusqlite::Connection, GroupCommitError> {
+    WriterConnection::of(pool)
+        .await?
+        .open()
+        .map_err(|error| GroupCommitError::Open(error.to_string()))
+}
+
 /// How the writer's connection is opened: the pool's file and durability.
 pub(super) struct WriterConnection {
     path: PathBuf,

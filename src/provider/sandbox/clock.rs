@@ -5,7 +5,7 @@
 
 use super::cycle;
 use super::ids::unix_now;
-use super::store::{on_conn, SandboxConn};
+use super::store::SandboxConn;
 use super::SandboxProvider;
 use crate::provider::ProviderError;
 
@@ -15,7 +15,10 @@ const MAX_STEPS: usize = 100_000;
 /// Sandbox time now (Unix seconds).
 pub async fn now(conn: &mut SandboxConn) -> Result<i64, ProviderError> {
     const SQL: &str = "SELECT offset_seconds FROM sandbox_clock WHERE id = 1";
-    let offset: i64 = on_conn!(conn, |c| sqlx::query_scalar(SQL).fetch_one(c).await)?;
+    let offset: i64 = conn
+        .value(SQL, &[])
+        .await?
+        .ok_or_else(|| ProviderError::Provider("the sandbox's clock is missing".into()))?;
     Ok(unix_now() + offset)
 }
 
@@ -36,11 +39,7 @@ impl SandboxProvider {
             let (_turn, mut tx) = self.begin_write().await?;
             const SQL: &str =
                 "UPDATE sandbox_clock SET offset_seconds = offset_seconds + $1 WHERE id = 1";
-            on_conn!(tx, |c| sqlx::query(SQL)
-                .bind(seconds)
-                .execute(c)
-                .await
-                .map(|done| done.rows_affected()))?;
+            tx.execute(SQL, &[seconds.into()]).await?;
             let now = now(&mut tx).await?;
             tx.commit().await?;
             now

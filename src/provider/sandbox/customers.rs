@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::ids::{stripe_like_id, unix_now};
-use super::store::{on_conn, SandboxConn};
+use super::store::SandboxConn;
 use super::{cards, outbox};
 use crate::provider::ProviderError;
 
@@ -40,34 +40,36 @@ pub async fn create(conn: &mut SandboxConn, request: &Value) -> Result<Value, Pr
         &request["metadata"],
         unix_now(),
     );
-    on_conn!(conn, |c| sqlx::query(
+    conn.execute(
         "INSERT INTO sandbox_customers (id, email, name, phone, metadata, created)
          VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            object["id"].as_str().into(),
+            object["email"].as_str().into(),
+            object["name"].as_str().into(),
+            object["phone"].as_str().into(),
+            object["metadata"].to_string().into(),
+            object["created"].as_i64().into(),
+        ],
     )
-    .bind(object["id"].as_str())
-    .bind(object["email"].as_str())
-    .bind(object["name"].as_str())
-    .bind(object["phone"].as_str())
-    .bind(object["metadata"].to_string())
-    .bind(object["created"].as_i64())
-    .execute(c)
-    .await
-    .map(|done| done.rows_affected()))?;
+    .await?;
     outbox::enqueue(conn, "customer.created", &object, None).await?;
     Ok(object)
 }
 
 /// Replaces the name and phone of the customer `request` names.
 pub async fn update(conn: &mut SandboxConn, request: &Value) -> Result<Value, ProviderError> {
-    let row: Option<(String, String, String, i64)> = on_conn!(conn, |c| sqlx::query_as(
-        "UPDATE sandbox_customers SET name = $1, phone = $2 WHERE id = $3 AND deleted = 0
-         RETURNING email, name, metadata, created",
-    )
-    .bind(request["name"].as_str())
-    .bind(request["phone"].as_str())
-    .bind(request["id"].as_str())
-    .fetch_optional(c)
-    .await)?;
+    let row: Option<(String, String, String, i64)> = conn
+        .optional(
+            "UPDATE sandbox_customers SET name = $1, phone = $2 WHERE id = $3 AND deleted = 0
+             RETURNING email, name, metadata, created",
+            &[
+                request["name"].as_str().into(),
+                request["phone"].as_str().into(),
+                request["id"].as_str().into(),
+            ],
+        )
+        .await?;
     let (email, name, metadata, created) = row.ok_or(ProviderError::NoSuchCustomer)?;
     let metadata: Value = serde_json::from_str(&metadata).unwrap_or(Value::Null);
     let object = customer(
@@ -84,13 +86,12 @@ pub async fn update(conn: &mut SandboxConn, request: &Value) -> Result<Value, Pr
 
 /// Deletes a customer (its row stays, marked deleted, as Stripe keeps a deleted stub).
 pub async fn delete(conn: &mut SandboxConn, id: &str) -> Result<(), ProviderError> {
-    let deleted = on_conn!(conn, |c| sqlx::query(
-        "UPDATE sandbox_customers SET deleted = 1 WHERE id = $1 AND deleted = 0"
-    )
-    .bind(id)
-    .execute(c)
-    .await
-    .map(|done| done.rows_affected()))?;
+    let deleted = conn
+        .execute(
+            "UPDATE sandbox_customers SET deleted = 1 WHERE id = $1 AND deleted = 0",
+            &[id.into()],
+        )
+        .await?;
     if deleted == 0 {
         return Err(ProviderError::NoSuchCustomer);
     }
@@ -104,12 +105,12 @@ pub async fn default_payment_method(
     conn: &mut SandboxConn,
     customer: &str,
 ) -> Result<Option<String>, ProviderError> {
-    let row: Option<Option<String>> = on_conn!(conn, |c| sqlx::query_scalar(
-        "SELECT default_payment_method FROM sandbox_customers WHERE id = $1 AND deleted = 0",
-    )
-    .bind(customer)
-    .fetch_optional(c)
-    .await)?;
+    let row: Option<Option<String>> = conn
+        .value(
+            "SELECT default_payment_method FROM sandbox_customers WHERE id = $1 AND deleted = 0",
+            &[customer.into()],
+        )
+        .await?;
     row.ok_or(ProviderError::NoSuchCustomer)
 }
 
@@ -131,15 +132,12 @@ pub async fn set_default_payment_method(
                 .into(),
         )
     })?;
-    let updated = on_conn!(conn, |c| {
-        sqlx::query(
-        "UPDATE sandbox_customers SET default_payment_method = $1 WHERE id = $2 AND deleted = 0",
-    )
-    .bind(card.payment_method)
-    .bind(customer)
-.execute(c)
-.await.map(|done| done.rows_affected())
-    })?;
+    let updated = conn
+        .execute(
+            "UPDATE sandbox_customers SET default_payment_method = $1 WHERE id = $2 AND deleted = 0",
+            &[card.payment_method.into(), customer.into()],
+        )
+        .await?;
     if updated == 0 {
         return Err(ProviderError::NoSuchCustomer);
     }

@@ -8,7 +8,7 @@ use super::collection::attempt_payment;
 use super::invoices::{self, finalize, invoice_object, line, void_invoice, InvoiceDraft};
 use super::outbox;
 use super::prices::{add_interval, price_of};
-use super::store::{on_conn, SandboxConn};
+use super::store::SandboxConn;
 use super::subscriptions::{self, end_subscription, settle_subscription, StoredSubscription};
 use crate::provider::ProviderError;
 
@@ -85,10 +85,7 @@ async fn earliest_due(
     sql: &'static str,
     now: i64,
 ) -> Result<Option<(String, i64)>, ProviderError> {
-    Ok(on_conn!(conn, |c| sqlx::query_as(sql)
-        .bind(now)
-        .fetch_optional(c)
-        .await)?)
+    Ok(conn.optional(sql, &[now.into()]).await?)
 }
 
 /// Runs the earliest step due at `now`, if any; returns whether one ran.

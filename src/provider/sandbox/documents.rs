@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::store::{on_conn, SandboxConn};
+use super::store::SandboxConn;
 use crate::provider::ProviderError;
 
 /// A stored document that no longer reads as one.
@@ -18,10 +18,7 @@ pub(super) async fn load_document(
     id: &str,
     missing: ProviderError,
 ) -> Result<Value, ProviderError> {
-    let object: Option<String> = on_conn!(conn, |c| sqlx::query_scalar(sql)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?;
+    let object: Option<String> = conn.value(sql, &[id.into()]).await?;
     let object = object.ok_or(missing)?;
     serde_json::from_str(&object)
         .map_err(|error| ProviderError::Provider(format!("corrupt sandbox record: {error}")))

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::clock;
 use super::ids::unix_now;
-use super::store::{on_conn, SandboxConn};
+use super::store::SandboxConn;
 use super::SandboxProvider;
 use crate::provider::ProviderError;
 
@@ -85,10 +85,7 @@ pub async fn remembered(
     request: &Value,
 ) -> Result<Option<Value>, ProviderError> {
     const SQL: &str = "SELECT request, response FROM sandbox_idempotency_keys WHERE key = $1";
-    let row: Option<(String, String)> = on_conn!(conn, |c| sqlx::query_as(SQL)
-        .bind(key)
-        .fetch_optional(c)
-        .await)?;
+    let row: Option<(String, String)> = conn.optional(SQL, &[key.into()]).await?;
     let Some((stored_request, response)) = row else {
         return Ok(None);
     };
@@ -111,13 +108,15 @@ pub async fn remember(
 ) -> Result<(), ProviderError> {
     const SQL: &str = "INSERT INTO sandbox_idempotency_keys (key, request, response, created)
                        VALUES ($1, $2, $3, $4)";
-    on_conn!(conn, |c| sqlx::query(SQL)
-        .bind(key)
-        .bind(request.to_string())
-        .bind(response.to_string())
-        .bind(unix_now())
-        .execute(c)
-        .await
-        .map(|done| done.rows_affected()))?;
+    conn.execute(
+        SQL,
+        &[
+            key.into(),
+            request.to_string().into(),
+            response.to_string().into(),
+            unix_now().into(),
+        ],
+    )
+    .await?;
     Ok(())
 }

@@ -9,7 +9,7 @@ use super::collection::{attempt_payment, pay_invoice};
 use super::credit_notes;
 use super::idempotency::{Answer, Change};
 use super::ids::{stripe_like_id, DAY};
-use super::store::{on_conn, SandboxConn};
+use super::store::SandboxConn;
 use super::{customers, load_document, outbox};
 use crate::provider::stripe::metadata;
 use crate::provider::{NewCreditNote, NewInvoice, ProviderError};
@@ -61,20 +61,20 @@ pub async fn load(conn: &mut SandboxConn, id: &str) -> Result<Value, ProviderErr
 
 /// Stores an invoice, new or changed, with the time of its next automatic attempt.
 pub async fn save(conn: &mut SandboxConn, invoice: &Value) -> Result<(), ProviderError> {
-    on_conn!(conn, |c| sqlx::query(
+    conn.execute(
         "INSERT INTO sandbox_invoices (id, customer, subscription, object, next_attempt_at)
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (id) DO UPDATE SET object = excluded.object,
              next_attempt_at = excluded.next_attempt_at",
+        &[
+            invoice["id"].as_str().into(),
+            invoice["customer"].as_str().into(),
+            invoice["subscription"].as_str().into(),
+            invoice.to_string().into(),
+            invoice["next_payment_attempt"].as_i64().into(),
+        ],
     )
-    .bind(invoice["id"].as_str())
-    .bind(invoice["customer"].as_str())
-    .bind(invoice["subscription"].as_str())
-    .bind(invoice.to_string())
-    .bind(invoice["next_payment_attempt"].as_i64())
-    .execute(c)
-    .await
-    .map(|done| done.rows_affected()))?;
+    .await?;
     Ok(())
 }
 

@@ -10,10 +10,12 @@
 //! `credit_notes`,
 //! `collection` (charging an invoice), `prices`, `cycle` (what falls due) on the test `clock`;
 //! `cards`, `documents` (the stored objects), `ids`, `idempotency` and `outbox` serve them all;
-//! `store` is the database they are kept in (the node's file or the shared PostgreSQL), and
+//! `store` is the database they are kept in (the node's file or the shared PostgreSQL), `sql`
+//! runs one statement on either, and
 //! `adopt` moves a node's sandbox into the shared one. Files here may import the
 //! provider's neutral types, `stripe`'s wire decoding, metadata keys and signing (the sandbox
-//! answers in Stripe's shapes), the write gate it shares with the service, and `crate::config`.
+//! answers in Stripe's shapes), the write gate it shares with the service, the store's way
+//! of opening a connection on the node's file, and `crate::config`.
 
 pub mod adopt;
 mod cards;
@@ -30,6 +32,7 @@ pub mod outbox;
 mod payments;
 mod prices;
 mod refunds;
+mod sql;
 pub mod store;
 mod subscriptions;
 

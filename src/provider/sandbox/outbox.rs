@@ -13,11 +13,11 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::ids::{stripe_like_id, unix_now};
-use super::store::{on_conn, SandboxConn, SandboxStore};
+use super::store::{SandboxConn, SandboxStore};
 use crate::config::Secret;
 use crate::provider::stripe::events::read_envelope;
 use crate::provider::stripe::signature::{self, signature_header};
-use crate::provider::{ListedEvent, ProviderError};
+use crate::provider::{ListedEvent, ProviderError, StorageError};
 
 /// How long events stay listed, as on Stripe.
 pub const EVENT_RETENTION_SECONDS: i64 = 30 * 86_400;
@@ -48,14 +48,16 @@ pub async fn enqueue(
     const SQL: &str =
         "INSERT INTO sandbox_webhook_outbox (id, type, payload, attempts, next_attempt_at)
                        VALUES ($1, $2, $3, 0, $4)";
-    on_conn!(conn, |c| sqlx::query(SQL)
-        .bind(&id)
-        .bind(event_type)
-        .bind(event.to_string())
-        .bind(unix_millis())
-        .execute(c)
-        .await
-        .map(|done| done.rows_affected()))?;
+    conn.execute(
+        SQL,
+        &[
+            (&id).into(),
+            event_type.into(),
+            event.to_string().into(),
+            unix_millis().into(),
+        ],
+    )
+    .await?;
     Ok(())
 }
 
@@ -75,10 +77,7 @@ pub async fn list_since(
         "SELECT payload FROM sandbox_webhook_outbox
           WHERE json_extract(payload, '$.created') >= $1 ORDER BY seq"
     };
-    let payloads: Vec<String> = on_conn!(conn, |c| sqlx::query_scalar(sql)
-        .bind(since)
-        .fetch_all(c)
-        .await)?;
+    let payloads: Vec<String> = conn.values(sql, &[since.into()]).await?;
     payloads
         .into_iter()
         .map(|body| {
@@ -163,7 +162,7 @@ impl WebhookDelivery {
     /// Posts the events that are due, in the order they were queued. On the shared outbox
     /// they are first claimed for this node (`FOR UPDATE SKIP LOCKED`), so each is posted by
     /// one node at a time.
-    pub async fn deliver_due(&self) -> Result<Pass, sqlx::Error> {
+    pub async fn deliver_due(&self) -> Result<Pass, StorageError> {
         let (due, batch) = self.take_due().await?;
         let mut pass = Pass {
             delivered: 0,
@@ -195,29 +194,20 @@ impl WebhookDelivery {
         }
         let (_turn, mut conn) = self.store.begin_records().await?;
         for (sql, at, reason, id) in &outcomes {
-            on_conn!(conn, |c| sqlx::query(sql)
-                .bind(at)
-                .bind(reason.as_deref())
-                .bind(id)
-                .execute(c)
-                .await
-                .map(|done| done.rows_affected()))?;
+            conn.execute(sql, &[(*at).into(), reason.as_deref().into(), id.into()])
+                .await?;
         }
         conn.commit().await?;
         Ok(pass)
     }
 
     /// The due events (id, payload, attempts so far), oldest first, and the most a pass takes.
-    async fn take_due(&self) -> Result<(Vec<(String, String, i64)>, i64), sqlx::Error> {
+    async fn take_due(&self) -> Result<(Vec<(String, String, i64)>, i64), StorageError> {
         let mut conn = self.store.read().await?;
         if !conn.is_shared() {
             const DUE: &str = "SELECT id, payload, attempts FROM sandbox_webhook_outbox
                 WHERE delivered_at IS NULL AND next_attempt_at <= $1 ORDER BY seq LIMIT $2";
-            let due = on_conn!(conn, |c| sqlx::query_as(DUE)
-                .bind(unix_millis())
-                .bind(BATCH)
-                .fetch_all(c)
-                .await)?;
+            let due = conn.all(DUE, &[unix_millis().into(), BATCH.into()]).await?;
             return Ok((due, BATCH));
         }
         // Claimed by moving their next attempt past the claim's end: a node that dies holding
@@ -228,13 +218,10 @@ impl WebhookDelivery {
                            ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED)
             RETURNING seq, id, payload, attempts";
         let now = unix_millis();
-        let mut claimed: Vec<(i64, String, String, i64)> =
-            on_conn!(conn, |c| sqlx::query_as(CLAIM)
-                .bind(now)
-                .bind(now + self.claim.as_millis() as i64)
-                .bind(SHARED_BATCH)
-                .fetch_all(c)
-                .await)?;
+        let claim_end = now + self.claim.as_millis() as i64;
+        let mut claimed: Vec<(i64, String, String, i64)> = conn
+            .all(CLAIM, &[now.into(), claim_end.into(), SHARED_BATCH.into()])
+            .await?;
         claimed.sort_by_key(|(seq, ..)| *seq);
         let due = claimed
             .into_iter()

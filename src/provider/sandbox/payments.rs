@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::cards::{self, CardBehaviour};
 use super::ids::{stripe_like_id, unix_now};
-use super::store::{on_conn, SandboxConn};
+use super::store::SandboxConn;
 use super::{customers, load_document, outbox, SandboxProvider};
 use crate::provider::stripe::{decode, metadata};
 use crate::provider::{NewPaymentIntent, PaymentIntent, ProviderError};
@@ -100,15 +100,12 @@ pub async fn load_intent(conn: &mut SandboxConn, id: &str) -> Result<Value, Prov
 
 /// Stores an intent, new or changed.
 pub async fn save_intent(conn: &mut SandboxConn, intent: &Value) -> Result<(), ProviderError> {
-    on_conn!(conn, |c| sqlx::query(
+    conn.execute(
         "INSERT INTO sandbox_payment_intents (id, object) VALUES ($1, $2)
          ON CONFLICT (id) DO UPDATE SET object = excluded.object",
+        &[intent["id"].as_str().into(), intent.to_string().into()],
     )
-    .bind(intent["id"].as_str())
-    .bind(intent.to_string())
-    .execute(c)
-    .await
-    .map(|done| done.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
@@ -120,15 +117,15 @@ async fn capture(
     idempotency_key: Option<&str>,
 ) -> Result<(), ProviderError> {
     let charge = charge(intent, payment_method);
-    on_conn!(conn, |c| sqlx::query(
-        "INSERT INTO sandbox_charges (id, payment_intent, object) VALUES ($1, $2, $3)"
+    conn.execute(
+        "INSERT INTO sandbox_charges (id, payment_intent, object) VALUES ($1, $2, $3)",
+        &[
+            charge["id"].as_str().into(),
+            intent["id"].as_str().into(),
+            charge.to_string().into(),
+        ],
     )
-    .bind(charge["id"].as_str())
-    .bind(intent["id"].as_str())
-    .bind(charge.to_string())
-    .execute(c)
-    .await
-    .map(|done| done.rows_affected()))?;
+    .await?;
     intent["status"] = json!("succeeded");
     intent["amount_received"] = intent["amount"].clone();
     intent["payment_method"] = json!(payment_method);

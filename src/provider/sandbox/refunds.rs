@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::ids::{stripe_like_id, unix_now};
 use super::outbox;
 use super::payments::load_intent;
-use super::store::{on_conn, SandboxConn};
+use super::store::SandboxConn;
 use crate::provider::stripe::metadata;
 use crate::provider::{NewRefund, ProviderError};
 
@@ -40,12 +40,12 @@ pub async fn create(
         ));
     }
     let charge_id = intent["latest_charge"].as_str().unwrap_or_default();
-    let charge: Option<String> = on_conn!(conn, |c| sqlx::query_scalar(
-        "SELECT object FROM sandbox_charges WHERE id = $1"
-    )
-    .bind(charge_id)
-    .fetch_optional(c)
-    .await)?;
+    let charge: Option<String> = conn
+        .value(
+            "SELECT object FROM sandbox_charges WHERE id = $1",
+            &[charge_id.into()],
+        )
+        .await?;
     let mut charge: Value = charge
         .and_then(|object| serde_json::from_str(&object).ok())
         .ok_or_else(|| ProviderError::Provider("sandbox charge missing".into()))?;
@@ -67,23 +67,20 @@ pub async fn create(
     if let Some(list) = charge["refunds"]["data"].as_array_mut() {
         list.push(refund.clone());
     }
-    on_conn!(conn, |c| sqlx::query(
-        "UPDATE sandbox_charges SET object = $1 WHERE id = $2"
+    conn.execute(
+        "UPDATE sandbox_charges SET object = $1 WHERE id = $2",
+        &[charge.to_string().into(), charge_id.into()],
     )
-    .bind(charge.to_string())
-    .bind(charge_id)
-    .execute(c)
-    .await
-    .map(|done| done.rows_affected()))?;
-    on_conn!(conn, |c| sqlx::query(
-        "INSERT INTO sandbox_refunds (id, payment_intent, object) VALUES ($1, $2, $3)"
+    .await?;
+    conn.execute(
+        "INSERT INTO sandbox_refunds (id, payment_intent, object) VALUES ($1, $2, $3)",
+        &[
+            refund["id"].as_str().into(),
+            payment_intent_id.into(),
+            refund.to_string().into(),
+        ],
     )
-    .bind(refund["id"].as_str())
-    .bind(payment_intent_id)
-    .bind(refund.to_string())
-    .execute(c)
-    .await
-    .map(|done| done.rows_affected()))?;
+    .await?;
     outbox::enqueue(conn, "charge.refunded", &charge, Some(key)).await?;
     outbox::enqueue(conn, "refund.created", &refund, Some(key)).await?;
     Ok(refund)

@@ -2,8 +2,14 @@
 //! share a PostgreSQL log, PostgreSQL, so that every node sees one sandbox (a payment created
 //! through one node is confirmed through another; one clock; one outbox).
 //!
-//! Both backends take the same SQL (`$n` placeholders, `ON CONFLICT`, `RETURNING`); the
-//! [`on_conn!`] macro runs one statement on whichever connection a [`SandboxConn`] holds.
+//! Both backends take the same SQL (`$n` placeholders, `ON CONFLICT`, `RETURNING`), run by
+//! `sql`'s statements on whichever connection a [`SandboxConn`] holds. On the node's file the
+//! sandbox has two SQLite connections of its own, one for its writes and one for its reads,
+//! opened like the group-commit writer's and called directly: a statement runs on the calling
+//! thread, where through sqlx each was a round trip to the connection's thread (seven of them
+//! in a create-intent). Only `BEGIN IMMEDIATE`, which may wait for another process's write
+//! lock, and `COMMIT`, which waits for the disk, run on a blocking thread.
+//!
 //! Writes are serialized as SQLite serializes them: on the node's file by the service's write
 //! gate and `BEGIN IMMEDIATE`, on PostgreSQL by one transaction-scoped advisory lock, so every
 //! rule the sandbox checks inside its transaction (a refund within the charge, one answer per
@@ -15,10 +21,12 @@ use std::sync::Arc;
 
 use projections::{WriteGate, WriteTurn};
 use sqlx::pool::PoolConnection;
-use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
-use tokio::sync::Notify;
+use sqlx::{PgPool, Postgres, SqlitePool, Transaction};
+use tokio::sync::{Mutex, Notify, OnceCell, OwnedMutexGuard};
 
+use super::sql::Side;
 use super::SandboxProvider;
+use crate::provider::StorageError;
 
 /// The advisory lock every shared sandbox write holds until its commit (an arbitrary constant,
 /// "sandbox" in ASCII, distinct from sqlx's migration lock).
@@ -28,47 +36,93 @@ const SHARED_WRITE_LOCK: i64 = 0x73_61_6e_64_62_6f_78;
 #[derive(Clone)]
 pub enum SandboxStore {
     /// The node's own SQLite file; writes take turns with the service's other writers.
-    Node { pool: SqlitePool, gate: WriteGate },
+    Node {
+        files: Arc<NodeFile>,
+        gate: WriteGate,
+    },
     /// The PostgreSQL database the nodes share.
     Shared { pool: PgPool },
 }
 
+/// The node's file: the pool it was opened with, and the sandbox's two connections to it,
+/// each opened on first use (the pool's settings are read asynchronously).
+pub struct NodeFile {
+    pool: SqlitePool,
+    writer: OnceCell<Arc<Mutex<rusqlite::Connection>>>,
+    reader: OnceCell<Arc<Mutex<rusqlite::Connection>>>,
+}
+
+type Held = OwnedMutexGuard<rusqlite::Connection>;
+
+impl NodeFile {
+    async fn connection(
+        &self,
+        cell: &OnceCell<Arc<Mutex<rusqlite::Connection>>>,
+    ) -> Result<Held, StorageError> {
+        let shared = cell
+            .get_or_try_init(|| async {
+                crate::store::open_writing_connection(&self.pool)
+                    .await
+                    .map(|db| Arc::new(Mutex::new(db)))
+                    .map_err(|error| StorageError::Unavailable(error.to_string()))
+            })
+            .await?;
+        Ok(shared.clone().lock_owned().await)
+    }
+}
+
 /// A connection to the sandbox's database: a write transaction or a plain connection for reads.
 pub enum SandboxConn {
-    NodeWrite(Transaction<'static, Sqlite>),
-    NodeRead(PoolConnection<Sqlite>),
+    NodeWrite(NodeTransaction),
+    NodeRead(Held),
     SharedWrite(Transaction<'static, Postgres>),
     SharedRead(PoolConnection<Postgres>),
 }
 
-/// The connection under a [`SandboxConn`], for one statement.
-pub enum Side<'c> {
-    Sqlite(&'c mut SqliteConnection),
-    Postgres(&'c mut PgConnection),
+/// A write transaction on the node's file, rolled back unless committed.
+pub struct NodeTransaction {
+    db: Option<Held>,
 }
 
-/// Runs `$body` with `$c` bound to the SQLite or the PostgreSQL connection under `$conn`. The
-/// body is compiled once per backend, so it may bind and decode only types both know, and
-/// must turn a backend's own result type (e.g. `rows_affected()`) into a common one.
-macro_rules! on_conn {
-    ($conn:expr, |$c:ident| $body:expr) => {
-        match $conn.side() {
-            $crate::provider::sandbox::store::Side::Sqlite($c) => $body,
-            $crate::provider::sandbox::store::Side::Postgres($c) => $body,
+impl Drop for NodeTransaction {
+    fn drop(&mut self) {
+        if let Some(db) = self.db.take() {
+            // A rollback writes nothing to the WAL: no wait for the disk.
+            if let Err(error) = db.execute_batch("ROLLBACK") {
+                tracing::error!(%error, "the sandbox's transaction did not roll back");
+            }
         }
-    };
+    }
 }
-pub(crate) use on_conn;
+
+/// Runs `work` on the connection on a blocking thread; hands the connection back.
+async fn on_blocking_thread(db: Held, work: &'static str) -> Result<Held, StorageError> {
+    tokio::task::spawn_blocking(move || match db.execute_batch(work) {
+        Ok(()) => Ok(db),
+        Err(error) => {
+            // A failed COMMIT may leave the transaction open: end it before the next writer.
+            if !db.is_autocommit() {
+                let _ = db.execute_batch("ROLLBACK");
+            }
+            Err(StorageError::Sqlite(error))
+        }
+    })
+    .await
+    .map_err(|error| StorageError::Unavailable(format!("the sandbox's {work} stopped: {error}")))?
+}
 
 impl SandboxConn {
     /// The connection, for one statement.
-    pub fn side(&mut self) -> Side<'_> {
-        match self {
-            SandboxConn::NodeWrite(tx) => Side::Sqlite(tx),
-            SandboxConn::NodeRead(conn) => Side::Sqlite(conn),
+    pub(super) fn side(&mut self) -> Result<Side<'_>, StorageError> {
+        Ok(match self {
+            SandboxConn::NodeWrite(tx) => match tx.db.as_deref_mut() {
+                Some(db) => Side::Sqlite(db),
+                None => return Err(StorageError::Unavailable("transaction ended".into())),
+            },
+            SandboxConn::NodeRead(db) => Side::Sqlite(db),
             SandboxConn::SharedWrite(tx) => Side::Postgres(tx),
             SandboxConn::SharedRead(conn) => Side::Postgres(conn),
-        }
+        })
     }
 
     /// Whether this is the shared (PostgreSQL) sandbox, for the few statements that differ.
@@ -80,10 +134,13 @@ impl SandboxConn {
     }
 
     /// Commits a write transaction (a read connection has nothing to commit).
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
+    pub async fn commit(self) -> Result<(), StorageError> {
         match self {
-            SandboxConn::NodeWrite(tx) => tx.commit().await,
-            SandboxConn::SharedWrite(tx) => tx.commit().await,
+            SandboxConn::NodeWrite(mut tx) => match tx.db.take() {
+                Some(db) => on_blocking_thread(db, "COMMIT").await.map(drop),
+                None => Ok(()),
+            },
+            SandboxConn::SharedWrite(tx) => Ok(tx.commit().await?),
             SandboxConn::NodeRead(_) | SandboxConn::SharedRead(_) => Ok(()),
         }
     }
@@ -93,11 +150,13 @@ impl SandboxStore {
     /// Waits for the sandbox's one writer turn, then begins a transaction holding it. On the
     /// node's file the turn is the write gate's (returned, to be held until the commit); on
     /// PostgreSQL it is the advisory lock, released by the commit or rollback.
-    pub async fn begin_write(&self) -> Result<(Option<WriteTurn<'_>>, SandboxConn), sqlx::Error> {
+    pub async fn begin_write(&self) -> Result<(Option<WriteTurn<'_>>, SandboxConn), StorageError> {
         match self {
-            SandboxStore::Node { pool, gate } => {
+            SandboxStore::Node { files, gate } => {
                 let turn = gate.turn().await;
-                let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let db = files.connection(&files.writer).await?;
+                let db = on_blocking_thread(db, "BEGIN IMMEDIATE").await?;
+                let tx = NodeTransaction { db: Some(db) };
                 Ok((Some(turn), SandboxConn::NodeWrite(tx)))
             }
             SandboxStore::Shared { pool } => {
@@ -114,7 +173,9 @@ impl SandboxStore {
     /// A transaction for rows that one worker alone holds (the outbox's claimed events): on the
     /// node's file it takes the write gate's turn like any write; on PostgreSQL the rows' claim
     /// already keeps other nodes away, so it does without the sandbox's advisory lock.
-    pub async fn begin_records(&self) -> Result<(Option<WriteTurn<'_>>, SandboxConn), sqlx::Error> {
+    pub async fn begin_records(
+        &self,
+    ) -> Result<(Option<WriteTurn<'_>>, SandboxConn), StorageError> {
         match self {
             SandboxStore::Node { .. } => self.begin_write().await,
             SandboxStore::Shared { pool } => {
@@ -123,10 +184,13 @@ impl SandboxStore {
         }
     }
 
-    /// A connection for reads outside any write.
-    pub async fn read(&self) -> Result<SandboxConn, sqlx::Error> {
+    /// A connection for reads outside any write (on the node's file, its own: a read never
+    /// waits for a write's transaction).
+    pub async fn read(&self) -> Result<SandboxConn, StorageError> {
         Ok(match self {
-            SandboxStore::Node { pool, .. } => SandboxConn::NodeRead(pool.acquire().await?),
+            SandboxStore::Node { files, .. } => {
+                SandboxConn::NodeRead(files.connection(&files.reader).await?)
+            }
             SandboxStore::Shared { pool } => SandboxConn::SharedRead(pool.acquire().await?),
         })
     }
@@ -136,7 +200,11 @@ impl SandboxProvider {
     /// A sandbox in the node's database (its tables come with the migrations).
     pub fn new(pool: SqlitePool) -> Self {
         Self::over(SandboxStore::Node {
-            pool,
+            files: Arc::new(NodeFile {
+                pool,
+                writer: OnceCell::new(),
+                reader: OnceCell::new(),
+            }),
             gate: WriteGate::new(),
         })
     }
@@ -165,7 +233,7 @@ impl SandboxProvider {
     /// Waits for the sandbox's writer turn, then begins a transaction holding it.
     pub(crate) async fn begin_write(
         &self,
-    ) -> Result<(Option<WriteTurn<'_>>, SandboxConn), sqlx::Error> {
+    ) -> Result<(Option<WriteTurn<'_>>, SandboxConn), StorageError> {
         self.store.begin_write().await
     }
 

@@ -11,7 +11,7 @@ use super::idempotency::{Answer, Change};
 use super::ids::{stripe_like_id, DAY};
 use super::invoices::{self, line};
 use super::prices::{add_interval, price_object, price_of, prorate, set_price};
-use super::store::{on_conn, SandboxConn};
+use super::store::SandboxConn;
 use super::{corrupt, customers, outbox};
 use crate::provider::stripe::metadata;
 use crate::provider::{NewSubscription, PlanPrice, ProviderError};
@@ -83,12 +83,12 @@ impl StoredSubscription {
 
 /// The stored subscription.
 pub async fn load(conn: &mut SandboxConn, id: &str) -> Result<StoredSubscription, ProviderError> {
-    let row: Option<(String, String, Option<i64>)> = on_conn!(conn, |c| sqlx::query_as(
-        "SELECT object, pending_items, next_event_at FROM sandbox_subscriptions WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(c)
-    .await)?;
+    let row: Option<(String, String, Option<i64>)> = conn
+        .optional(
+            "SELECT object, pending_items, next_event_at FROM sandbox_subscriptions WHERE id = $1",
+            &[id.into()],
+        )
+        .await?;
     let (object, pending, next_event_at) = row.ok_or(ProviderError::NoSuchSubscription)?;
     Ok(StoredSubscription {
         object: serde_json::from_str(&object).map_err(|_| corrupt("subscription"))?,
@@ -102,20 +102,20 @@ pub async fn save(
     conn: &mut SandboxConn,
     stored: &StoredSubscription,
 ) -> Result<(), ProviderError> {
-    on_conn!(conn, |c| sqlx::query(
+    conn.execute(
         "INSERT INTO sandbox_subscriptions (id, customer, object, pending_items, next_event_at)
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (id) DO UPDATE SET object = excluded.object,
              pending_items = excluded.pending_items, next_event_at = excluded.next_event_at",
+        &[
+            stored.object["id"].as_str().into(),
+            stored.object["customer"].as_str().into(),
+            stored.object.to_string().into(),
+            Value::from(stored.pending.clone()).to_string().into(),
+            stored.next_event_at.into(),
+        ],
     )
-    .bind(stored.object["id"].as_str())
-    .bind(stored.object["customer"].as_str())
-    .bind(stored.object.to_string())
-    .bind(Value::from(stored.pending.clone()).to_string())
-    .bind(stored.next_event_at)
-    .execute(c)
-    .await
-    .map(|done| done.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
@@ -334,14 +334,12 @@ pub async fn end_subscription(
     stored.next_event_at = None;
     save(conn, &stored).await?;
     let id = stored.object["id"].as_str().unwrap_or_default().to_owned();
-    let retried: Vec<String> = on_conn!(conn, |c| {
-        sqlx::query_scalar(
-        "SELECT id FROM sandbox_invoices WHERE subscription = $1 AND next_attempt_at IS NOT NULL",
-    )
-    .bind(&id)
-.fetch_all(c)
-.await
-    })?;
+    let retried: Vec<String> = conn
+        .values(
+            "SELECT id FROM sandbox_invoices WHERE subscription = $1 AND next_attempt_at IS NOT NULL",
+            &[(&id).into()],
+        )
+        .await?;
     for invoice_id in retried {
         let mut invoice = invoices::load(conn, &invoice_id).await?;
         invoice["next_payment_attempt"] = Value::Null;
