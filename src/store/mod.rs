@@ -25,4 +25,4 @@ pub mod snapshots;
 mod writer_connection;
 
 pub use cqrs::*;
-pub use writer_connection::open_writing_connection;
+pub use writer_connection::{open_writing_connection, try_begin_immediate};

@@ -22,6 +22,22 @@ pub async fn open_writing_connection(
         .map_err(|error| GroupCommitError::Open(error.to_string()))
 }
 
+/// Begins a write transaction on `db` if SQLite's write lock is free at once, without the busy
+/// handler's sleeps, so that it may run on an async worker: true when begun; false when another
+/// connection holds the lock (the caller then begins where waiting blocks nothing).
+pub fn try_begin_immediate(db: &rusqlite::Connection) -> Result<bool, rusqlite::Error> {
+    db.busy_handler(None)?;
+    let begun = db.execute_batch("BEGIN IMMEDIATE");
+    db.busy_handler(Some(keep_trying))?;
+    match begun {
+        Ok(()) => Ok(true),
+        Err(error) if error.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => {
+            Ok(false)
+        }
+        Err(error) => Err(error),
+    }
+}
+
 /// How the writer's connection is opened: the pool's file and durability.
 pub(super) struct WriterConnection {
     path: PathBuf,

@@ -7,8 +7,8 @@
 //! sandbox has two SQLite connections of its own, one for its writes and one for its reads,
 //! opened like the group-commit writer's and called directly: a statement runs on the calling
 //! thread, where through sqlx each was a round trip to the connection's thread (seven of them
-//! in a create-intent). Only `BEGIN IMMEDIATE`, which may wait for another process's write
-//! lock, and `COMMIT`, which waits for the disk, run on a blocking thread.
+//! in a create-intent). Only `COMMIT`, which waits for the disk, runs on a blocking thread,
+//! and `BEGIN IMMEDIATE` when another connection holds the write lock and it has to wait.
 //!
 //! Writes are serialized as SQLite serializes them: on the node's file by the service's write
 //! gate and `BEGIN IMMEDIATE`, on PostgreSQL by one transaction-scoped advisory lock, so every
@@ -155,7 +155,12 @@ impl SandboxStore {
             SandboxStore::Node { files, gate } => {
                 let turn = gate.turn().await;
                 let db = files.connection(&files.writer).await?;
-                let db = on_blocking_thread(db, "BEGIN IMMEDIATE").await?;
+                // The gate keeps the service's own writers away, so the lock is usually free.
+                let db = if crate::store::try_begin_immediate(&db)? {
+                    db
+                } else {
+                    on_blocking_thread(db, "BEGIN IMMEDIATE").await?
+                };
                 let tx = NodeTransaction { db: Some(db) };
                 Ok((Some(turn), SandboxConn::NodeWrite(tx)))
             }
