@@ -225,3 +225,73 @@ fn postgres<'q>(
         Arg::Int(number) => query.bind(*number),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tokio::sync::Mutex;
+
+    use super::*;
+
+    async fn in_memory() -> SandboxConn {
+        let db = rusqlite::Connection::open_in_memory().unwrap();
+        db.execute_batch("CREATE TABLE t (a TEXT, b INTEGER)")
+            .unwrap();
+        SandboxConn::NodeRead(Arc::new(Mutex::new(db)).lock_owned().await)
+    }
+
+    #[tokio::test]
+    async fn each_placeholder_takes_the_argument_its_number_names_wherever_it_stands() {
+        let mut conn = in_memory().await;
+        let changed = conn
+            .execute(
+                "INSERT INTO t (b, a) VALUES ($2, $1), ($2 + 1, $1 || '!')",
+                &["x".into(), 41.into()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(changed, 2);
+        let rows: Vec<(String, i64)> = conn
+            .all("SELECT a, b FROM t ORDER BY b", &[])
+            .await
+            .unwrap();
+        assert_eq!(rows, [("x".to_owned(), 41), ("x!".to_owned(), 42)]);
+    }
+
+    #[tokio::test]
+    async fn nulls_are_bound_and_read_back_as_none() {
+        let mut conn = in_memory().await;
+        conn.execute(
+            "INSERT INTO t (a, b) VALUES ($1, $2)",
+            &[None::<&str>.into(), None::<i64>.into()],
+        )
+        .await
+        .unwrap();
+        let row: Option<(Option<String>, Option<i64>)> =
+            conn.optional("SELECT a, b FROM t", &[]).await.unwrap();
+        assert_eq!(row, Some((None, None)));
+        let missing: Option<String> = conn
+            .value("SELECT a FROM t WHERE b = $1", &[7.into()])
+            .await
+            .unwrap();
+        assert_eq!(missing, None);
+    }
+
+    #[tokio::test]
+    async fn a_placeholder_without_its_argument_is_refused_not_bound_to_null() {
+        let mut conn = in_memory().await;
+        let refused = conn
+            .execute(
+                "INSERT INTO t (a, b) VALUES ($1, $3)",
+                &["x".into(), 1.into()],
+            )
+            .await;
+        assert!(
+            matches!(refused, Err(StorageError::Sqlite(rusqlite::Error::InvalidParameterName(ref name))) if name == "$3"),
+            "{refused:?}"
+        );
+        let rows: Vec<i64> = conn.values("SELECT count(*) FROM t", &[]).await.unwrap();
+        assert_eq!(rows, [0]);
+    }
+}
