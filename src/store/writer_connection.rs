@@ -1,6 +1,8 @@
 //! The group-commit writer's own SQLite connection (`group_commit`): the pool's file, opened
 //! with rusqlite, with the pool's durability and busy handler, so the writer's commits are
-//! exactly as durable as the pool's would be.
+//! exactly as durable as the pool's would be. The sandbox opens its connections on the node's
+//! file the same way (`open_writing_connection`) and begins its transactions with
+//! `try_begin_immediate`.
 
 use std::path::PathBuf;
 
@@ -28,7 +30,13 @@ pub async fn open_writing_connection(
 pub fn try_begin_immediate(db: &rusqlite::Connection) -> Result<bool, rusqlite::Error> {
     db.busy_handler(None)?;
     let begun = db.execute_batch("BEGIN IMMEDIATE");
-    db.busy_handler(Some(keep_trying))?;
+    if let Err(error) = db.busy_handler(Some(keep_trying)) {
+        // Never hand back a connection left inside a transaction the caller does not know of.
+        if begun.is_ok() {
+            let _ = db.execute_batch("ROLLBACK");
+        }
+        return Err(error);
+    }
     match begun {
         Ok(()) => Ok(true),
         Err(error) if error.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => {

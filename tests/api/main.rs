@@ -47,6 +47,7 @@ mod rebuild_jobs;
 mod rebuilds;
 mod reconcile;
 mod reconcile_objects;
+mod sandbox_store;
 mod sandbox_webhooks;
 mod secrets_in_logs;
 mod slow_clients;

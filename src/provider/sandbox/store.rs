@@ -95,20 +95,31 @@ impl Drop for NodeTransaction {
     }
 }
 
-/// Runs `work` on the connection on a blocking thread; hands the connection back.
-async fn on_blocking_thread(db: Held, work: &'static str) -> Result<Held, StorageError> {
-    tokio::task::spawn_blocking(move || match db.execute_batch(work) {
-        Ok(()) => Ok(db),
-        Err(error) => {
+/// Begins a write transaction on a blocking thread, where the busy handler may wait for
+/// another connection's write lock. The transaction is made there, so that if the caller goes
+/// away meanwhile (a client that hangs up), dropping the task's output rolls it back.
+async fn begin_on_blocking_thread(db: Held) -> Result<NodeTransaction, StorageError> {
+    tokio::task::spawn_blocking(move || {
+        db.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(NodeTransaction { db: Some(db) })
+    })
+    .await
+    .map_err(|error| StorageError::Unavailable(format!("the sandbox's BEGIN stopped: {error}")))?
+}
+
+/// Commits on a blocking thread, so that no async worker waits for the disk.
+async fn commit_on_blocking_thread(db: Held) -> Result<(), StorageError> {
+    tokio::task::spawn_blocking(move || {
+        db.execute_batch("COMMIT").map_err(|error| {
             // A failed COMMIT may leave the transaction open: end it before the next writer.
             if !db.is_autocommit() {
                 let _ = db.execute_batch("ROLLBACK");
             }
-            Err(StorageError::Sqlite(error))
-        }
+            StorageError::Sqlite(error)
+        })
     })
     .await
-    .map_err(|error| StorageError::Unavailable(format!("the sandbox's {work} stopped: {error}")))?
+    .map_err(|error| StorageError::Unavailable(format!("the sandbox's COMMIT stopped: {error}")))?
 }
 
 impl SandboxConn {
@@ -137,7 +148,7 @@ impl SandboxConn {
     pub async fn commit(self) -> Result<(), StorageError> {
         match self {
             SandboxConn::NodeWrite(mut tx) => match tx.db.take() {
-                Some(db) => on_blocking_thread(db, "COMMIT").await.map(drop),
+                Some(db) => commit_on_blocking_thread(db).await,
                 None => Ok(()),
             },
             SandboxConn::SharedWrite(tx) => Ok(tx.commit().await?),
@@ -156,12 +167,11 @@ impl SandboxStore {
                 let turn = gate.turn().await;
                 let db = files.connection(&files.writer).await?;
                 // The gate keeps the service's own writers away, so the lock is usually free.
-                let db = if crate::store::try_begin_immediate(&db)? {
-                    db
+                let tx = if crate::store::try_begin_immediate(&db)? {
+                    NodeTransaction { db: Some(db) }
                 } else {
-                    on_blocking_thread(db, "BEGIN IMMEDIATE").await?
+                    begin_on_blocking_thread(db).await?
                 };
-                let tx = NodeTransaction { db: Some(db) };
                 Ok((Some(turn), SandboxConn::NodeWrite(tx)))
             }
             SandboxStore::Shared { pool } => {
