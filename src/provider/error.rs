@@ -37,11 +37,15 @@ pub enum ProviderError {
 }
 
 /// Why the sandbox's database failed: PostgreSQL's (through sqlx) or the node's file (SQLite,
-/// called directly).
+/// called directly). A second enum in this layer because the sandbox's storage helpers (its
+/// statements, the outbox's delivery) fail only in these ways and return it on their own; a
+/// caller of the provider sees it as [`ProviderError::Storage`], mapped to HTTP with the rest.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
+    /// PostgreSQL, where the nodes share the sandbox, failed or could not be reached.
     #[error(transparent)]
     Sqlx(#[from] sqlx::Error),
+    /// A statement on the node's SQLite file failed.
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
     /// The connection could not be opened, or the thread that committed stopped.

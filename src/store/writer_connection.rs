@@ -64,6 +64,19 @@ impl WriterConnection {
             ));
         }
         let open = |error: sqlx::Error| GroupCommitError::Open(error.to_string());
+        // sqlx names an in-memory pool `file:sqlx-in-memory-N`, and `?mode=memory` keeps
+        // whatever file name the URL gave: a connection opened on that name would be another,
+        // on-disk database. SQLite itself knows: its main database has no file.
+        let file: String =
+            sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                .fetch_one(pool)
+                .await
+                .map_err(open)?;
+        if file.is_empty() {
+            return Err(GroupCommitError::Open(
+                "the writer needs a database file, not an in-memory database".into(),
+            ));
+        }
         let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
             .fetch_one(pool)
             .await

@@ -68,7 +68,7 @@ pub async fn list_since(
     since: i64,
 ) -> Result<Vec<ListedEvent>, ProviderError> {
     let since = since.max(unix_now() - EVENT_RETENTION_SECONDS);
-    let mut conn = store.read().await?;
+    let conn = store.read().await?;
     // The one statement whose SQL differs: how each engine reads a number out of JSON.
     let sql = if conn.is_shared() {
         "SELECT payload FROM sandbox_webhook_outbox
@@ -77,7 +77,8 @@ pub async fn list_since(
         "SELECT payload FROM sandbox_webhook_outbox
           WHERE json_extract(payload, '$.created') >= $1 ORDER BY seq"
     };
-    let payloads: Vec<String> = conn.values(sql, &[since.into()]).await?;
+    // Up to 30 days of events, each's JSON read: a scan, kept off the async workers.
+    let payloads: Vec<String> = conn.values_of_a_scan(sql, vec![since.into()]).await?;
     payloads
         .into_iter()
         .map(|body| {

@@ -126,15 +126,7 @@ impl SandboxConn {
         args: &[Arg<'_>],
     ) -> Result<Vec<R>, StorageError> {
         match self.side()? {
-            Side::Sqlite(db) => {
-                let mut statement = prepare(db, sql, args)?;
-                let mut rows = statement.raw_query();
-                let mut all = Vec::new();
-                while let Some(row) = rows.next()? {
-                    all.push(R::from_sqlite(row)?);
-                }
-                Ok(all)
-            }
+            Side::Sqlite(db) => all_on_sqlite(db, sql, args),
             Side::Postgres(db) => {
                 let rows = postgres(sql, args).fetch_all(db).await?;
                 Ok(rows
@@ -187,6 +179,43 @@ impl SandboxConn {
         let rows = self.all::<(T,)>(sql, args).await?;
         Ok(rows.into_iter().map(|(value,)| value).collect())
     }
+}
+
+impl SandboxConn {
+    /// Every row's one value, for a statement that may read many rows: on the node's file it
+    /// runs on a blocking thread, so that no async worker waits for the scan (on PostgreSQL
+    /// the wait is an await already).
+    pub async fn values_of_a_scan<T: Column + 'static>(
+        self,
+        sql: &'static str,
+        args: Vec<Arg<'static>>,
+    ) -> Result<Vec<T>, StorageError> {
+        match self {
+            SandboxConn::NodeRead(db) => tokio::task::spawn_blocking(move || {
+                let rows = all_on_sqlite::<(T,)>(&db, sql, &args)?;
+                Ok(rows.into_iter().map(|(value,)| value).collect())
+            })
+            .await
+            .map_err(|error| {
+                StorageError::Unavailable(format!("the sandbox's scan stopped: {error}"))
+            })?,
+            mut conn => conn.values(sql, &args).await,
+        }
+    }
+}
+
+fn all_on_sqlite<R: Row>(
+    db: &rusqlite::Connection,
+    sql: &str,
+    args: &[Arg<'_>],
+) -> Result<Vec<R>, StorageError> {
+    let mut statement = prepare(db, sql, args)?;
+    let mut rows = statement.raw_query();
+    let mut all = Vec::new();
+    while let Some(row) = rows.next()? {
+        all.push(R::from_sqlite(row)?);
+    }
+    Ok(all)
 }
 
 /// The connection under a [`SandboxConn`], for one statement.

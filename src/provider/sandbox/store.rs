@@ -87,6 +87,10 @@ pub struct NodeTransaction {
 impl Drop for NodeTransaction {
     fn drop(&mut self) {
         if let Some(db) = self.db.take() {
+            // Already out of its transaction (SQLite ended it after an error): nothing to undo.
+            if db.is_autocommit() {
+                return;
+            }
             // A rollback writes nothing to the WAL: no wait for the disk.
             if let Err(error) = db.execute_batch("ROLLBACK") {
                 tracing::error!(%error, "the sandbox's transaction did not roll back");
@@ -149,7 +153,8 @@ impl SandboxConn {
         match self {
             SandboxConn::NodeWrite(mut tx) => match tx.db.take() {
                 Some(db) => commit_on_blocking_thread(db).await,
-                None => Ok(()),
+                // Only `Drop` takes the connection out; never report a commit that did not run.
+                None => Err(StorageError::Unavailable("transaction ended".into())),
             },
             SandboxConn::SharedWrite(tx) => Ok(tx.commit().await?),
             SandboxConn::NodeRead(_) | SandboxConn::SharedRead(_) => Ok(()),

@@ -20,7 +20,7 @@ pub struct BadInputReport {
 impl BadInputReport {
     pub fn markdown(&self) -> String {
         let mut out = format!(
-            "## Bad input\n\nProperty tests (proptest), run by this harness through `cargo test`:\n\n\
+            "## Bad input\n\nProperty tests (proptest), run by this harness through `cargo test`, on the test suite's own services and their SQLite files (whatever `--database` names):\n\n\
              - HTTP: every POST/PATCH route receives arbitrary JSON, arbitrary bytes, arbitrary field values, valid bodies with one or two bad values, and arbitrary `Stripe-Signature` headers; every answer must be 2xx or 4xx with `{{\"error\":{{\"code\",\"message\"}}}}`, and a refusal must leave the event log and the inbox unchanged: {} inputs, {} requests.\n\
              - Units: {} properties × {UNIT_CASES} cases on the signature header parser and the event decoder (never panic; a signed header verifies; any changed byte fails): {} inputs.\n\
              - Failures: {}\n- cargo-fuzz: not run (it needs a nightly toolchain for its sanitizer flags; this machine has stable only).\n\n",
