@@ -60,4 +60,4 @@ pub use shadow::RebuildReport;
 pub use statement::{Statement, Value};
 pub use subscriptions::{SubscriptionRow, Subscriptions};
 pub use upstream::{Upstream, UpstreamError};
-pub use write_gate::{WriteGate, WriteTurn};
+pub use write_gate::{OwnedWriteTurn, WriteGate, WriteTurn};

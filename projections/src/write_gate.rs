@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::{Mutex, MutexGuard, OwnedMutexGuard};
 
 /// A fair, shared queue for write transactions. Cloning shares the queue.
 #[derive(Clone, Default)]
@@ -16,6 +16,10 @@ pub struct WriteGate(Arc<Mutex<()>>);
 
 /// Held while a write transaction runs; the next writer goes when it drops.
 pub type WriteTurn<'a> = MutexGuard<'a, ()>;
+
+/// A [`WriteTurn`] that owns its place in the queue, for a transaction that outlives the
+/// scope that began it (the sandbox's batches, committed by whichever write ends them).
+pub type OwnedWriteTurn = OwnedMutexGuard<()>;
 
 impl WriteGate {
     /// A new, empty queue.
@@ -26,6 +30,11 @@ impl WriteGate {
     /// Waits for this writer's turn.
     pub async fn turn(&self) -> WriteTurn<'_> {
         self.0.lock().await
+    }
+
+    /// Waits for this writer's turn, held until the returned guard drops wherever it goes.
+    pub async fn turn_owned(&self) -> OwnedWriteTurn {
+        self.0.clone().lock_owned().await
     }
 
     /// Waits for this writer's turn on a thread of its own (the group-commit writer's). Never

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use billstream::provider::sandbox::SandboxProvider;
-use billstream::provider::{NewCustomer, PaymentProvider};
+use billstream::provider::{NewCustomer, PaymentProvider, ProviderError};
 use uuid::Uuid;
 
 use crate::helpers::open_pool;
@@ -50,6 +50,62 @@ async fn a_sandbox_write_abandoned_while_it_waits_for_the_write_lock_leaves_the_
     .await
     .expect("the file's write lock is free")
     .expect("the pool writes");
+}
+
+#[tokio::test]
+async fn sandbox_writes_queued_together_share_a_commit_and_a_refused_one_leaves_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = open_pool(&dir.path().join("batched.db")).await;
+    let provider = SandboxProvider::new(pool.clone());
+    let used_key = Uuid::new_v4().to_string();
+    provider
+        .create_customer(&new_customer(), &used_key)
+        .await
+        .expect("customer created");
+    let before = provider
+        .node_commits()
+        .await
+        .unwrap()
+        .expect("the node's file");
+
+    // Given sixteen customers created at once, one under a key already used for another
+    // customer,
+    let writes = (0..16).map(|i| {
+        let provider = &provider;
+        let key = if i == 7 {
+            used_key.clone()
+        } else {
+            Uuid::new_v4().to_string()
+        };
+        async move { provider.create_customer(&new_customer(), &key).await }
+    });
+    let outcomes = futures::future::join_all(writes).await;
+
+    // then the reused key alone is refused,
+    let refused = outcomes
+        .iter()
+        .filter(|outcome| matches!(outcome, Err(ProviderError::IdempotencyKeyReused)))
+        .count();
+    assert_eq!(refused, 1, "{outcomes:?}");
+    assert_eq!(
+        outcomes.iter().filter(|outcome| outcome.is_ok()).count(),
+        15
+    );
+    // every other customer is on the file,
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM sandbox_customers")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, 16, "the first customer and the fifteen accepted");
+    // and the fifteen writes shared a few commits between them.
+    let after = provider
+        .node_commits()
+        .await
+        .unwrap()
+        .expect("the node's file");
+    assert_eq!(after.writes - before.writes, 15);
+    let commits = after.commits - before.commits;
+    assert!(commits <= 7, "{commits} commits for 15 writes");
 }
 
 async fn customer_created(provider: &SandboxProvider) -> String {

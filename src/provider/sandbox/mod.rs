@@ -10,7 +10,8 @@
 //! `credit_notes`,
 //! `collection` (charging an invoice), `prices`, `cycle` (what falls due) on the test `clock`;
 //! `cards`, `documents` (the stored objects), `ids`, `idempotency` and `outbox` serve them all;
-//! `store` is the database they are kept in (the node's file or the shared PostgreSQL), `sql`
+//! `store` is the database they are kept in (the node's file or the shared PostgreSQL), with
+//! `node_batch` sharing the file's commits among concurrent writes, `sql`
 //! runs one statement on either, and
 //! `adopt` moves a node's sandbox into the shared one. Files here may import the
 //! provider's neutral types, `stripe`'s wire decoding, metadata keys and signing (the sandbox
@@ -28,6 +29,7 @@ mod documents;
 mod idempotency;
 mod ids;
 mod invoices;
+mod node_batch;
 pub mod outbox;
 mod payments;
 mod prices;

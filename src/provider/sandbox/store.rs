@@ -9,14 +9,17 @@
 //! thread, where through sqlx each was a round trip to the connection's thread (seven of them
 //! in a create-intent). Only `COMMIT`, which waits for the disk, runs on a blocking thread,
 //! and `BEGIN IMMEDIATE` when another connection holds the write lock and it has to wait.
+//! Writes that queue meanwhile share the next commit (`node_batch`).
 //!
 //! Writes are serialized as SQLite serializes them: on the node's file by the service's write
-//! gate and `BEGIN IMMEDIATE`, on PostgreSQL by one transaction-scoped advisory lock, so every
-//! rule the sandbox checks inside its transaction (a refund within the charge, one answer per
-//! idempotency key, each due renewal run once) holds across nodes too.
+//! gate, `BEGIN IMMEDIATE` and the one write connection; on PostgreSQL by one
+//! transaction-scoped advisory lock. So every rule the sandbox checks inside its transaction
+//! (a refund within the charge, one answer per idempotency key, each due renewal run once)
+//! holds across nodes too.
 //!
 //! The `SandboxProvider` is made here, over one store or the other.
 
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
 use projections::{WriteGate, WriteTurn};
@@ -24,6 +27,8 @@ use sqlx::pool::PoolConnection;
 use sqlx::{PgPool, Postgres, SqlitePool, Transaction};
 use tokio::sync::{Mutex, Notify, OnceCell, OwnedMutexGuard};
 
+pub use super::node_batch::BatchStats;
+use super::node_batch::{self, NodeTransaction, WriterSide};
 use super::sql::Side;
 use super::SandboxProvider;
 use crate::provider::StorageError;
@@ -48,23 +53,46 @@ pub enum SandboxStore {
 /// each opened on first use (the pool's settings are read asynchronously).
 pub struct NodeFile {
     pool: SqlitePool,
-    writer: OnceCell<Arc<Mutex<rusqlite::Connection>>>,
+    writer: OnceCell<Arc<Mutex<WriterSide>>>,
     reader: OnceCell<Arc<Mutex<rusqlite::Connection>>>,
+    /// Writes waiting for the write connection (`node_batch`: a batch stays open for them).
+    pub(super) queued: AtomicUsize,
 }
 
 type Held = OwnedMutexGuard<rusqlite::Connection>;
 
 impl NodeFile {
-    async fn connection(
-        &self,
-        cell: &OnceCell<Arc<Mutex<rusqlite::Connection>>>,
-    ) -> Result<Held, StorageError> {
-        let shared = cell
+    fn new(pool: SqlitePool) -> Self {
+        Self {
+            pool,
+            writer: OnceCell::new(),
+            reader: OnceCell::new(),
+            queued: AtomicUsize::new(0),
+        }
+    }
+
+    async fn open(&self) -> Result<rusqlite::Connection, StorageError> {
+        crate::store::open_writing_connection(&self.pool)
+            .await
+            .map_err(|error| StorageError::Unavailable(error.to_string()))
+    }
+
+    /// The write connection, once no other write holds it.
+    pub(super) async fn writer(&self) -> Result<OwnedMutexGuard<WriterSide>, StorageError> {
+        let shared = self
+            .writer
             .get_or_try_init(|| async {
-                crate::store::open_writing_connection(&self.pool)
-                    .await
-                    .map(|db| Arc::new(Mutex::new(db)))
-                    .map_err(|error| StorageError::Unavailable(error.to_string()))
+                Ok::<_, StorageError>(Arc::new(Mutex::new(WriterSide::new(self.open().await?))))
+            })
+            .await?;
+        Ok(shared.clone().lock_owned().await)
+    }
+
+    async fn reader(&self) -> Result<Held, StorageError> {
+        let shared = self
+            .reader
+            .get_or_try_init(|| async {
+                Ok::<_, StorageError>(Arc::new(Mutex::new(self.open().await?)))
             })
             .await?;
         Ok(shared.clone().lock_owned().await)
@@ -79,58 +107,11 @@ pub enum SandboxConn {
     SharedRead(PoolConnection<Postgres>),
 }
 
-/// A write transaction on the node's file, rolled back unless committed.
-pub struct NodeTransaction {
-    db: Option<Held>,
-}
-
-impl Drop for NodeTransaction {
-    fn drop(&mut self) {
-        if let Some(db) = self.db.take() {
-            // Already out of its transaction (SQLite ended it after an error): nothing to undo.
-            if db.is_autocommit() {
-                return;
-            }
-            // A rollback writes nothing to the WAL: no wait for the disk.
-            if let Err(error) = db.execute_batch("ROLLBACK") {
-                tracing::error!(%error, "the sandbox's transaction did not roll back");
-            }
-        }
-    }
-}
-
-/// Begins a write transaction on a blocking thread, where the busy handler may wait for
-/// another connection's write lock. The transaction is made there, so that if the caller goes
-/// away meanwhile (a client that hangs up), dropping the task's output rolls it back.
-async fn begin_on_blocking_thread(db: Held) -> Result<NodeTransaction, StorageError> {
-    tokio::task::spawn_blocking(move || {
-        db.execute_batch("BEGIN IMMEDIATE")?;
-        Ok(NodeTransaction { db: Some(db) })
-    })
-    .await
-    .map_err(|error| StorageError::Unavailable(format!("the sandbox's BEGIN stopped: {error}")))?
-}
-
-/// Commits on a blocking thread, so that no async worker waits for the disk.
-async fn commit_on_blocking_thread(db: Held) -> Result<(), StorageError> {
-    tokio::task::spawn_blocking(move || {
-        db.execute_batch("COMMIT").map_err(|error| {
-            // A failed COMMIT may leave the transaction open: end it before the next writer.
-            if !db.is_autocommit() {
-                let _ = db.execute_batch("ROLLBACK");
-            }
-            StorageError::Sqlite(error)
-        })
-    })
-    .await
-    .map_err(|error| StorageError::Unavailable(format!("the sandbox's COMMIT stopped: {error}")))?
-}
-
 impl SandboxConn {
     /// The connection, for one statement.
     pub(super) fn side(&mut self) -> Result<Side<'_>, StorageError> {
         Ok(match self {
-            SandboxConn::NodeWrite(tx) => match tx.db.as_deref_mut() {
+            SandboxConn::NodeWrite(tx) => match tx.db() {
                 Some(db) => Side::Sqlite(db),
                 None => return Err(StorageError::Unavailable("transaction ended".into())),
             },
@@ -151,11 +132,7 @@ impl SandboxConn {
     /// Commits a write transaction (a read connection has nothing to commit).
     pub async fn commit(self) -> Result<(), StorageError> {
         match self {
-            SandboxConn::NodeWrite(mut tx) => match tx.db.take() {
-                Some(db) => commit_on_blocking_thread(db).await,
-                // Only `Drop` takes the connection out; never report a commit that did not run.
-                None => Err(StorageError::Unavailable("transaction ended".into())),
-            },
+            SandboxConn::NodeWrite(tx) => tx.commit().await,
             SandboxConn::SharedWrite(tx) => Ok(tx.commit().await?),
             SandboxConn::NodeRead(_) | SandboxConn::SharedRead(_) => Ok(()),
         }
@@ -168,17 +145,11 @@ impl SandboxStore {
     /// PostgreSQL it is the advisory lock, released by the commit or rollback.
     pub async fn begin_write(&self) -> Result<(Option<WriteTurn<'_>>, SandboxConn), StorageError> {
         match self {
-            SandboxStore::Node { files, gate } => {
-                let turn = gate.turn().await;
-                let db = files.connection(&files.writer).await?;
-                // The gate keeps the service's own writers away, so the lock is usually free.
-                let tx = if crate::store::try_begin_immediate(&db)? {
-                    NodeTransaction { db: Some(db) }
-                } else {
-                    begin_on_blocking_thread(db).await?
-                };
-                Ok((Some(turn), SandboxConn::NodeWrite(tx)))
-            }
+            // The turn is the batch's, held until it commits (`node_batch`).
+            SandboxStore::Node { files, gate } => Ok((
+                None,
+                SandboxConn::NodeWrite(node_batch::join(files, gate).await?),
+            )),
             SandboxStore::Shared { pool } => {
                 let mut tx = pool.begin().await?;
                 sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -208,9 +179,7 @@ impl SandboxStore {
     /// waits for a write's transaction).
     pub async fn read(&self) -> Result<SandboxConn, StorageError> {
         Ok(match self {
-            SandboxStore::Node { files, .. } => {
-                SandboxConn::NodeRead(files.connection(&files.reader).await?)
-            }
+            SandboxStore::Node { files, .. } => SandboxConn::NodeRead(files.reader().await?),
             SandboxStore::Shared { pool } => SandboxConn::SharedRead(pool.acquire().await?),
         })
     }
@@ -220,11 +189,7 @@ impl SandboxProvider {
     /// A sandbox in the node's database (its tables come with the migrations).
     pub fn new(pool: SqlitePool) -> Self {
         Self::over(SandboxStore::Node {
-            files: Arc::new(NodeFile {
-                pool,
-                writer: OnceCell::new(),
-                reader: OnceCell::new(),
-            }),
+            files: Arc::new(NodeFile::new(pool)),
             gate: WriteGate::new(),
         })
     }
@@ -255,6 +220,15 @@ impl SandboxProvider {
         &self,
     ) -> Result<(Option<WriteTurn<'_>>, SandboxConn), StorageError> {
         self.store.begin_write().await
+    }
+
+    /// The commits the sandbox made on the node's file, and the writes they held (none on the
+    /// shared sandbox, whose commits are PostgreSQL's).
+    pub async fn node_commits(&self) -> Result<Option<BatchStats>, StorageError> {
+        match &self.store {
+            SandboxStore::Node { files, .. } => Ok(Some(files.writer().await?.stats)),
+            SandboxStore::Shared { .. } => Ok(None),
+        }
     }
 
     /// The sandbox's database (for its webhook delivery worker).
