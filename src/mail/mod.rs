@@ -57,4 +57,6 @@ pub enum MailError {
     Attachment(String),
     #[error("cannot record the sent message: {0}")]
     Record(String),
+    #[error("the local mailbox did not take the message: {0}")]
+    Mailbox(String),
 }

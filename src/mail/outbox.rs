@@ -1,5 +1,5 @@
-//! The outbox table (`mail_outbox`): queueing, claiming a due message, recording an attempt, and
-//! the listings `billstream mail` prints.
+//! The outbox table (`mail_outbox`): queueing, claiming a round of due messages, recording the
+//! attempts, and the listings `billstream mail` prints.
 
 use chrono::{DateTime, Utc};
 use sqlx::{FromRow, SqliteExecutor};
@@ -79,60 +79,91 @@ pub fn queue(db: &rusqlite::Connection, message: &NewMessage<'_>) -> rusqlite::R
     Ok(())
 }
 
-/// The Message-IDs of up to `limit` pending messages due at `now`, oldest event first.
+/// [`due`]'s query: the index is named so that a planner's change of mind fails loudly.
+const DUE: &str = "SELECT message_id FROM mail_outbox INDEXED BY mail_outbox_pending
+                    WHERE status = 'pending' AND next_attempt_at <= ?1
+                    ORDER BY position LIMIT ?2";
+
+/// The Message-IDs of up to `limit` pending messages due at `now`, oldest event first: a walk
+/// of the pending messages in their events' order (`mail_outbox_pending`) that stops at the
+/// limit, whatever the backlog. A read, outside the write lock.
 pub async fn due(
     db: impl SqliteExecutor<'_>,
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT message_id FROM mail_outbox
-          WHERE status = 'pending' AND next_attempt_at <= ?
-          ORDER BY position LIMIT ?",
-    )
-    .bind(timestamp(now))
-    .bind(limit)
-    .fetch_all(db)
-    .await
+    sqlx::query_scalar(DUE)
+        .bind(timestamp(now))
+        .bind(limit)
+        .fetch_all(db)
+        .await
 }
 
-/// Takes a due message for one attempt: pushes its next attempt to `lease_until`, so another
-/// process's delivery loop on the same database leaves it alone meanwhile. `None` when another
-/// one took it first (or it is no longer due).
-pub async fn claim(
+/// Takes the messages of `message_ids` that are still due at `now`, for one attempt each, in
+/// one statement (by primary key): their next attempt is pushed to `lease_until`, so another
+/// process's delivery loop leaves them alone meanwhile. Those another loop took first, or that
+/// are no longer due, are left out. One write for a round, where a claim per message cost a
+/// durable commit each.
+pub async fn claim_all(
     db: impl SqliteExecutor<'_>,
-    message_id: &str,
+    message_ids: &[String],
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
-) -> Result<Option<OutboxRow>, sqlx::Error> {
-    sqlx::query_as(
+) -> Result<Vec<OutboxRow>, sqlx::Error> {
+    let mut rows: Vec<OutboxRow> = sqlx::query_as(
         "UPDATE mail_outbox SET next_attempt_at = ?3
-          WHERE message_id = ?1 AND status = 'pending' AND next_attempt_at <= ?2
+          WHERE message_id IN (SELECT value FROM json_each(?1))
+            AND +status = 'pending' AND +next_attempt_at <= ?2
          RETURNING *",
     )
-    .bind(message_id)
+    .bind(ids_json(message_ids))
     .bind(timestamp(now))
     .bind(timestamp(lease_until))
-    .fetch_optional(db)
-    .await
+    .fetch_all(db)
+    .await?;
+    // RETURNING gives no order; messages go out in the order of their events.
+    rows.sort_by_key(|row| row.position);
+    Ok(rows)
 }
 
-/// Records a successful attempt: the transport accepted the message.
-pub async fn mark_sent(
+/// Records successful attempts (the transport accepted the messages) in one statement.
+pub async fn mark_all_sent(
     db: impl SqliteExecutor<'_>,
-    message_id: &str,
+    message_ids: &[String],
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE mail_outbox
             SET status = 'sent', attempts = attempts + 1, sent_at = ?2, last_error = NULL
-          WHERE message_id = ?1",
+          WHERE message_id IN (SELECT value FROM json_each(?1))",
     )
-    .bind(message_id)
+    .bind(ids_json(message_ids))
     .bind(timestamp(at))
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Gives back claimed messages that were not attempted (the round ran out of time): due again
+/// at `due_at`, for this loop's next round or another process's.
+pub async fn release(
+    db: impl SqliteExecutor<'_>,
+    message_ids: &[String],
+    due_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE mail_outbox SET next_attempt_at = ?2
+          WHERE message_id IN (SELECT value FROM json_each(?1)) AND +status = 'pending'",
+    )
+    .bind(ids_json(message_ids))
+    .bind(timestamp(due_at))
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+fn ids_json(message_ids: &[String]) -> String {
+    serde_json::to_string(message_ids).expect("strings always serialise")
 }
 
 /// Records a failed attempt: retried at `retry_at`, or parked when `park`.
@@ -183,4 +214,132 @@ pub async fn find(
         .bind(message_id)
         .fetch_optional(db)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+    use sqlx::sqlite::SqlitePoolOptions;
+    use sqlx::SqlitePool;
+
+    use super::*;
+
+    async fn outbox_with(due: &[(&str, i64, DateTime<Utc>)]) -> SqlitePool {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .unwrap();
+        crate::store::pool::MIGRATOR.run(&pool).await.unwrap();
+        for (message_id, position, at) in due {
+            sqlx::query(
+                "INSERT INTO mail_outbox (message_id, position, kind, customer_id, recipient,
+                                          language, subject, text_body, html_body,
+                                          next_attempt_at, created_at)
+                 VALUES (?, ?, 'receipt', 'c', 'a@example.com', 'en', 's', 't', 'h', ?, ?)",
+            )
+            .bind(message_id)
+            .bind(position)
+            .bind(timestamp(*at))
+            .bind(timestamp(*at))
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        pool
+    }
+
+    async fn claim_due(
+        pool: &SqlitePool,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<OutboxRow>, sqlx::Error> {
+        let due = due(pool, now, limit).await?;
+        claim_all(pool, &due, now, lease_until).await
+    }
+
+    fn ids(rows: &[OutboxRow]) -> Vec<&str> {
+        rows.iter().map(|row| row.message_id.as_str()).collect()
+    }
+
+    #[tokio::test]
+    async fn a_round_claims_the_oldest_due_messages_once_and_hands_back_the_untried() {
+        // Given four messages due now, queued out of order, and one due tomorrow.
+        let now = Utc::now();
+        let pool = outbox_with(&[
+            ("m3", 3, now),
+            ("m1", 1, now),
+            ("later", 0, now + Duration::days(1)),
+            ("m4", 4, now),
+            ("m2", 2, now),
+        ])
+        .await;
+        let lease = now + Duration::minutes(2);
+
+        // When a round claims three, then another round looks.
+        let first = claim_due(&pool, now, lease, 3).await.unwrap();
+        let second = claim_due(&pool, now, lease, 3).await.unwrap();
+
+        // Then the first has the three oldest, in their events' order; the second the last one.
+        assert_eq!(ids(&first), ["m1", "m2", "m3"]);
+        assert_eq!(ids(&second), ["m4"]);
+
+        // When the first round sends two and hands the third back untried.
+        mark_all_sent(&pool, &["m1".to_owned(), "m2".to_owned()], now)
+            .await
+            .unwrap();
+        release(&pool, &["m3".to_owned()], now).await.unwrap();
+
+        // Then only the untried one is due again; the sent ones count one attempt each.
+        let third = claim_due(&pool, now, lease, 10).await.unwrap();
+        assert_eq!(ids(&third), ["m3"]);
+        let sent: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT message_id, attempts FROM mail_outbox WHERE status = 'sent' ORDER BY position",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        assert_eq!(sent, [("m1".to_owned(), 1), ("m2".to_owned(), 1)]);
+    }
+
+    #[tokio::test]
+    async fn a_round_walks_the_pending_messages_in_order_without_sorting_the_backlog() {
+        let pool = outbox_with(&[]).await;
+        let plan: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {DUE}"))
+                .bind(timestamp(Utc::now()))
+                .bind(8_i64)
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        let steps: Vec<&str> = plan.iter().map(|(.., detail)| detail.as_str()).collect();
+        assert!(
+            steps
+                .iter()
+                .any(|step| step.contains("mail_outbox_pending")),
+            "{steps:?}"
+        );
+        assert!(
+            steps.iter().all(|step| !step.contains("TEMP B-TREE")),
+            "{steps:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn handing_back_leaves_a_message_sent_meanwhile_as_it_is() {
+        // Given a message claimed and then marked sent (by another process's round).
+        let now = Utc::now();
+        let pool = outbox_with(&[("m1", 1, now)]).await;
+        claim_due(&pool, now, now + Duration::minutes(2), 10)
+            .await
+            .unwrap();
+        mark_all_sent(&pool, &["m1".to_owned()], now).await.unwrap();
+
+        // When a round hands it back.
+        release(&pool, &["m1".to_owned()], now).await.unwrap();
+
+        // Then it is not due again.
+        assert!(claim_due(&pool, now, now, 10).await.unwrap().is_empty());
+    }
 }

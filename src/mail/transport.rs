@@ -48,31 +48,68 @@ impl Transport {
         }
     }
 
-    /// Hands `message` over; `Ok` means the server (or the mailbox) accepted it.
-    pub async fn send(&self, row: &OutboxRow, message: &Message) -> Result<(), MailError> {
+    /// True for the local mailbox: a hand-over is a write to the service's own database.
+    pub fn is_local(&self) -> bool {
+        matches!(self, Self::Mailbox(_))
+    }
+
+    /// Hands a round's messages over, in order; `Ok` means the server (or the mailbox)
+    /// accepted the message. SMTP takes them one conversation at a time while `in_time` says
+    /// the round may go on; those never tried are `None`. The local mailbox takes them all in
+    /// one transaction: one durable write for the round, and all of it or none.
+    pub async fn send_round(
+        &self,
+        messages: &[(OutboxRow, Message)],
+        in_time: impl Fn() -> bool,
+    ) -> Vec<Option<Result<(), MailError>>> {
         match self {
             Self::Smtp { transport, .. } => {
-                transport.send(message.clone()).await?;
+                let mut outcomes = Vec::with_capacity(messages.len());
+                for (_, message) in messages {
+                    if !in_time() {
+                        outcomes.push(None);
+                        continue;
+                    }
+                    let sent = transport.send(message.clone()).await;
+                    outcomes.push(Some(sent.map(|_| ()).map_err(MailError::from)));
+                }
+                outcomes
             }
-            Self::Mailbox(pool) => {
-                let raw = String::from_utf8_lossy(&message.formatted()).into_owned();
-                // A second delivery of the same Message-ID (a crash before it was marked sent)
-                // keeps the first copy, as a mail server that deduplicates would.
-                sqlx::query(
-                    "INSERT INTO mailbox (message_id, recipient, subject, raw, delivered_at)
-                     VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING",
-                )
-                .bind(&row.message_id)
-                .bind(&row.recipient)
-                .bind(&row.subject)
-                .bind(raw)
-                .bind(timestamp(Utc::now()))
-                .execute(pool)
-                .await?;
-            }
+            Self::Mailbox(pool) => match into_mailbox(pool, messages).await {
+                Ok(()) => messages.iter().map(|_| Some(Ok(()))).collect(),
+                Err(error) => messages
+                    .iter()
+                    .map(|_| Some(Err(MailError::Mailbox(error.to_string()))))
+                    .collect(),
+            },
         }
-        Ok(())
     }
+}
+
+/// Writes `messages` into the local mailbox table in one transaction. A second delivery of
+/// the same Message-ID (a crash before it was marked sent) keeps the first copy, as a mail
+/// server that deduplicates would.
+async fn into_mailbox(
+    pool: &SqlitePool,
+    messages: &[(OutboxRow, Message)],
+) -> Result<(), sqlx::Error> {
+    let delivered_at = timestamp(Utc::now());
+    let mut tx = pool.begin().await?;
+    for (row, message) in messages {
+        let raw = String::from_utf8_lossy(&message.formatted()).into_owned();
+        sqlx::query(
+            "INSERT INTO mailbox (message_id, recipient, subject, raw, delivered_at)
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING",
+        )
+        .bind(&row.message_id)
+        .bind(&row.recipient)
+        .bind(&row.subject)
+        .bind(raw)
+        .bind(&delivered_at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
 }
 
 /// The MIME message for `row`: plain text and HTML alternatives, and the PDF when given.
