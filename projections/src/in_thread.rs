@@ -20,6 +20,9 @@ use crate::event_log::{StoredEvent, COLUMNS};
 use crate::projector::Projection;
 use crate::ProjectionError;
 
+/// Prepared statements kept per locked handle: more than all the views' statements together.
+const STATEMENT_CACHE: usize = 64;
+
 /// Runs `query` on a pooled connection's SQLite handle from this thread: one round trip to take
 /// the handle, none per row. For short reads: the calling thread runs the whole query.
 pub async fn read<T>(
@@ -40,6 +43,9 @@ async fn on_handle<T>(
     // handle without owning it (it never closes it), and is dropped, with its cached
     // statements finalized, before `locked` is.
     let db = unsafe { rusqlite::Connection::from_handle(locked.as_raw_handle().as_ptr()) }?;
+    // Room for every view's statements and the log's read: with rusqlite's default of 16, a
+    // batch mixing the views' events evicted statements still in use and prepared them again.
+    db.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     let result = work(&db);
     drop(db);
     drop(locked);

@@ -35,6 +35,7 @@ pub mod rebuild_claim;
 pub mod rebuilds;
 pub mod shadow;
 mod shadow_copy;
+mod shadow_retire;
 mod shadow_schema;
 pub mod statement;
 pub mod subscriptions;

@@ -81,10 +81,17 @@ impl Projector {
         let mut shadow = Shadow::open(&self.pool, selected, self.batch_size).await?;
         shadow.fill(on_progress).await?;
         for _ in 0..VERIFY_ATTEMPTS {
-            // One read transaction: the checkpoints, the log and the live rows agree.
+            // One read transaction: the checkpoints, the log and the live rows agree. It writes
+            // only the shadow's catch-up, to TEMP, which has no rollback journal (`shadow`):
+            // committed, so the shadow's rows stay those of its position.
             sqlx::query("BEGIN").execute(&mut shadow.conn).await?;
             let compared = compare_at_live_checkpoint(&mut shadow).await;
-            sqlx::query("ROLLBACK").execute(&mut shadow.conn).await?;
+            let end = if compared.is_ok() {
+                "COMMIT"
+            } else {
+                "ROLLBACK"
+            };
+            sqlx::query(end).execute(&mut shadow.conn).await?;
             if let Some(drifts) = compared? {
                 shadow.close().await?;
                 return Ok(drifts);

@@ -21,7 +21,8 @@ use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 use crate::event_log;
 use crate::in_thread;
 use crate::projector::Projection;
-use crate::shadow_copy::{copy_to_main, index_main_shadow, COPY_CHUNK};
+use crate::shadow_copy::{copy_to_main, index_main_shadow};
+use crate::shadow_retire::{drop_retired, retired_name};
 use crate::shadow_schema::{shadow_name, TableSchema};
 use crate::{ProjectionError, WriteGate};
 
@@ -74,11 +75,19 @@ impl<'a> Shadow<'a> {
         sqlx::query("PRAGMA temp_store = FILE")
             .execute(&mut conn)
             .await?;
+        // No rollback journal for TEMP: a fill's batch that fails ends the rebuild, and the
+        // connection, TEMP and all, is thrown away; no caller rolls back a write to TEMP and
+        // reads it again (a verify commits its catch-up). The journal was a second write of
+        // every page a batch touched: a fill of 1,000,000 events took 7.0-7.6 s with it,
+        // 4.9-5.1 s without (BENCHMARKS.md, stop 41).
+        sqlx::query("PRAGMA temp.journal_mode = OFF")
+            .execute(&mut conn)
+            .await?;
         let mut schemas = Vec::new();
         for projection in projections {
             for table in projection.tables() {
                 let schema = TableSchema::read(&mut conn, table).await?;
-                for statement in schema.create_in("temp") {
+                for statement in schema.create_for_fill() {
                     sqlx::query(&statement).execute(&mut conn).await?;
                 }
                 schemas.push(schema);
@@ -243,53 +252,6 @@ async fn swap(shadow: &mut Shadow<'_>) -> Result<(i64, u64), ProjectionError> {
     let applied = shadow.apply_until(head).await?;
     mark_rebuilt(&mut shadow.conn, shadow.projections, head).await?;
     Ok((head, applied))
-}
-
-/// The name a live table takes in the swap until it is emptied and dropped.
-fn retired_name(table: &str) -> String {
-    format!("{table}__retired")
-}
-
-/// Empties each view's retired table (if any) a chunk per short write transaction, then drops
-/// it: the swap itself only renamed it, so its pages are freed without holding up writers.
-async fn drop_retired(
-    conn: &mut SqliteConnection,
-    gate: &WriteGate,
-    schemas: &[TableSchema],
-) -> Result<(), sqlx::Error> {
-    for schema in schemas {
-        let retired = retired_name(schema.table);
-        let exists: Option<String> = sqlx::query_scalar(
-            "SELECT name FROM main.sqlite_master WHERE type = 'table' AND name = ?1",
-        )
-        .bind(&retired)
-        .fetch_optional(&mut *conn)
-        .await?;
-        if exists.is_none() {
-            continue;
-        }
-        loop {
-            let _turn = gate.turn().await;
-            let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
-            let deleted = sqlx::query(&format!(
-                "DELETE FROM main.\"{retired}\"
-                  WHERE rowid IN (SELECT rowid FROM main.\"{retired}\" LIMIT ?1)"
-            ))
-            .bind(COPY_CHUNK)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if deleted == 0 {
-                sqlx::query(&format!("DROP TABLE main.\"{retired}\""))
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                break;
-            }
-            tx.commit().await?;
-        }
-    }
-    Ok(())
 }
 
 /// Creates empty `main.<table>__rebuild` tables, dropping those an interrupted run left behind.

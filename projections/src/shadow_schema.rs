@@ -71,8 +71,8 @@ impl TableSchema {
         })
     }
 
-    /// Statements creating an empty copy of the table and its indexes, same names, in
-    /// `schema` (`temp` for a shadow, `main` for a snapshot file).
+    /// Statements creating an empty copy of the table and all its indexes, same names, in
+    /// `schema` (`main` for a snapshot file, which is queried once filled).
     pub fn create_in(&self, schema: &str) -> Vec<String> {
         let mut statements = vec![retarget_table(
             &self.create_table,
@@ -84,6 +84,25 @@ impl TableSchema {
                 &format!("{schema}.\"{name}\""),
                 self.table,
             ));
+        }
+        statements
+    }
+
+    /// Statements creating the empty TEMP shadow a rebuild fills: the table, the indexes its
+    /// constraints imply (a primary key or `UNIQUE`) and its unique indexes, which decide what
+    /// an `INSERT … ON CONFLICT` does, but not the others. Every view's statement finds its row
+    /// by the table's key, so the others only slowed the fill: each event's row landed at a
+    /// random place in each of them (a customer, a status), a page read and rewritten per
+    /// index. `main.<table>__rebuild` gets them all once its rows are copied in.
+    pub fn create_for_fill(&self) -> Vec<String> {
+        let mut statements = vec![retarget_table(
+            &self.create_table,
+            &format!("temp.\"{}\"", self.table),
+        )];
+        for (name, sql) in &self.indexes {
+            if is_unique(sql) {
+                statements.push(retarget_index(sql, &format!("temp.\"{name}\""), self.table));
+            }
         }
         statements
     }
@@ -138,15 +157,17 @@ fn retarget_table(sql: &str, target: &str) -> String {
 /// quoted) on `table` (unqualified: an index lives in its table's schema).
 fn retarget_index(sql: &str, target: &str, table: &str) -> String {
     let at = sql.find('(').unwrap_or(sql.len());
-    let unique = if sql[..at].to_ascii_uppercase().contains("UNIQUE") {
-        "UNIQUE "
-    } else {
-        ""
-    };
+    let unique = if is_unique(sql) { "UNIQUE " } else { "" };
     format!(
         "CREATE {unique}INDEX {target} ON \"{table}\" {}",
         &sql[at..]
     )
+}
+
+/// Whether a `CREATE … INDEX` statement makes a unique index (the word before its columns).
+fn is_unique(sql: &str) -> bool {
+    let at = sql.find('(').unwrap_or(sql.len());
+    sql[..at].to_ascii_uppercase().contains("UNIQUE")
 }
 
 #[cfg(test)]
@@ -169,6 +190,30 @@ mod tests {
             retarget_index(sql, "main.\"by_x__rebuild\"", "payments__rebuild"),
             "CREATE UNIQUE INDEX main.\"by_x__rebuild\" ON \"payments__rebuild\" (customer_id, created DESC) WHERE x > 0"
         );
+    }
+
+    #[test]
+    fn the_fill_keeps_the_unique_indexes_and_leaves_the_others_to_the_main_shadow() {
+        let schema = TableSchema {
+            table: "payments",
+            create_table: "CREATE TABLE payments (id text NOT NULL PRIMARY KEY, c text)".into(),
+            indexes: vec![
+                ("by_c".into(), "CREATE INDEX by_c ON payments (c)".into()),
+                (
+                    "one_c".into(),
+                    "CREATE UNIQUE INDEX one_c ON payments (c)".into(),
+                ),
+            ],
+            text_key: Some("id".into()),
+        };
+        assert_eq!(
+            schema.create_for_fill(),
+            [
+                "CREATE TABLE temp.\"payments\" (id text NOT NULL PRIMARY KEY, c text)",
+                "CREATE UNIQUE INDEX temp.\"one_c\" ON \"payments\" (c)",
+            ]
+        );
+        assert_eq!(schema.create_shadow_indexes_in_main().len(), 2);
     }
 
     #[test]
