@@ -78,7 +78,7 @@ impl<'a> Shadow<'a> {
         // No rollback journal for TEMP: a fill's batch that fails ends the rebuild, and the
         // connection, TEMP and all, is thrown away; no caller rolls back a write to TEMP and
         // reads it again (a verify commits its catch-up). The journal was a second write of
-        // every page a batch touched: a fill of 1,000,000 events took 7.0-7.6 s with it,
+        // every page a batch touched: a fill of 1,000,000 events took 7.0-7.7 s with it,
         // 4.9-5.1 s without (BENCHMARKS.md, stop 41).
         sqlx::query("PRAGMA temp.journal_mode = OFF")
             .execute(&mut conn)

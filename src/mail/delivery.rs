@@ -162,14 +162,15 @@ impl Delivery {
         }
         // Attempts stop well inside the lease, so no other loop takes a message meanwhile.
         let in_time = || started.elapsed() < LEASE / 4;
-        let outcomes = if self.transport.is_local() {
-            // The mailbox is this database: its write waits for the gate like every other, or
-            // a writer meeting its lock would sleep in SQLite's busy handler.
-            let _turn = self.gate.turn().await;
-            self.transport.send_round(&ready, in_time).await
+        // The local mailbox is this database: its write waits for the gate like every other,
+        // or a writer meeting its lock would sleep in SQLite's busy handler.
+        let turn = if self.transport.is_local() {
+            Some(self.gate.turn().await)
         } else {
-            self.transport.send_round(&ready, in_time).await
+            None
         };
+        let outcomes = self.transport.send_round(&ready, in_time).await;
+        drop(turn);
         let mut accepted = Vec::new();
         for ((row, _), outcome) in ready.into_iter().zip(outcomes) {
             match outcome {
