@@ -4,6 +4,7 @@ use clap::Parser;
 
 use billstream::cli::{self, Cli};
 use billstream::config::Config;
+use billstream::store::sqlite_process;
 use billstream::telemetry;
 
 /// mimalloc rather than glibc's malloc: the service allocates and frees small objects on every
@@ -15,10 +16,17 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Before anything opens SQLite: afterwards SQLite no longer takes process-wide settings.
+    let sqlite_configured = sqlite_process::configure_before_first_connection();
     let cli = Cli::parse();
     // A missing .env is normal; the environment alone is enough.
     let _ = dotenvy::dotenv();
     let config = Config::from_env()?;
     telemetry::init(config.log_format);
+    if !sqlite_configured {
+        tracing::warn!(
+            "SQLite was initialised before its allocation statistics could be turned off"
+        );
+    }
     cli::run(cli, config).await
 }

@@ -5,7 +5,7 @@
 //! the cqrs-es wiring (every `Cqrs` alias), the event store with its snapshots
 //! (`snapshot_store`, `snapshots`), the servers' lock on the database file (`lock`)
 //! and the operators' backups and restores (`backup`); WAL checkpoints off the commit path
-//! (`checkpoints`); the same event store on PostgreSQL for
+//! (`checkpoints`); SQLite's process-wide settings (`sqlite_process`); the same event store on PostgreSQL for
 //! several nodes on one database (`postgres`). Knows SQL and cqrs-es; knows no HTTP,
 //! no provider and no use case.
 
@@ -22,6 +22,7 @@ pub mod pool;
 pub mod postgres;
 pub mod snapshot_store;
 pub mod snapshots;
+pub mod sqlite_process;
 mod writer_connection;
 
 pub use cqrs::*;
