@@ -5,9 +5,9 @@
 //! the cqrs-es wiring (every `Cqrs` alias), the event store with its snapshots
 //! (`snapshot_store`, `snapshots`), the servers' lock on the database file (`lock`)
 //! and the operators' backups and restores (`backup`); WAL checkpoints off the commit path
-//! (`checkpoints`); SQLite's process-wide settings (`sqlite_process`); the same event store on PostgreSQL for
-//! several nodes on one database (`postgres`). Knows SQL and cqrs-es; knows no HTTP,
-//! no provider and no use case.
+//! (`checkpoints`); SQLite's process-wide settings (`sqlite_process`); the same event store
+//! on PostgreSQL for several nodes on one database (`postgres`). Knows SQL and cqrs-es;
+//! knows no HTTP, no provider and no use case.
 
 pub mod backup;
 pub mod checkpoints;
