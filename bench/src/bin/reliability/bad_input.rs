@@ -79,10 +79,7 @@ pub fn run() -> anyhow::Result<BadInputReport> {
     let unit_properties = text
         .lines()
         .filter(|line| {
-            line.starts_with("test ")
-                && (line.contains("signature::properties::")
-                    || line.contains("envelope::properties::"))
-                && line.ends_with("ok")
+            line.starts_with("test ") && line.contains("::properties::") && line.ends_with("ok")
         })
         .count();
     let failed = text
