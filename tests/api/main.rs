@@ -43,6 +43,7 @@ mod profile;
 mod projections;
 mod provider_contract;
 mod provider_objects;
+mod readme;
 mod rebuild_jobs;
 mod rebuilds;
 mod reconcile;
